@@ -84,3 +84,29 @@ def test_every_baseline_runs_like_the_platform_locally(built: BuildResult):
 @pytest.mark.docker
 def test_every_baseline_runs_in_docker(built: BuildResult, kit_image: str):
     run_baselines(built, use_docker=True)
+
+
+def readme_baseline_table(task: str) -> dict[str, dict[str, str]]:
+    """The README's test-split table of ``task``: baseline -> column title -> cell."""
+    lines = (BUNDLES_DIR.parent / "README.md").read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"<!-- baselines: {task} -->") + 1
+    header = [cell.strip() for cell in lines[start].strip("|").split("|")]
+    rows = {}
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0]] = dict(zip(header, cells))
+    return rows
+
+
+def test_readme_reports_the_baseline_scores(built: BuildResult):
+    with zipfile.ZipFile(built.bundle_zip) as archive:
+        document = yaml.safe_load(archive.read("competition.yaml"))
+    columns = [c for c in document["leaderboards"][0]["columns"] if c["key"] != "time_s"]
+    expected = {
+        name: {c["title"]: f"{scores['test'][c['key']]:.{2 if c['key'] == 'gain_pct' else 4}f}" for c in columns}
+        for name, scores in built.baseline_scores.items()
+    }
+    table = readme_baseline_table(built.task)
+    assert {name: {t: row[t] for t in expected[name]} for name, row in table.items()} == expected
