@@ -282,6 +282,11 @@ def inspect_submission(zip_path: Path | str) -> SubmissionInfo:
             f"{where}: holds macOS metadata ({macos[0]}{' ...' if len(macos) > 1 else ''}): "
             f"remove it with: zip -d {where} '__MACOSX/*' '*.DS_Store'"
         )
+    if "timing.json" in by_name:
+        warnings.append(
+            f"{where}: holds 'timing.json', which is reserved for the ingestion program's measurement "
+            "of code submissions: the submission fails; remove it from the zip"
+        )
     significant = [name for name in names if name not in macos]
     top_levels = {_member_parts(name)[0] for name in significant if _member_parts(name)}
     if (

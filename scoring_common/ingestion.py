@@ -233,6 +233,9 @@ def main(program_file: str, argv: Sequence[str] | None = None) -> int:
     try:
         time_limit_s = float(args[3])
         output_dir.mkdir(parents=True, exist_ok=True)
+        if (submission_dir / TIMING_FILE).exists():
+            raise ParticipantError(f"the submission holds a file named {TIMING_FILE}, which is reserved for the "
+                                   "ingestion program's measurement of code submissions; remove it from the zip")
         if not (submission_dir / FUSION_FILE).is_file() and not (submission_dir / "metadata").is_file():
             copied = pass_through(submission_dir, output_dir)
             print(f"result submission: passed {len(copied)} file(s) through to scoring")

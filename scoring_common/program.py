@@ -69,19 +69,15 @@ class TaskScoring:
     evaluate: Evaluate
 
 
-def find_run(res_dir: Path, run_suffixes: Sequence[str]) -> Path:
+def find_run(res_dir: Path, run_suffixes: Sequence[str], timing: dict | None = None) -> Path:
     """Locate the participant's run in the prediction output.
 
-    The file ``timing.json`` names, if present; otherwise the single data file left
-    after ignoring ``metadata``, ``metadata.yaml``, ``timing.json``, hidden files,
-    ``__MACOSX/`` and Python sources (searched in sub-folders too).
+    The file ``timing`` (the checked ``timing.json``) names, if given; otherwise the
+    single data file left after ignoring ``metadata``, ``metadata.yaml``, ``timing.json``,
+    hidden files, ``__MACOSX/`` and Python sources (searched in sub-folders too).
     """
-    timing = read_timing(res_dir)
     if timing is not None:
-        run = res_dir / str(timing.get("run_file", ""))
-        if not run.is_file():
-            raise InternalError(f"{TIMING_FILE} names run file {timing.get('run_file')!r}, which is not in the prediction output")
-        return run
+        return res_dir / timing["run_file"]
     candidates = sorted(
         path
         for path in res_dir.rglob("*")
@@ -90,12 +86,19 @@ def find_run(res_dir: Path, run_suffixes: Sequence[str]) -> Path:
     suffixes = " or ".join(run_suffixes)
     if not candidates:
         raise ParticipantError(
-            f"the submission holds no run file; put one {suffixes} file at the root of the zip"
+            f"the submission holds no run file; a result zip holds one {suffixes} run file at its root, "
+            "a code zip holds fusion.py defining class Fusion"
         )
     runs = [path for path in candidates if path.suffix.lower() in run_suffixes]
     names = [str(path.relative_to(res_dir)) for path in candidates]
     if len(runs) == 1:
         return runs[0]
+    archives = [name for name in names if name.lower().endswith(".zip")]
+    if not runs and archives:
+        raise ParticipantError(
+            f"the submission holds a zip inside the zip ({list_ids(archives)}); "
+            "zip the run file itself, not an archive of it"
+        )
     if not runs:
         raise ParticipantError(
             f"the submission holds no {suffixes} run file (found {list_ids(names)}); "
@@ -115,17 +118,46 @@ def _ignored(relative: Path) -> bool:
 
 
 def read_timing(res_dir: Path) -> dict | None:
-    """Return the ingestion program's measurement of the participant's code, if any."""
+    """Return the ingestion program's measurement of the participant's code, if any.
+
+    ``timing.json`` sits among files the participant controls (a result zip is copied
+    into the prediction output), so it is checked before it is believed: ``run_file``
+    must name a file of the prediction output itself and the measures must be finite
+    non-negative numbers. Anything else is a participant's file posing as the
+    measurement, and a :class:`ParticipantError`.
+    """
     path = res_dir / TIMING_FILE
     if not path.is_file():
         return None
     try:
         timing = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InternalError(f"{TIMING_FILE} written by the ingestion program is unreadable: {exc}") from exc
-    if not isinstance(timing, dict):
-        raise InternalError(f"{TIMING_FILE} must hold a JSON object")
+    except (OSError, ValueError):
+        timing = None
+    problem = _timing_problem(res_dir, timing)
+    if problem:
+        raise ParticipantError(
+            f"{TIMING_FILE} in the prediction output is not the ingestion program's measurement ({problem}); "
+            f"{TIMING_FILE} is reserved for it: remove {TIMING_FILE} from your submission"
+        )
     return timing
+
+
+def _timing_problem(res_dir: Path, timing: object) -> str | None:
+    if not isinstance(timing, dict):
+        return "not a JSON object"
+    run_file = timing.get("run_file")
+    if not isinstance(run_file, str) or run_file != Path(run_file).name or run_file.startswith(".") or "\\" in run_file:
+        return "run_file must be the plain name of a file beside it"
+    run = res_dir / run_file
+    if run.is_symlink() or not run.is_file():
+        return "the run_file it names is not in the prediction output"
+    for key in ("wall_s", "cpu_s", "peak_memory_mib"):
+        value = timing.get(key, 0.0)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            return f"{key} must be a non-negative number"
+    if "wall_s" not in timing:
+        return "wall_s is missing"
+    return None
 
 
 def read_baseline(ref_dir: Path) -> dict | None:
@@ -176,7 +208,8 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
         raise ParticipantError(failure)
     if not res_dir.is_dir():
         raise ParticipantError("the prediction output is missing; the submission produced no run")
-    run = find_run(res_dir, task.run_suffixes)
+    timing = read_timing(res_dir)
+    run = find_run(res_dir, task.run_suffixes, timing)
     evaluation = task.evaluate(ref_dir, run)
     scores = dict(evaluation.scores)
     summary_rows: list[list[str | float | None]] = [[key, value, None] for key, value in scores.items()]
@@ -189,7 +222,6 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
         summary_rows = [[key, value, baseline["scores"].get(key)] for key, value in evaluation.scores.items()]
         summary_rows.append(["gain_pct", scores["gain_pct"], None])
         notes.append(f"Best single inducer on this split: {baseline['best_inducer']}.")
-    timing = read_timing(res_dir)
     if timing is not None:
         scores["time_s"] = round(float(timing["wall_s"]), 3)
         summary_rows.append(["time_s", scores["time_s"], None])

@@ -144,3 +144,9 @@ def test_inspect_warns_about_wrapping_folder_and_macos_files(tmp_path: Path) -> 
     assert any("macOS metadata" in w for w in warnings)
     assert any("inside the folder 'mysub/'" in w for w in warnings)
     assert all("\n" not in w for w in warnings)
+
+
+def test_inspect_warns_about_a_timing_file(tmp_path: Path) -> None:
+    archive = make_zip(tmp_path / "t.zip", {"run.csv": "1\n", "timing.json": "{}"})
+    [warning] = inspect_submission(archive).warnings
+    assert "'timing.json', which is reserved for the ingestion program" in warning

@@ -51,17 +51,15 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     return Evaluation(
         scores={"f1": primary.mean(primary.f1), "f1_secondary": secondary.mean(secondary.f1)},
         primary="f1",
-        tables=[_averages_table(primary, secondary, n_images), _histogram_table(primary, secondary)],
+        tables=[_averages_table(primary, secondary), _histogram_table(primary, secondary)],
     )
 
 
-def _averages_table(primary: PerImageScores, secondary: PerImageScores, n_images: int) -> Table:
+def _averages_table(primary: PerImageScores, secondary: PerImageScores) -> Table:
     rows = [
         [measure, primary.mean(getattr(primary, measure)), secondary.mean(getattr(secondary, measure))]
         for measure in ("f1", "precision", "recall")
     ]
-    rows.append(["images scored", primary.n_scored, secondary.n_scored])
-    rows.append(["images left out (empty ground truth)", n_images - primary.n_scored, n_images - secondary.n_scored])
     return Table(
         "Per-image scores, averaged over images", ["measure", "all concepts", "secondary concepts"], rows,
         note="Per image: F1 = 2|G∩P| / (|G|+|P|), precision = |G∩P| / |P| (0 for an empty prediction), "

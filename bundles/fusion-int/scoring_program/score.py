@@ -37,14 +37,15 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
 
     cutoff_rows = [[f"MAP@{k}" if k is not None else "MAP (no cutoff)", mean[k]] for k in CUTOFFS]
     n_items = reference.n_items
+    # No count of interesting keyframes per video: on the test split that is hidden truth.
     video_rows = [
-        [video_id, int(n_items[q]), int(n_relevant[q]), float(ap[10][q]), float(ap[None][q])]
+        [video_id, int(n_items[q]), float(ap[10][q]), float(ap[None][q])]
         for q, video_id in enumerate(reference.query_ids)
     ]
     tables = [
         Table("MAP at several cutoffs", ["measure", "value"], cutoff_rows,
               note="Mean over all videos of the average precision of the top k keyframes."),
-        Table("Average precision per video", ["video", "keyframes", "interesting keyframes (R)", "AP@10", "AP"],
+        Table("Average precision per video", ["video", "keyframes", "AP@10", "AP"],
               video_rows,
               note="AP divides by R, all interesting keyframes of the video; a video with R = 0 has AP = 0. "
                    "Equal scores are ordered by image id, descending (trec_eval)."),
