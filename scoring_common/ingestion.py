@@ -36,6 +36,10 @@ TIMING_FILE = "timing.json"
 RESULT_FILE = "result.json"
 #: Files of a submission that are never copied as results.
 SUBMISSION_METADATA = ("metadata", "metadata.yaml")
+#: The only command a code submission's metadata may give. The platform runs that command
+#: in a container of its own before this program, unmeasured, so any real work there
+#: would escape the time limit and the execution-time column.
+NO_OP_COMMANDS = ("python3 -c pass", "python -c pass")
 
 
 def pass_through(submission_dir: Path, output_dir: Path) -> list[str]:
@@ -56,6 +60,23 @@ def pass_through(submission_dir: Path, output_dir: Path) -> list[str]:
     return copied
 
 
+def check_submission_command(submission_dir: Path) -> None:
+    """Refuse a code submission whose metadata runs a command of its own (see NO_OP_COMMANDS)."""
+    for name in SUBMISSION_METADATA:
+        path = submission_dir / name
+        if not path.is_file():
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            command = " ".join(value.strip().strip("'\"").split())
+            if key.strip() == "command" and command not in NO_OP_COMMANDS:
+                raise ParticipantError(
+                    f"the submission's {name} runs its own command ({command[:60]!r}), which the platform runs "
+                    f"unmeasured before this program; use `command: {NO_OP_COMMANDS[0]}` and put the work in "
+                    "fusion.py (the starting kit's make_submission.py --code writes this metadata)"
+                )
+
+
 def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_dir: Path,
                time_limit_s: float) -> dict:
     """Run ``fusion.py`` of the submission in a child process and write run and timing.
@@ -71,7 +92,12 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(_import_roots(program_dir)), PYTHONUNBUFFERED="1")
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=submission_dir, env=env, start_new_session=True)
-        waited = _wait_measured(process, time_limit_s)
+        try:
+            waited = _wait_measured(process, time_limit_s)
+        finally:  # on a time-out, a crash or SIGTERM: nothing of the participant's outlives us
+            _kill_group(process.pid)
+            if process.returncode is None:
+                process.wait()
         if waited is None:
             raise ParticipantError(
                 f"your fusion code did not finish within its time limit of {time_limit_s:g} s "
@@ -131,15 +157,23 @@ def _wait_measured(process: subprocess.Popen, time_limit_s: float) -> tuple[int,
             process.returncode = os.waitstatus_to_exitcode(status)
             return process.returncode, usage
         if time.monotonic() >= deadline:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_group(process.pid)
             os.wait4(process.pid, 0)
             process.returncode = -signal.SIGKILL
             return None
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _read_result(result_path: Path, returncode: int) -> dict:
@@ -228,8 +262,10 @@ def main(program_file: str, argv: Sequence[str] | None = None) -> int:
     if len(args) != 4:
         print("usage: ingest.py INPUT_DIR OUTPUT_DIR SUBMISSION_DIR TIME_LIMIT_SECONDS", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
-    input_dir, output_dir, submission_dir = (Path(a) for a in args[:3])
+    input_dir, output_dir, submission_dir = (Path(a).resolve() for a in args[:3])
     program_dir = Path(program_file).resolve().parent
+    # SIGTERM (a runner's time-out or cancel) unwinds through run_fusion, which kills the child.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         time_limit_s = float(args[3])
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -240,6 +276,7 @@ def main(program_file: str, argv: Sequence[str] | None = None) -> int:
             copied = pass_through(submission_dir, output_dir)
             print(f"result submission: passed {len(copied)} file(s) through to scoring")
             return 0
+        check_submission_command(submission_dir)
         timing = run_fusion(program_dir, locate_data_root(input_dir), output_dir, submission_dir, time_limit_s)
     except ParticipantError as exc:
         print(f"ERROR: {exc}", file=sys.stderr)

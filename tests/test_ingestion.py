@@ -74,7 +74,7 @@ def toy(tmp_path: Path) -> dict[str, Path]:
     (data / "train" / "truth.csv").write_text("a,1\nb,0\n")
     submission = tmp_path / "submission"
     submission.mkdir()
-    (submission / "metadata").write_text("command: python3 fusion.py\n")
+    (submission / "metadata").write_text("command: python3 -c pass\n")
     output = tmp_path / "output"
     output.mkdir()
     return {"program": program, "input": data, "submission": submission, "output": output}
@@ -191,3 +191,43 @@ def test_a_broken_loader_is_the_organisers_fault(toy):
         "    raise InternalError('truth.csv is missing from the bundle')\n"))
     with pytest.raises(InternalError, match="truth.csv is missing from the bundle"):
         submit(toy, GOOD_FUSION)
+
+
+@pytest.mark.parametrize("command", ["python3 pre.py", "'python3 -c \"import time\"'"])
+def test_a_command_of_the_submissions_own_is_refused(toy, command):
+    (toy["submission"] / "fusion.py").write_text(GOOD_FUSION)
+    (toy["submission"] / "metadata").write_text(f"command: {command}\n")
+    done = run_ingest(toy, "30")
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1
+    assert "runs its own command" in done.stderr and "use `command: python3 -c pass`" in done.stderr
+    assert not (toy["output"] / "run.csv").exists()
+
+
+def test_relative_paths_work(toy):
+    (toy["submission"] / "fusion.py").write_text(GOOD_FUSION)
+    base = toy["program"].parent
+    done = subprocess.run([sys.executable, "program/ingest.py", "input", "output", "submission", "30"],
+                          cwd=base, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (toy["output"] / "run.csv").is_file()
+
+
+def test_sigterm_kills_the_participants_code(toy, tmp_path):
+    import signal
+    import time
+
+    marker = tmp_path / "child.pid"
+    (toy["submission"] / "fusion.py").write_text(
+        f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
+    process = subprocess.Popen([sys.executable, str(toy["program"] / "ingest.py"), str(toy["input"]),
+                                str(toy["output"]), str(toy["submission"]), "60"])
+    deadline = time.monotonic() + 20
+    while not marker.exists() or not marker.read_text():
+        assert time.monotonic() < deadline, "the participant's code never started"
+        time.sleep(0.05)
+    child = int(marker.read_text())
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    status = Path(f"/proc/{child}/status")
+    assert not status.exists() or "State:\tZ" in status.read_text()
