@@ -12,14 +12,20 @@ Kinds:
   ranking         documents ranked per query, MAP@10 (like fusion-int)
   retrieval       ranked lists per query, relevance and diversity: F1@20, CR@20, P@20 (like fusion-div)
   multilabel      a set of labels per item, mean per-item F1 (like fusion-cap)
-  classification  one class per item: macro F1 and accuracy
+  classification  one class per item (--classes A,B[,...]; binary or multi-class): macro F1 and accuracy
   regression      one number per item: Spearman and Pearson correlation, RMSE
   custom          one number per item, scored by your own metric (a working stub with its test)
 
 Templates live in ``bundlekit/templates/``: ``common/`` holds what every task shares,
 ``<kind>/`` what a kind adds or replaces, and ``<kind>/template.yaml`` the kind's
-description, its base kind (if any), the base's files it leaves out and the values of its
-``__MARKERS__``.
+description, its base kind (if any), the base's files it leaves out, its default
+``classes`` (kinds whose task has a fixed set of classes: ``--classes``) and the values of
+its ``__MARKERS__``. Marker values and file paths may hold the scaffold's own markers
+(``__TASK_NAME__``, ``__TASK_ID__``, ``__CLASS_LIST__``...).
+
+Safety: the kit's own tasks (:data:`KIT_TASKS`) are never replaced, a name that differs
+from an existing task only by ``-`` vs ``_`` is refused (the build imports both under the
+same module names), and ``--force`` replaces only a task folder (one with a task.py).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from bundlekit import BUNDLES_DIR
 
@@ -46,6 +53,13 @@ BLOCK_MARKER = re.compile(r"^(?P<indent>[ \t]*)__(?P<name>[A-Z][A-Z0-9_]*)__[ \t
 TASK_NAME = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 MAX_NAME_LENGTH = 40
 MAX_TITLE_LENGTH = 200
+#: Characters a title may not hold: they break the yaml's quoted string or the build's ``{{ }}``.
+TITLE_FORBIDDEN = '"\\{}'
+#: The tasks this repository ships (bundles/): `bundlekit new` never creates or replaces them.
+KIT_TASKS = ("fusion-cap", "fusion-div", "fusion-int", "fusion-mem")
+CLASS_NAME = re.compile(r"[A-Za-z0-9_-]+")
+#: Not a class name: a run's header line ``item_id,label`` would read as an item.
+LABEL_COLUMN = "label"
 #: Never copied from a template folder.
 SKIPPED_PARTS = frozenset({"__pycache__", ".pytest_cache", ".DS_Store"})
 
@@ -63,6 +77,7 @@ class Template:
     layers: tuple[Path, ...]
     markers: dict[str, str]
     excluded: frozenset[str]
+    classes: tuple[str, ...] = ()
 
 
 def available_kinds() -> list[str]:
@@ -87,11 +102,13 @@ def load_template(kind: str) -> Template:
         current = manifest.get("base")
     markers: dict[str, str] = {}
     excluded: set[str] = set()
+    classes: tuple[str, ...] = ()
     for _, manifest in reversed(chain):
         markers.update({str(k): str(v) for k, v in (manifest.get("markers") or {}).items()})
         excluded.update(str(path) for path in manifest.get("exclude") or [])
+        classes = tuple(str(label) for label in manifest.get("classes") or classes)
     layers = (TEMPLATES_DIR / COMMON, *(TEMPLATES_DIR / name for name, _ in reversed(chain)))
-    return Template(kind, str(chain[0][1].get("summary", "")), layers, markers, frozenset(excluded))
+    return Template(kind, str(chain[0][1].get("summary", "")), layers, markers, frozenset(excluded), classes)
 
 
 def render(text: str, markers: dict[str, str], where: str) -> str:
@@ -140,13 +157,14 @@ def default_title(name: str) -> str:
 
 
 def create_task(name: str, kind: str, dest: Path = BUNDLES_DIR, title: str | None = None,
-                force: bool = False) -> Path:
+                force: bool = False, classes: Sequence[str] | None = None) -> Path:
     """Create the task ``dest/name`` from the ``kind`` template; return its folder.
 
     Parameters
     ----------
     name : str
-        Folder and bundle name: lower case letters and digits, words joined by ``-`` or ``_``.
+        Folder and bundle name: lower case letters and digits, words joined by ``-`` or ``_``;
+        not one of :data:`KIT_TASKS`, nor an existing task's name with ``-`` and ``_`` swapped.
     kind : str
         One of :func:`available_kinds`.
     dest : Path
@@ -154,37 +172,102 @@ def create_task(name: str, kind: str, dest: Path = BUNDLES_DIR, title: str | Non
     title : str, optional
         The competition's title (default: made from the name).
     force : bool
-        Replace an existing ``dest/name`` folder entirely.
+        Replace an existing ``dest/name`` task folder (one with a task.py) entirely.
+    classes : sequence of str, optional
+        The task's classes, for a kind that has classes (default: the template's).
 
     Raises
     ------
     ScaffoldError
-        On an invalid name, title or kind, or an existing folder without ``force``.
+        On an invalid name, title, kind or classes, or an existing folder that may not be replaced.
     """
+    check_name(name, Path(dest))
+    title = checked_title(name, title)
+    template = load_template(kind)
+    chosen = checked_classes(template, classes)
+    target = Path(dest) / name
+    clear_target(target, force)
+    own = {"TASK_NAME": name, "TASK_ID": name.replace("-", "_"), "TASK_TITLE": title, "KIND": kind,
+           **(class_markers(chosen) if chosen else {})}
+    markers = {**{key: render(value, own, f"{kind}:{MANIFEST} {key}") for key, value in template.markers.items()},
+               **own}
+    for relative, source in template_files(template).items():
+        where = f"{kind}:{relative}"
+        path = target / render(relative, markers, where)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(source.read_text(encoding="utf-8"), markers, where), encoding="utf-8")
+    (target / "logo.png").write_bytes(logo_png(name))
+    return target
+
+
+def check_name(name: str, dest: Path) -> None:
+    """Refuse an invalid name, a kit task's name, and a name an existing task has with ``-``/``_`` swapped."""
     if len(name) > MAX_NAME_LENGTH or not TASK_NAME.fullmatch(name):
         raise ScaffoldError(f"task name {name!r} is not allowed; use lower case letters and digits, words joined by "
                             f"'-' or '_', at most {MAX_NAME_LENGTH} characters (e.g. fusion-mem)")
+    key = _name_key(name)
+    if name in KIT_TASKS:
+        raise ScaffoldError(f"{name!r} is one of the kit's own tasks ({', '.join(KIT_TASKS)}), which bundlekit new "
+                            "never creates or replaces, even with --force; choose another name")
+    for kit_task in KIT_TASKS:
+        if _name_key(kit_task) == key:
+            raise ScaffoldError(f"{name!r} differs only by '-' vs '_' from the kit's own task {kit_task!r}; "
+                                "choose another name")
+    if dest.is_dir():
+        for other in sorted(p.name for p in dest.iterdir() if (p / "task.py").is_file()):
+            if other != name and _name_key(other) == key:
+                raise ScaffoldError(f"{name!r} differs only by '-' vs '_' from the existing task {dest / other}; "
+                                    "choose another name")
+
+
+def _name_key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def checked_title(name: str, title: str | None) -> str:
+    """The title with its white space collapsed (default: made from the name); refuse a title the build breaks on."""
     title = default_title(name) if title is None else " ".join(title.split())
-    if not title or len(title) > MAX_TITLE_LENGTH or any(c in title for c in '"\\'):
+    if not title or len(title) > MAX_TITLE_LENGTH or any(c in title for c in TITLE_FORBIDDEN):
         raise ScaffoldError(f"title {title!r} is not allowed; give 1 to {MAX_TITLE_LENGTH} characters without "
-                            "double quotes or backslashes")
-    template = load_template(kind)
-    target = Path(dest) / name
-    if target.exists():
-        if not target.is_dir():
-            raise ScaffoldError(f"{target} exists and is not a folder; choose another name")
-        if not force:
-            raise ScaffoldError(f"{target} already exists; choose another name, or pass --force to replace it")
-        shutil.rmtree(target)
-    markers = {**template.markers, "TASK_NAME": name, "TASK_TITLE": title, "KIND": kind}
-    rendered = {relative: render(source.read_text(encoding="utf-8"), markers, f"{kind}:{relative}")
-                for relative, source in template_files(template).items()}
-    for relative, text in rendered.items():
-        path = target / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    (target / "logo.png").write_bytes(logo_png(name))
-    return target
+                            "double quotes, backslashes or braces")
+    return title
+
+
+def checked_classes(template: Template, classes: Sequence[str] | None) -> tuple[str, ...]:
+    """The task's classes: the template's default, or ``classes`` if valid for the kind."""
+    if classes is None:
+        return template.classes
+    if not template.classes:
+        with_classes = [kind for kind in available_kinds() if load_template(kind).classes]
+        raise ScaffoldError(f"--classes is only for --kind {' or '.join(with_classes)}, not {template.kind}")
+    chosen = tuple(classes)
+    if len(set(chosen)) != len(chosen) or len(chosen) < 2 \
+            or any(not CLASS_NAME.fullmatch(label) or label == LABEL_COLUMN for label in chosen):
+        raise ScaffoldError(f"classes {','.join(chosen)!r} are not allowed; give at least 2 distinct names of "
+                            f"letters, digits, '-' and '_' (not {LABEL_COLUMN!r}), e.g. --classes negative,positive")
+    return chosen
+
+
+def class_markers(classes: Sequence[str]) -> dict[str, str]:
+    """The markers of a kind with classes: Python literal items, a sentence's list, two example labels."""
+    quoted = [f"`{label}`" for label in classes]
+    return {"CLASSES": ", ".join(f'"{label}"' for label in classes),
+            "CLASS_LIST": f"{', '.join(quoted[:-1])} and {quoted[-1]}",
+            "FIRST_CLASS": classes[0], "SECOND_CLASS": classes[1]}
+
+
+def clear_target(target: Path, force: bool) -> None:
+    """Make way for the task at ``target``: refuse an existing folder unless ``force`` and it is a task."""
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise ScaffoldError(f"{target} exists and is not a folder; choose another name")
+    if not force:
+        raise ScaffoldError(f"{target} already exists; choose another name, or pass --force to replace it")
+    if not (target / "task.py").is_file():
+        raise ScaffoldError(f"{target} is not a task folder (no task.py) and --force only replaces a task; "
+                            "choose another name")
+    shutil.rmtree(target)
 
 
 def logo_png(name: str, size: int = 96) -> bytes:
@@ -216,12 +299,22 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dest", type=Path, default=BUNDLES_DIR,
                         help="folder of task sources (default: bundles/, where `bundlekit build` looks)")
     parser.add_argument("--title", help="competition title (default: made from NAME)")
-    parser.add_argument("--force", action="store_true", help="replace DEST/NAME if it exists (its files are lost)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace the task DEST/NAME if it exists (its files are lost; only a folder with a "
+                             "task.py, never the kit's own tasks)")
+    parser.add_argument("--classes", type=class_names, metavar="A,B[,C...]",
+                        help="the task's classes, for --kind classification (default: class_a,class_b,class_c)")
+
+
+def class_names(text: str) -> list[str]:
+    """``--classes a, b,c`` -> ``["a", "b", "c"]`` (create_task validates them)."""
+    return [label.strip() for label in text.split(",")]
 
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        target = create_task(args.name, args.kind, dest=args.dest, title=args.title, force=args.force)
+        target = create_task(args.name, args.kind, dest=args.dest, title=args.title, force=args.force,
+                             classes=args.classes)
     except ScaffoldError as exc:
         print(f"bundlekit new: {exc}", file=sys.stderr)
         return 1

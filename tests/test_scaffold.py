@@ -3,7 +3,8 @@
 The fast tests cover the template machinery (markers, layers, names, the logo, the
 command line). The slow ones scaffold every kind, build it with the real build, check
 the bundle, and run its baselines through the local runner (as local processes, and in
-the kit's Docker image in the `docker`-marked test), comparing with the build's scores.
+the kit's Docker image in the `docker`-marked test), comparing with the build's scores;
+a binary classification task (``--classes``) goes the same way.
 Scaffolded tasks live in a temporary folder that the build is pointed at, never in the
 shared bundles/.
 """
@@ -29,6 +30,7 @@ from bundlekit.cli import main as cli_main
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
 from bundlekit.scaffold import (
+    KIT_TASKS,
     MARKER,
     ScaffoldError,
     available_kinds,
@@ -40,6 +42,9 @@ from bundlekit.scaffold import (
 )
 
 KINDS = ("classification", "custom", "multilabel", "ranking", "regression", "retrieval")
+BINARY = ("negative", "positive")
+#: The end-to-end cases: name suffix -> (kind, classes); every kind as is, and a binary task.
+CASES = {**{kind: (kind, None) for kind in KINDS}, "binary": ("classification", BINARY)}
 QUIET = BuildOptions(progress=lambda message: None).progress
 #: Every task has these files; each kind adds its data-specific ones.
 REQUIRED_FILES = {
@@ -94,7 +99,7 @@ def test_every_kind_renders_completely(kind: str, tmp_path: Path):
     assert REQUIRED_FILES <= files
     for name in sorted(files - {"logo.png"}):
         text = (task / name).read_text(encoding="utf-8")
-        assert not MARKER.search(text), f"{kind}: {name} keeps a scaffold marker"
+        assert not MARKER.search(name) and not MARKER.search(text), f"{kind}: {name} keeps a scaffold marker"
         if name.endswith(".py"):
             ast.parse(text, filename=name)
     document = build_yaml((task / "competition.yaml").read_text(encoding="utf-8"))
@@ -128,10 +133,11 @@ def test_invalid_names_are_refused(name: str, tmp_path: Path):
         create_task(name, "ranking", dest=tmp_path)
 
 
-@pytest.mark.parametrize("title", ['A "quoted" title', "back\\slash", "x" * 201, "   "])
+@pytest.mark.parametrize("title", ['A "quoted" title', "back\\slash", "x" * 201, "   ", "a {{ x }}", "a {b", "a}"])
 def test_invalid_titles_are_refused(title: str, tmp_path: Path):
-    with pytest.raises(ScaffoldError, match="is not allowed"):
+    with pytest.raises(ScaffoldError, match="is not allowed; .* without double quotes, backslashes or braces"):
         create_task("t", "ranking", dest=tmp_path, title=title)
+    assert not (tmp_path / "t").exists()
 
 
 def test_default_title_comes_from_the_name(tmp_path: Path):
@@ -149,6 +155,80 @@ def test_an_existing_task_is_kept_unless_forced(tmp_path: Path):
     create_task("t", "regression", dest=tmp_path, force=True)
     assert not (task / "notes.txt").exists()
     assert "spearman" in (task / "scoring_program" / "score.py").read_text(encoding="utf-8")
+
+
+def test_force_replaces_only_a_task_folder(tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "guide.md").write_text("mine")
+    with pytest.raises(ScaffoldError, match=r"docs is not a task folder \(no task.py\) and --force only replaces"):
+        create_task("docs", "ranking", dest=tmp_path, force=True)
+    assert (tmp_path / "docs" / "guide.md").read_text() == "mine"
+    (tmp_path / "notes").write_text("mine")
+    with pytest.raises(ScaffoldError, match="exists and is not a folder"):
+        create_task("notes", "ranking", dest=tmp_path, force=True)
+
+
+@pytest.mark.parametrize("kit_task", KIT_TASKS)
+def test_the_kits_own_tasks_are_never_replaced(kit_task: str, tmp_path: Path):
+    (tmp_path / kit_task).mkdir()
+    (tmp_path / kit_task / "task.py").write_text("# the real task")
+    with pytest.raises(ScaffoldError, match=f"'{kit_task}' is one of the kit's own tasks .* even with --force"):
+        create_task(kit_task, "ranking", dest=tmp_path, force=True)
+    with pytest.raises(ScaffoldError, match=f"differs only by '-' vs '_' from the kit's own task '{kit_task}'"):
+        create_task(kit_task.replace("-", "_"), "ranking", dest=tmp_path)
+    assert [p.name for p in (tmp_path / kit_task).iterdir()] == ["task.py"]
+
+
+def test_the_kits_own_tasks_are_the_tracked_ones():
+    assert set(KIT_TASKS) <= {p.name for p in BUNDLES_DIR.iterdir() if (p / "task.py").is_file()}
+
+
+def test_a_name_differing_from_a_task_by_dash_or_underscore_is_refused(tmp_path: Path):
+    create_task("my-task", "ranking", dest=tmp_path)
+    with pytest.raises(ScaffoldError, match=f"'my_task' differs only by '-' vs '_' from the existing task "
+                                            f"{tmp_path / 'my-task'}; choose another name"):
+        create_task("my_task", "ranking", dest=tmp_path)
+    (tmp_path / "other_one").mkdir()  # a folder that is no task does not count
+    create_task("other-one", "ranking", dest=tmp_path)
+
+
+def python_constant(path: Path, name: str):
+    """The literal value assigned to ``name`` at the top level of a Python file."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} assigns no {name}")
+
+
+@pytest.mark.parametrize("classes", [None, BINARY, ("A", "b-2", "c_3", "4")])
+def test_classes_are_written_in_every_place(classes: tuple[str, ...] | None, tmp_path: Path):
+    task = create_task("t", "classification", dest=tmp_path, classes=classes)
+    expected = classes or ("class_a", "class_b", "class_c")
+    for program in ("task.py", "ingestion_program/fusion_io.py", "scoring_program/score.py"):
+        assert tuple(python_constant(task / program, "CLASSES")) == expected, program
+    assert f"`{expected[0]}`" in (task / "pages" / "data.md").read_text(encoding="utf-8")
+    assert f"item_0001,{expected[1]}" in (task / "pages" / "submission.md").read_text(encoding="utf-8")
+    if classes:
+        texts = [p.read_text(encoding="utf-8") for p in task.rglob("*") if p.is_file() and p.suffix != ".png"]
+        assert not any("class_a" in text for text in texts)
+
+
+@pytest.mark.parametrize("classes", [["a"], ["a", "a"], ["a", "b c"], ["a", ""], ["a", "b,c"], ["label", "x"],
+                                     ["a", "é"]])
+def test_invalid_classes_are_refused(classes: list[str], tmp_path: Path):
+    with pytest.raises(ScaffoldError, match="are not allowed; give at least 2 distinct names of letters, digits"):
+        create_task("t", "classification", dest=tmp_path, classes=classes)
+
+
+@pytest.mark.parametrize("kind", [kind for kind in KINDS if kind != "classification"])
+def test_classes_are_only_for_classification(kind: str, tmp_path: Path):
+    with pytest.raises(ScaffoldError, match=f"--classes is only for --kind classification, not {kind}"):
+        create_task("t", kind, dest=tmp_path, classes=BINARY)
+
+
+def test_custom_metric_tests_are_named_after_the_task(tmp_path: Path):
+    task = create_task("my-metric_task", "custom", dest=tmp_path)
+    assert [p.name for p in (task / "tests").iterdir()] == ["test_metric_my_metric_task.py"]
 
 
 def test_generation_is_deterministic(tmp_path: Path):
@@ -183,6 +263,11 @@ def test_command_line(tmp_path: Path, capsys):
     assert "TODO(organiser)" in out
     assert cli_main(arguments) == 1
     assert "already exists" in capsys.readouterr().err
+    assert cli_main(["new", "cli-binary", "--kind", "classification", "--classes", "no, yes",
+                     "--dest", str(tmp_path)]) == 0
+    assert python_constant(tmp_path / "cli-binary" / "task.py", "CLASSES") == ("no", "yes")
+    assert cli_main(["new", "cli-ranking", "--kind", "ranking", "--classes", "no,yes", "--dest", str(tmp_path)]) == 1
+    assert "--classes is only for --kind classification" in capsys.readouterr().err
 
 
 def test_the_command_refuses_an_unknown_kind(tmp_path: Path, capsys):
@@ -199,14 +284,14 @@ def test_the_command_refuses_an_unknown_kind(tmp_path: Path, capsys):
 def task_sources(tmp_path_factory) -> Path:
     """A folder of task sources holding one scaffolded task per kind; the build reads it."""
     sources = tmp_path_factory.mktemp("bundles")
-    for kind in KINDS:
-        create_task(f"scaffold-{kind}", kind, dest=sources, title=f"Scaffolded {kind} task")
+    for case, (kind, classes) in CASES.items():
+        create_task(f"scaffold-{case}", kind, dest=sources, title=f"Scaffolded {case} task", classes=classes)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bundlekit.build, "BUNDLES_DIR", sources)
         yield sources
 
 
-@pytest.fixture(scope="module", params=KINDS)
+@pytest.fixture(scope="module", params=list(CASES))
 def built(request, task_sources: Path, tmp_path_factory) -> BuildResult:
     out = tmp_path_factory.mktemp(f"dist-{request.param}")
     return build_task(f"scaffold-{request.param}", BuildOptions(out=out, progress=QUIET))
@@ -279,7 +364,17 @@ def test_custom_kind_ships_a_passing_metric_test(task_sources: Path):
     completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(task / "tests")],
                                cwd=task, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
-    assert "4 passed" in completed.stdout
+    assert "5 passed" in completed.stdout
+
+
+@pytest.mark.slow
+def test_two_custom_tasks_metric_tests_run_together(tmp_path: Path):
+    """Each task's metric test has its own file name: one pytest run collects both without a clash."""
+    tests = [create_task(name, "custom", dest=tmp_path) / "tests" for name in ("metric-one", "metric-two")]
+    completed = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *map(str, tests)],
+                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "10 passed" in completed.stdout
 
 
 def test_scaffolded_tasks_never_land_in_the_shared_bundles_folder():

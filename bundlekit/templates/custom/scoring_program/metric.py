@@ -1,8 +1,8 @@
 """The metric of __TASK_NAME__.
 
 TODO(organiser): write your task's metric in task_metric below, give PRIMARY the key of
-its primary value, and test it in tests/test_metric.py (hand-computed golden values,
-edge cases). The stub is a placeholder that works: a score derived from the mean
+its primary value, and test it in tests/test_metric___TASK_ID__.py (hand-computed golden
+values, edge cases, a cross-check against an independent implementation). The stub is a placeholder that works: a score derived from the mean
 absolute error.
 
 What the rest of the kit relies on:

@@ -1,8 +1,13 @@
 """Tests of __TASK_NAME__'s metric: run them with `pytest bundles/__TASK_NAME__/tests`.
 
+The kit's tests/test_task_tests.py runs every bundles/*/tests/ folder, so these run with
+the repository's test suite too. The file name carries the task's name: pytest needs the
+test files of different tasks to have different names.
+
 TODO(organiser): when you write your metric in scoring_program/metric.py, replace the
 golden values below by values you computed by hand (or with the benchmark's own tool),
-and add the edge cases of your metric (ties, empty groups, constant predictions...).
+replace reference_metric by an independent implementation of yours, and add the edge
+cases of your metric (ties, empty groups, constant predictions...).
 """
 
 from __future__ import annotations
@@ -32,6 +37,36 @@ def test_golden_values():
     scores = metric.task_metric(np.array([0.0, 1.0, 2.0]), np.array([0.5, 1.0, 1.0]))
     assert scores["mae"] == pytest.approx(0.5)
     assert scores["score"] == pytest.approx(1 / 1.5)
+
+
+def reference_metric(y_true: list[float], y_pred: list[float]) -> dict[str, float]:
+    """The metric written again from its definition, as plainly as possible: a loop, no numpy.
+
+    TODO(organiser): the project's standard is that every metric is cross-checked against
+    an independent implementation: the benchmark's own tool when there is one (see the
+    fusion tasks' tests against trec_eval), else a naive version like this one, written
+    from the definition and not copied from metric.py.
+    """
+    total = 0.0
+    for truth, predicted in zip(y_true, y_pred):
+        total += abs(truth - predicted)
+    mae = total / len(y_true)
+    return {"score": 1.0 / (1.0 + mae), "mae": mae}
+
+
+def test_metric_agrees_with_an_independent_implementation():
+    rng = np.random.default_rng(2)
+    for case in range(300):
+        n = int(rng.integers(1, 60))
+        truth = rng.normal(size=n) * 10 ** rng.uniform(-3, 3)
+        predicted = truth + rng.normal(size=n) * rng.choice([0.0, 0.01, 1.0, 100.0])
+        if case % 10 == 0:
+            predicted = np.round(predicted, 1)  # ties and exact hits
+        expected = reference_metric(truth.tolist(), predicted.tolist())
+        scores = metric.task_metric(truth, predicted)
+        assert set(scores) == set(expected), case
+        for key, value in expected.items():
+            assert scores[key] == pytest.approx(value, rel=1e-9, abs=1e-12), (case, key)
 
 
 def test_every_leaderboard_key_is_returned():
