@@ -443,6 +443,8 @@ def run_command(args: argparse.Namespace) -> int:
     options = BuildOptions(edition=args.edition, seed=args.seed, data=args.data, docker_image=args.docker_image,
                            contact_email=args.contact_email, dev_start=args.dev_start, test_start=args.test_start,
                            test_end=args.test_end, out=args.out.resolve(), check=not args.no_check)
+    if args.edition and not args.tasks:
+        tasks = _tasks_with_edition(tasks, args.edition)
     try:
         results = [build_task(task, options) for task in tasks]
     except BuildError as exc:
@@ -451,3 +453,16 @@ def run_command(args: argparse.Namespace) -> int:
     for result in results:
         print(result.bundle_zip)
     return 0
+
+
+def _tasks_with_edition(tasks: list[str], edition: str) -> list[str]:
+    """The tasks that have stand-in data of ``edition``; the others are skipped with a notice."""
+    kept = []
+    for task in tasks:
+        editions = getattr(load_module(BUNDLES_DIR / task / "task.py", module_name(task, "task")), "EDITIONS", {})
+        if edition in editions:
+            kept.append(task)
+        else:
+            print(f"bundlekit build: skipping {task}, which has no {edition!r} edition "
+                  f"(editions: {', '.join(sorted(editions)) or 'none'})", file=sys.stderr)
+    return kept
