@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
-from scoring_common.errors import ParticipantError, list_ids
+from scoring_common.errors import ParticipantError, list_ids, quote
 
 
 def parse_float(text: str, *, what: str, file: str, line: int) -> float:
@@ -17,10 +17,10 @@ def parse_float(text: str, *, what: str, file: str, line: int) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ParticipantError(f"{what} {text!r} is not a number; write a decimal number such as 0.75",
+        raise ParticipantError(f"{what} {quote(text)} is not a number; write a decimal number such as 0.75",
                                file=file, line=line) from None
     if not math.isfinite(value):
-        raise ParticipantError(f"{what} {text!r} is not a finite number; replace NaN or infinite values",
+        raise ParticipantError(f"{what} {quote(text)} is not a finite number; replace NaN or infinite values",
                                file=file, line=line)
     return value
 
@@ -30,7 +30,7 @@ def parse_int(text: str, *, what: str, file: str, line: int, minimum: int | None
     try:
         value = int(text)
     except ValueError:
-        raise ParticipantError(f"{what} {text!r} is not an integer", file=file, line=line) from None
+        raise ParticipantError(f"{what} {quote(text)} is not an integer", file=file, line=line) from None
     if minimum is not None and value < minimum:
         raise ParticipantError(f"{what} {value} is below {minimum}", file=file, line=line)
     return value

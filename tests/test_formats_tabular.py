@@ -49,7 +49,7 @@ def classification_reference(tmp_path: Path, classes: list[str] | None = None) -
                                   "classification", classes)
 
 
-def participant_error(tmp_path: Path, reference: TabularReference, run_text: str, name: str = "run.csv",
+def participant_error(tmp_path: Path, reference: TabularReference, run_text: str | bytes, name: str = "run.csv",
                       names: TabularNames = DEFAULT_NAMES) -> ParticipantError:
     with pytest.raises(ParticipantError) as caught:
         read_tabular_run(write(tmp_path, name, run_text), reference, names)
@@ -200,17 +200,21 @@ def test_random_runs_round_trip(tmp_path: Path):
 # --- malformed runs: file, line, what ---------------------------------------------------------
 
 @pytest.mark.parametrize("run_text, line, message", [
-    ("img_a,1,2\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value)"),
+    ("img_a,1,2\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value); a decimal comma is the likely "
+                       "cause: write 0.5, not 0,5"),
     ("img_a,1\nimg_b\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value)"),
     ("img_a,1\nimg_b;2\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value)"),
     ("item_id,value,extra\nimg_a,1\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value)"),
     ("img_a,1\n ,2\n", 2, "the item id is empty; write item_id,value"),
     ("img_a,1\nimg_b,high\n", 2, "value 'high' is not a number; write a decimal number such as 0.75"),
     ("img_a,1\nimg_b,\n", 2, "value '' is not a number; write a decimal number such as 0.75"),
-    ("img_a,1\nimg_b,1,5\n", 2, "found 3 fields, expected 2 (comma-separated item_id,value)"),
+    ("img_a,1\nimg_b,-1,5\n", 2, "found 3 fields, expected 2 (comma-separated item_id,value); a decimal comma "
+                               "is the likely cause: write 0.5, not 0,5"),
     ("img_a,NaN\n", 1, "value 'NaN' is not a finite number; replace NaN or infinite values"),
     ("img_a,1\nimg_b,-inf\n", 2, "value '-inf' is not a finite number; replace NaN or infinite values"),
-    ("id,value\nimg_a,1\n", 1, "value 'value' is not a number; write a decimal number such as 0.75"),
+    ("id,value\nimg_a,1\n", 1, "the header must be item_id,value, found 'id,value'; correct it or remove the line"),
+    ("img_q,high\nimg_a,1\n", 1, "the header must be item_id,value, found 'img_q,high'; correct it or remove the line"),
+    ("img_a,high\n", 1, "value 'high' is not a number; write a decimal number such as 0.75"),
     ("img_a,1\nimg_b,2\nimg_x,3\nimg_c,4\nimg_y,5\n", 3,
      "2 item(s) not in this split, e.g. 'img_x', 'img_y'; score only the items of the split you submit to "
      "(dev and test differ)"),
@@ -220,7 +224,8 @@ def test_random_runs_round_trip(tmp_path: Path):
      "1 item(s) not in this split, e.g. 'img_zz'; score only the items of the split you submit to "
      "(dev and test differ)"),
 ], ids=["three-fields", "one-field", "wrong-separator", "header-with-extra-column", "empty-id", "not-a-number",
-        "empty-value", "decimal-comma", "nan", "infinite", "header-with-wrong-id-column", "unknown-items",
+        "empty-value", "decimal-comma", "nan", "infinite", "header-with-wrong-id-column",
+        "unknown-id-and-bad-value-look-like-a-header", "known-id-bad-value-on-line-1", "unknown-items",
         "duplicate", "unknown-reported-before-duplicate"])
 def test_malformed_regression_run(tmp_path: Path, run_text: str, line: int, message: str):
     error = participant_error(tmp_path, regression_reference(tmp_path), run_text)
@@ -247,9 +252,7 @@ def test_missing_items_are_counted_never_listed(tmp_path: Path, run_text: str):
      "label '' is not one of the 3 classes ('bird', 'cat', 'dog'); write one of these labels exactly (case matters)"),
     ("img_a,1\n", 1,
      "label '1' is not one of the 3 classes ('bird', 'cat', 'dog'); write one of these labels exactly (case matters)"),
-    ("id,label\nimg_a,cat\n", 1,
-     "label 'label' is not one of the 3 classes ('bird', 'cat', 'dog'); write one of these labels exactly "
-     "(case matters)"),
+    ("id,label\nimg_a,cat\n", 1, "the header must be item_id,value, found 'id,label'; correct it or remove the line"),
     ("img_a,cat\nimg_b,dog\nimg_a,cat\nimg_c,dog\nimg_d,bird\n", 3,
      "item 'img_a' appears twice (lines 1 and 3); give every item exactly one value"),
     ("img_a,cat\nimg_q,dog\n", 2,
@@ -278,3 +281,31 @@ def test_invalid_utf8_run_names_the_line(tmp_path: Path):
         read_tabular_run(write(tmp_path, "run.csv", b"img_a,1\nimg_\xff,2\n"), regression_reference(tmp_path),
                          DEFAULT_NAMES)
     assert str(caught.value) == "run.csv line 2: is not valid UTF-8 (byte 0xff); save the file as UTF-8"
+
+
+def test_cr_line_ends_are_line_ends_and_keep_line_numbers(tmp_path: Path):
+    reference = regression_reference(tmp_path)
+    values = read_tabular_run(write(tmp_path, "run.csv", "item_id,value\rimg_a,2\r\rimg_b,1.5\rimg_c,-0.3"),
+                              reference, DEFAULT_NAMES)
+    assert values.tolist() == [1.5, 2.0, -0.3]
+    error = participant_error(tmp_path, reference, "img_a,1\r\nimg_b,2\rimg_c,x\n")
+    assert str(error) == "run.csv line 3: value 'x' is not a number; write a decimal number such as 0.75"
+    with pytest.raises(ParticipantError) as caught:
+        read_tabular_run(write(tmp_path, "run.csv", b"img_a,1\rimg_b,2\r\nimg_\xff,2\r"), reference, DEFAULT_NAMES)
+    assert str(caught.value) == "run.csv line 3: is not valid UTF-8 (byte 0xff); save the file as UTF-8"
+
+
+def test_huge_values_are_quoted_short(tmp_path: Path):
+    error = participant_error(tmp_path, regression_reference(tmp_path), "img_a,1\n" + "q" * 100_000 + ",2\n")
+    assert str(error) == (f"run.csv line 2: 1 item(s) not in this split, e.g. '{'q' * 60}...' (100000 characters); "
+                          "score only the items of the split you submit to (dev and test differ)")
+    error = participant_error(tmp_path, regression_reference(tmp_path), "img_a," + "9" * 5000 + "x\n")
+    assert str(error).startswith(f"run.csv line 1: value '{'9' * 60}...' (5001 characters) is not a number")
+
+
+def test_zip_run_is_named_a_zip_but_a_zip_reference_is_an_internal_error(tmp_path: Path):
+    zipped = b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe"
+    error = participant_error(tmp_path, regression_reference(tmp_path), zipped)
+    assert str(error).startswith("run.csv: is a zip archive, not a text run; unzip it and submit the run file itself")
+    with pytest.raises(InternalError, match="not valid UTF-8"):
+        read_tabular_reference(write(tmp_path, "groundtruth.csv", zipped), DEFAULT_NAMES, "regression")

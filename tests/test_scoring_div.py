@@ -239,9 +239,35 @@ def test_missing_query_is_counted_not_named(tmp_path):
     assert "'10'" not in message
 
 
-def test_header_line_is_refused(tmp_path):
-    assert_participant_error(tmp_path, run_lines("query_id iter photo_id rank score run_id", *valid_lines()),
-                             "run.txt line 1", "header")
+@pytest.mark.parametrize("header", ["query_id iter photo_id rank score run_id", "topic Q0 docno pos sim tag"])
+def test_header_line_is_refused(tmp_path, header):
+    assert_participant_error(tmp_path, run_lines(header, *valid_lines()), "run.txt line 1",
+                             "looks like a header line; a TREC run has no header, remove this line")
+
+
+def test_ranks_starting_at_1_are_refused(tmp_path):
+    lines = valid_lines()[:5] + ["2 Q0 b2 1 5 myrun", "2 Q0 b3 2 4 myrun", "10 0 c1 0 1 myrun"]
+    assert_participant_error(tmp_path, run_lines(*lines), "run.txt line 6",
+                             "query '2': ranks start at 1, but the first rank must be 0 (rank 0 is the best photo); "
+                             "renumber the ranks from 0")
+
+
+def test_first_query_in_the_file_with_late_ranks_is_named(tmp_path):
+    # Queries 10 (line 1) and 1 (line 3) both start late; the one met first in the file is named.
+    lines = ["10 0 c1 3 1 r", "2 0 b2 0 5 r", "1 0 a1 1 0.9 r", "1 0 a2 2 0.8 r"]
+    assert_participant_error(tmp_path, run_lines(*lines), "run.txt line 1", "query '10': ranks start at 3")
+
+
+def test_cr_line_ends_keep_line_numbers(tmp_path):
+    text = "\r".join([*valid_lines(), "1 0 a3 7 high myrun"]) + "\r"
+    assert_participant_error(tmp_path, text, "run.txt line 9", "score 'high' is not a number")
+    process, _ = run_scorer(layout(tmp_path / "ok", "\r".join(valid_lines())))
+    assert process.returncode == 0, process.stderr
+
+
+def test_zip_renamed_to_a_run_is_named_as_a_zip(tmp_path):
+    assert_participant_error(tmp_path, b"PK\x03\x04" + bytes(range(256)), "run.txt:", "is a zip archive",
+                             "unzip it and submit the run file itself")
 
 
 def test_empty_run(tmp_path):
@@ -347,6 +373,7 @@ def test_pipeline_matches_the_oracle_on_random_files(tmp_path):
             n_ranked = int(rng.integers(1, min(50, len(candidates)) + 1))
             photos = rng.choice(candidates, size=n_ranked, replace=False)
             ranks = np.sort(rng.choice(200, size=n_ranked, replace=False))
+            ranks -= ranks[0]  # every query's first rank is 0; the gaps stay
             scores = np.sort(rng.integers(0, 10, size=n_ranked))[::-1] / 10  # ties included
             lines += [(query, str(p), int(r), float(s)) for p, r, s in zip(photos, ranks, scores)]
         order = rng.permutation(len(lines))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +98,10 @@ def test_valid_run_scores_and_is_byte_identical_on_rerun(tmp_path: Path) -> None
             [f"{v},{i},{d},{s}" for (v, i, s), d in zip((line.split(",") for line in RUN_LINES), [1, 0] * 5)]),
          "legacy.csv"),
         (_run_text([line.replace(",", " , ") for line in RUN_LINES]), "spaces.csv"),
+        ("video_id,image_id,score\r" + "\r".join(RUN_LINES) + "\r", "old-mac.csv"),
     ],
-    ids=["header-shuffled", "crlf-txt-header-any-case", "bom-blank-line", "legacy-layout", "spaces-around-fields"],
+    ids=["header-shuffled", "crlf-txt-header-any-case", "bom-blank-line", "legacy-layout", "spaces-around-fields",
+         "cr-line-ends"],
 )
 def test_accepted_layouts_score_the_same(tmp_path: Path, run_text: str, run_name: str) -> None:
     input_dir, output_dir = _layout(tmp_path, run_text, run_name=run_name)
@@ -130,7 +134,7 @@ def test_evaluate_is_importable_without_side_effects(tmp_path: Path) -> None:
     assert evaluation.primary == "map_at_10"
     assert evaluation.scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-12)
     per_video = evaluation.tables[1].rows
-    assert [row[:3] for row in per_video] == [["video_a", 4, 2], ["video_b", 3, 1], ["video_c", 2, 0]]
+    assert [row[:2] for row in per_video] == [["video_a", 4], ["video_b", 3], ["video_c", 2]]
     assert not (tmp_path / "output").exists()
 
 
@@ -154,7 +158,22 @@ def _replace(line_index: int, text: str) -> str:
 
 PARTICIPANT_ERRORS = {
     "two-fields": (_replace(2, "video_a,3_6-9.jpg"),
-                   ["run.csv line 3:", "found 2 fields, expected 3 or 4", "video_id,image_id,score"]),
+                   ["run.csv line 3:", "found 2 fields, expected 3 like line 1 (video_id,image_id,score)"]),
+    "decimal-comma": (_replace(4, "video_b,b1.jpg,0,5"),
+                      ["run.csv line 5:", "found 4 fields, expected 3 like line 1 (video_id,image_id,score)",
+                       "a decimal comma is the likely cause: write 0.5, not 0,5"]),
+    "decimal-comma-under-a-header": ("video_id,image_id,score\n" + _replace(1, "video_a,2_3-6.jpg,0,8"),
+                                     ["run.csv line 3:", "found 4 fields, expected 3 as in the header on line 1",
+                                      "write 0.5, not 0,5"]),
+    "decimal-comma-legacy": ("video_id,image_id,decision,score\nvideo_a,1_0-3.jpg,1,0,5\n",
+                             ["run.csv line 2:", "found 5 fields, expected 4 as in the header on line 1 "
+                              "(video_id,image_id,decision,score)", "write 0.5, not 0,5"]),
+    "decimal-comma-on-line-1": (_replace(0, "video_a,1_0-3.jpg,0,9"),
+                                ["run.csv line 2:", "found 3 fields, expected 4 like line 1",
+                                 "if line 1 has a decimal comma, write 0.5, not 0,5"]),
+    "decimal-comma-on-line-1-read-as-decision": (_replace(0, "video_a,1_0-3.jpg,2,5"),
+                                                 ["run.csv line 1:", "decision '2' must be 0 or 1",
+                                                  "if the score has a decimal comma, write 0.5, not 0,5"]),
     "five-fields": (_replace(0, "video_a,1_0-3.jpg,1,0.5,x"), ["run.csv line 1:", "found 5 fields, expected 3 or 4"]),
     "semicolons": (_run_text([line.replace(",", ";") for line in RUN_LINES]),
                    ["run.csv line 1:", "found 1 fields", "comma-separated"]),
@@ -162,11 +181,19 @@ PARTICIPANT_ERRORS = {
     "empty-score": (_replace(4, "video_b,b1.jpg,"), ["run.csv line 5:", "score '' is not a number"]),
     "nan-score": (_replace(5, "video_b,b2.jpg,nan"), ["run.csv line 6:", "score 'nan' is not a finite number"]),
     "inf-score": (_replace(6, "video_b,b3.jpg,-inf"), ["run.csv line 7:", "score '-inf' is not a finite number"]),
-    "non-numeric-first-line-not-header": ("video,image,score\n" + _run_text(RUN_LINES),
-                                          ["run.csv line 1:", "score 'score' is not a number"]),
+    "header-with-another-query-column": ("video,image,score\n" + _run_text(RUN_LINES),
+                                         ["run.csv line 1:", "the header must be video_id,image_id,score (or the "
+                                          "legacy video_id,image_id,decision,score), found 'video,image,score'"]),
+    "legacy-header-with-another-query-column": ("Video ID,Image,Decision,Score\n" + _run_text(RUN_LINES),
+                                                ["run.csv line 1:", "found 'Video ID,Image,Decision,Score'"]),
+    "non-numeric-score-on-line-1": (_replace(0, "video_a,1_0-3.jpg,high"),
+                                    ["run.csv line 1:", "score 'high' is not a number"]),
     "bad-decision": ("video_id,image_id,decision,score\n" + "video_a,1_0-3.jpg,yes,0.5\n",
                      ["run.csv line 2:", "decision 'yes' must be 0 or 1"]),
-    "decision-2": (_replace(1, "video_a,2_3-6.jpg,2,0.5"), ["run.csv line 2:", "decision '2' must be 0 or 1"]),
+    "decision-2": ("video_id,image_id,decision,score\nvideo_a,1_0-3.jpg,1,0.9\nvideo_a,2_3-6.jpg,2,0.5\n",
+                   ["run.csv line 3:", "decision '2' must be 0 or 1"]),
+    "cr-line-ends-keep-line-numbers": ("\r".join(RUN_LINES[:4] + ["video_b,b1.jpg,high"] + RUN_LINES[5:]),
+                                       ["run.csv line 5:", "score 'high' is not a number"]),
     "duplicate": (_run_text(RUN_LINES + ["video_b,b2.jpg,0.1"]),
                   ["run.csv line 10:", "keyframe 'video_b,b2.jpg' appears twice (first on line 6)",
                    "exactly once"]),
@@ -194,6 +221,56 @@ def test_malformed_run_is_explained_in_one_line(tmp_path: Path, run_text: str, e
     assert not (output_dir / "scores.json").exists()
     # the keyframes the run lacks are counted, never listed
     assert "4_9-12.jpg" not in message or "4_9-12.jpg" in run_text
+
+
+def _assert_one_line_error(input_dir: Path, output_dir: Path) -> str:
+    result = _score(input_dir, output_dir)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert "\n" not in message
+    assert not (output_dir / "scores.json").exists()
+    return message
+
+
+def test_huge_participant_value_is_quoted_short(tmp_path: Path) -> None:
+    huge = "x" * 100_000
+    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES + [f"video_a,{huge}.jpg,0.1"]))
+    message = _assert_one_line_error(input_dir, output_dir)
+    assert "run.csv line 10: 1 keyframe(s) not in this split, e.g. 'video_a,xxx" in message
+    assert "...' (100012 characters); score only the keyframes" in message
+    assert len(message) < 300
+
+
+def test_huge_message_keeps_its_start_and_end(tmp_path: Path) -> None:
+    ids = [f"video_a,{'y' * 59}{i}.jpg" for i in range(6)]
+    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES + [f"{i},0.1" for i in ids]))
+    message = _assert_one_line_error(input_dir, output_dir)
+    assert len(message) <= len("ERROR: ") + 500
+    assert message.startswith("ERROR: run.csv line 10: 6 keyframe(s) not in this split")
+    assert message.endswith("(dev and test differ)")
+
+
+def _zipped_run() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("run.csv", _run_text(RUN_LINES))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        (_zipped_run(), "run.csv: is a zip archive, not a text run; unzip it and submit the run file itself"),
+        (b"\x1f\x8b\x08\x00binary", "run.csv: is a gzip archive, not a text run"),
+        (_run_text(RUN_LINES).encode("utf-16"), "run.csv: is UTF-16 text, not UTF-8; save the file as UTF-8"),
+    ],
+    ids=["zip", "gzip", "utf-16"],
+)
+def test_binary_run_is_named_for_what_it_is(tmp_path: Path, data: bytes, expected: str) -> None:
+    input_dir, output_dir = _layout(tmp_path, None)
+    (input_dir / "res" / "run.csv").write_bytes(data)
+    assert expected in _assert_one_line_error(input_dir, output_dir)
 
 
 @pytest.mark.parametrize(

@@ -13,12 +13,13 @@ ground truth, the run and the concept lists, grown as new concepts are met.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from scoring_common.errors import InternalError, ParticipantError
+from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import read_lines
 from scoring_common.validation import check_missing_count, check_unknown_ids
 
@@ -27,6 +28,8 @@ HEADER_FIELDS = frozenset({"id", "image_id"})
 #: Most concepts a run may give one image.
 MAX_CONCEPTS_PER_IMAGE = 100
 _LAYOUT = "image_id|CUI;CUI;..."
+#: What an image id alone on a line (no separator, no concept) looks like.
+_PLAIN_ID = re.compile(r"[\w.\-]*")
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,9 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
 
     A first line whose first field is ``ID`` or ``image_id`` (any case) is a header. The
     concept list may be empty (``img1|``, or the image id alone); one trailing ``;`` is
-    tolerated.
+    tolerated. A line without separator that is not an image of the split and holds more
+    than letters, digits, ``_``, ``.`` and ``-`` is taken for concepts joined to the id
+    by a wrong separator.
 
     Parameters
     ----------
@@ -153,8 +158,9 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     Raises
     ------
     ParticipantError
-        On a malformed line, an empty concept, a concept given twice for one image, too
-        many concepts, an image listed twice or not in the split, or missing images
+        On a malformed line (such as a wrong separator), an empty concept, a concept
+        given twice for one image, too many concepts, an image listed twice or not in the
+        split (a lone unknown first line is taken for a header), or missing images
         (counted, not listed).
     """
     name = path.name
@@ -162,20 +168,22 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     unknown: list[str] = []
     line_images: list[int] = []
     line_concepts: list[list[str]] = []
-    for position, (number, text) in enumerate(read_lines(path)):
+    lines = read_lines(path)
+    for position, (number, text) in enumerate(lines):
         image_id, concept_text = split_line(text)
         if position == 0 and image_id.lower() in HEADER_FIELDS:
             continue
-        if concept_text is None and len(image_id.split()) > 1:
+        if concept_text is None and image_id not in image_index and not _PLAIN_ID.fullmatch(image_id):
+            wrong = image_id[_PLAIN_ID.match(image_id).end()]
             raise ParticipantError(
-                f"no separator found in {text.strip()[:60]!r}; write {_LAYOUT} "
-                "('|', TAB or ',' after the id, ';' between concepts)", file=name, line=number)
+                f"no separator between {item} id and concepts in {quote(image_id)} ({wrong!r} is not one): "
+                f"expected {_LAYOUT} (a TAB or a comma also works)", file=name, line=number)
         if not image_id:
             raise ParticipantError(f"the {item} id is empty; write {_LAYOUT}", file=name, line=number)
         previous = first_lines.get(image_id)
         if previous is not None:
             raise ParticipantError(
-                f"{item} {image_id!r} appears twice (lines {previous} and {number}); "
+                f"{item} {quote(image_id)} appears twice (lines {previous} and {number}); "
                 f"list every {item} exactly once, with all its concepts on one line", file=name, line=number)
         first_lines[image_id] = number
         concepts = _parse_run_concepts(concept_text, image_id, item, max_concepts, name, number)
@@ -185,6 +193,10 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
             continue
         line_images.append(code)
         line_concepts.append(concepts)
+    if len(unknown) == 1 and first_lines[unknown[0]] == lines[0][0]:
+        raise ParticipantError(
+            f"{quote(unknown[0])} is not one of the split's {item}s; if this line is a header, its first field "
+            "must be ID or image_id", file=name, line=lines[0][0])
     check_unknown_ids(unknown, set(), what=item, file=name, first_lines=first_lines)
     check_missing_count(len(image_index) - len(line_images), len(image_index), what=item, file=name,
                         hint=f"list every {item} of the split once; write '{item}_id|' for one with no concept")
@@ -201,23 +213,23 @@ def _parse_run_concepts(concept_text: str | None, image_id: str, item: str, max_
         concepts.pop()  # an empty list, or one trailing ';'
     if "" in concepts:
         raise ParticipantError(
-            f"empty concept in {concept_text.strip()!r} (two ';' in a row, or a ';' first); "
+            f"empty concept in {quote(concept_text.strip())} (two ';' in a row, or a ';' first); "
             "separate concepts with a single ';'", file=file, line=line)
     if len(concepts) > max_concepts:
         raise ParticipantError(
-            f"{item} {image_id!r} has {len(concepts)} concepts, at most {max_concepts} are allowed; "
+            f"{item} {quote(image_id)} has {len(concepts)} concepts, at most {max_concepts} are allowed; "
             "keep your most confident ones", file=file, line=line)
     joined = ";".join(concepts)
     if " " in joined or "\t" in joined or "," in joined or "|" in joined:
         bad = next(c for c in concepts if any(character in c for character in " \t,|"))
         raise ParticipantError(
-            f"concept {bad!r} contains a space, TAB, ',' or '|'; separate concepts with ';' only",
+            f"concept {quote(bad)} contains a space, TAB, ',' or '|'; separate concepts with ';' only",
             file=file, line=line)
     if len(set(concepts)) != len(concepts):
         seen: set[str] = set()
         twice = next(c for c in concepts if c in seen or seen.add(c))
         raise ParticipantError(
-            f"concept {twice!r} is given twice for {item} {image_id!r} (concepts are compared "
+            f"concept {quote(twice)} is given twice for {item} {quote(image_id)} (concepts are compared "
             "upper-cased, without surrounding spaces); give each concept once", file=file, line=line)
     return concepts
 

@@ -7,9 +7,9 @@ Reference data (organisers' files, problems are :class:`InternalError`):
 
 Run (participant's file, problems are :class:`ParticipantError`): TREC lines
 ``query_id iter photo_id rank score run_id`` separated by whitespace. ``iter`` and
-``run_id`` are ignored; a query's ranking is ordered by ``rank`` (0 = best), not by line
-order. The TREC reader is generic: the word for the ranked items ("photo") and the
-per-query limit are parameters.
+``run_id`` are ignored; a query's ranking is ordered by ``rank`` (0 = best, every query
+starts at 0), not by line order. The TREC reader is generic: the word for the ranked
+items ("photo") and the per-query limit are parameters.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from scoring_common.errors import InternalError, ParticipantError
+from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import read_lines
 from scoring_common.validation import check_missing_count, check_unknown_ids, expect_field_count, parse_float
 
@@ -204,10 +204,10 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     """Read and validate a TREC run ``query_id iter item_id rank score run_id``.
 
     Rules (each broken one is a :class:`ParticipantError` naming the file and line):
-    exactly 6 whitespace-separated fields; a known query; rank an integer >= 0, unique
-    within a query; score a finite number that does not increase as rank grows; no item
-    twice within a query; at most ``max_per_query`` items per query; every query of
-    ``query_ids`` at least once.
+    exactly 6 whitespace-separated fields; no header; a known query; rank an integer >= 0,
+    unique within a query, each query's smallest rank 0 (gaps are allowed); score a finite
+    number that does not increase as rank grows; no item twice within a query; at most
+    ``max_per_query`` items per query; every query of ``query_ids`` at least once.
 
     Parameters
     ----------
@@ -229,7 +229,7 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     if any(len(row) != len(TREC_FIELDS) for row in rows):
         _raise_field_count(name, lines, rows)
     queries, items, rank_text, score_text = (list(map(itemgetter(column), rows)) for column in (0, 2, 3, 4))
-    if rank_text[0].lower() == "rank":
+    if _is_header(rank_text[0], score_text[0]):
         raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
                                file=name, line=numbers[0])
 
@@ -253,17 +253,18 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     order = np.lexsort((ranks, codes))
     codes, ranks, scores, line_numbers = codes[order], ranks[order], scores[order], line_numbers[order]
     same_query = codes[1:] == codes[:-1]
+    starts = np.flatnonzero(np.r_[True, ~same_query])
+    _check_first_ranks(name, starts, ranks, line_numbers, lambda entry: queries[order[entry]], item)
     _check_pairs(name, same_query & (ranks[1:] == ranks[:-1]), line_numbers, lambda a, b: (
-        f"rank {ranks[b]} appears twice for query {queries[order[b]]!r} (also on line {line_numbers[a]}); "
+        f"rank {ranks[b]} appears twice for query {quote(queries[order[b]])} (also on line {line_numbers[a]}); "
         f"give each {item} of a query its own rank"))
     _check_pairs(name, same_query & (scores[1:] > scores[:-1]), line_numbers, lambda a, b: (
         f"score {score_text[order[b]]} at rank {ranks[b]} is higher than score {score_text[order[a]]} at rank "
-        f"{ranks[a]} (line {line_numbers[a]}) for query {queries[order[b]]!r}; scores must not increase "
+        f"{ranks[a]} (line {line_numbers[a]}) for query {quote(queries[order[b]])}; scores must not increase "
         "as rank grows (rank 0 is the best, with the highest score)"))
     check_missing_count(int(np.count_nonzero(n_ranked == 0)), len(query_ids), what="query id", file=name,
                         hint=f"rank at least one {item} for every query of the split")
 
-    starts = np.flatnonzero(np.r_[True, ~same_query])
     position = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
     return RankedRun(query=codes, position=position, item_ids=[items[i] for i in order.tolist()],
                      rank=ranks, score=scores, line=line_numbers, n_ranked=n_ranked)
@@ -281,6 +282,33 @@ def judge_run(run: RankedRun, reference: DiversityReference) -> tuple[np.ndarray
     relevant = np.append(reference.relevant, False)[rows]
     cluster = np.append(reference.cluster, -1)[rows]
     return relevant, cluster
+
+
+def _is_header(rank_text: str, score_text: str) -> bool:
+    """Whether a first line looks like column names: a rank field "rank", or rank and score not numbers."""
+    return rank_text.lower() == "rank" or not (_is_number(rank_text) or _is_number(score_text))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_first_ranks(name: str, first: np.ndarray, ranks: np.ndarray, line_numbers: np.ndarray,
+                       query_of: Callable[[int], str], item: str) -> None:
+    """Raise unless every query's smallest rank is 0; ``first`` holds each query's first entry (rank order).
+
+    ``query_of(entry)`` gives the query id of an entry, for the message.
+    """
+    late = first[ranks[first] != 0]
+    if late.size:
+        entry = int(late[np.argmin(line_numbers[late])])
+        raise ParticipantError(
+            f"query {quote(query_of(entry))}: ranks start at {ranks[entry]}, but the first rank must be 0 "
+            f"(rank 0 is the best {item}); renumber the ranks from 0", file=name, line=int(line_numbers[entry]))
 
 
 def _raise_field_count(name: str, lines: list[tuple[int, str]], rows: list[list[str]]) -> None:
@@ -304,7 +332,7 @@ def _parse_ranks(name: str, numbers: list[int], rank_text: Sequence[str], item: 
         try:
             rank = int(text)
         except ValueError:
-            raise ParticipantError(f"rank {text!r} is not an integer; the 4th field is the rank, "
+            raise ParticipantError(f"rank {quote(text)} is not an integer; the 4th field is the rank, "
                                    f"0 for the best {item} of the query", file=name, line=number) from None
         if rank < 0 or rank > _MAX_RANK:
             raise ParticipantError(f"rank {text} is out of range; ranks are integers from 0 (the best) "
@@ -332,7 +360,7 @@ def _raise_duplicate_item(name: str, numbers: list[int], queries: Sequence[str],
     first_line: dict[tuple[str, str], int] = {}
     for number, key in zip(numbers, zip(queries, items)):
         if key in first_line:
-            raise ParticipantError(f"{item} {key[1]!r} appears twice for query {key[0]!r} (first on line "
+            raise ParticipantError(f"{item} {quote(key[1])} appears twice for query {quote(key[0])} (first on line "
                                    f"{first_line[key]}); rank each {item} at most once per query",
                                    file=name, line=number)
         first_line[key] = number
@@ -343,7 +371,7 @@ def _raise_too_many(name: str, numbers: list[int], queries: Sequence[str], limit
     for number, query_id in zip(numbers, queries):
         counts[query_id] = counts.get(query_id, 0) + 1
         if counts[query_id] > limit:
-            raise ParticipantError(f"query {query_id!r} has more than {limit} {item}s (this line "
+            raise ParticipantError(f"query {quote(query_id)} has more than {limit} {item}s (this line "
                                    f"is number {limit + 1}); keep at most the {limit} best-ranked {item}s per query",
                                    file=name, line=number)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring_common.errors import InternalError, ParticipantError
+from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import read_lines
 from scoring_common.validation import check_missing_count, check_unknown_ids, expect_field_count, parse_float
 
@@ -34,6 +34,7 @@ class RankingNames:
 
 
 INTERESTINGNESS = RankingNames()
+_DECIMAL_COMMA_FIX = "write 0.5, not 0,5"
 
 
 @dataclass(frozen=True)
@@ -120,22 +121,24 @@ def read_ranking_run(path: Path, reference: RankingReference, names: RankingName
     """Read a participant's run and return its score for every reference item, in item order.
 
     Accepted lines: ``query,doc,score`` or ``query,doc,decision,score`` (decision 0 or 1,
-    ignored). The first line is a header when its first field is the query column name
-    (any case) and its score field is not a number.
+    ignored); the header, or else the first data line, fixes which of the two the whole
+    file uses. The first line is a header when it has 3 or 4 fields, its score field is
+    not a number and it is not a reference item; its first field must then be the query
+    column name (any case).
 
     Raises
     ------
     ParticipantError
-        Naming the file and line: wrong number of fields, a decision other than 0/1, a
-        score that is not a finite number, ids not in the split (queries first), a
-        document scored twice; then the count of documents the run lacks.
+        Naming the file and line: a malformed header, a line with another number of
+        fields than the file's layout (a decimal comma is suggested when it has one
+        more), a decision other than 0/1, a score that is not a finite number, ids not
+        in the split (queries first), a document scored twice; then the count of
+        documents the run lacks.
     """
     file = path.name
     lines = read_lines(path)
-    layout = (f"comma-separated {names.query_column},{names.doc_column},score "
-              f"or {names.query_column},{names.doc_column},decision,score")
-    if lines and _is_header(lines[0][1], names):
-        lines = lines[1:]
+    layout, lines = _run_layout(lines, reference, names, file)
+    n_fields = layout.n_fields
     item_index = reference.item_index
     first_line = [0] * len(reference.doc_ids)
     items: list[int] = []
@@ -144,16 +147,13 @@ def read_ranking_run(path: Path, reference: RankingReference, names: RankingName
     duplicate: tuple[int, int, tuple[str, str]] | None = None
     for line_no, text in lines:
         fields = text.split(",")
-        if len(fields) == 3:
-            query_id, doc_id, score_text = fields
-        elif len(fields) == 4:
-            query_id, doc_id, decision, score_text = fields
-            if decision.strip() not in ("0", "1"):
-                raise ParticipantError(
-                    f"decision {decision!r} must be 0 or 1 (legacy layout {names.query_column},{names.doc_column},"
-                    f"decision,score; the decision is ignored, only the score counts)", file=file, line=line_no)
-        else:  # always raises: the count is neither 3 nor 4
-            expect_field_count(fields, (3, 4), layout=layout, file=file, line=line_no)
+        if len(fields) != n_fields:
+            _raise_field_count(len(fields), layout, names, file, line_no)
+        query_id, doc_id, score_text = fields[0], fields[1], fields[-1]
+        if n_fields == 4 and fields[2].strip() not in ("0", "1"):
+            raise ParticipantError(
+                f"decision {quote(fields[2])} must be 0 or 1 (legacy layout {_layout(names, 4)}; "
+                f"the decision is ignored, only the score counts){_decision_hint(layout)}", file=file, line=line_no)
         try:
             score = float(score_text)
         except ValueError:
@@ -177,7 +177,7 @@ def read_ranking_run(path: Path, reference: RankingReference, names: RankingName
     if duplicate is not None:
         line_no, first, key = duplicate
         raise ParticipantError(
-            f"{names.doc} {','.join(key)!r} appears twice (first on line {first}); "
+            f"{names.doc} {quote(','.join(key))} appears twice (first on line {first}); "
             f"every {names.doc} must be scored exactly once", file=file, line=line_no)
     n_expected = len(reference.doc_ids)
     hint = f"score every {names.doc} of the split exactly once; the {names.doc} list is in {names.doc_list}"
@@ -187,15 +187,68 @@ def read_ranking_run(path: Path, reference: RankingReference, names: RankingName
     return aligned
 
 
-def _is_header(text: str, names: RankingNames) -> bool:
+def _layout(names: RankingNames, n_fields: int) -> str:
+    """The columns of the 3-field layout or of the legacy 4-field one."""
+    middle = "," if n_fields == 3 else ",decision,"
+    return f"{names.query_column},{names.doc_column}{middle}score"
+
+
+@dataclass(frozen=True)
+class _RunLayout:
+    """What a run's first line fixed: its number of fields (3 or 4), that line, and whether it is a header."""
+
+    n_fields: int
+    line: int
+    header: bool
+
+    def source(self) -> str:
+        return f"as in the header on line {self.line}" if self.header else f"like line {self.line}"
+
+
+def _run_layout(lines: list[tuple[int, str]], reference: RankingReference, names: RankingNames,
+                file: str) -> tuple[_RunLayout, list[tuple[int, str]]]:
+    """Return the run's layout and its data lines (the header dropped)."""
+    if not lines:
+        return _RunLayout(3, 0, False), lines
+    line_no, text = lines[0]
     fields = text.split(",")
-    if len(fields) not in (3, 4) or fields[0].strip().lower() != names.query_column.lower():
-        return False
+    header_like = (len(fields) in (3, 4) and not _is_number(fields[-1])
+                   and (fields[0].strip(), fields[1].strip()) not in reference.item_index)
+    if not header_like:
+        if len(fields) not in (3, 4):
+            expect_field_count(fields, (3, 4), layout=f"comma-separated {_layout(names, 3)} or {_layout(names, 4)}",
+                               file=file, line=line_no)
+        return _RunLayout(len(fields), line_no, False), lines
+    if fields[0].strip().lower() != names.query_column.lower():
+        raise ParticipantError(
+            f"the header must be {_layout(names, 3)} (or the legacy {_layout(names, 4)}), "
+            f"found {quote(text.strip())}; correct it or remove the line", file=file, line=line_no)
+    return _RunLayout(len(fields), line_no, True), lines[1:]
+
+
+def _raise_field_count(found: int, layout: _RunLayout, names: RankingNames, file: str, line: int) -> None:
+    hint = ""
+    if found == layout.n_fields + 1:
+        hint = f"; a decimal comma is the likely cause: {_DECIMAL_COMMA_FIX}"
+        if layout.header:
+            hint += " (or make the header match the lines)"
+    elif found == 3 and layout.n_fields == 4 and not layout.header:
+        hint = f"; if line {layout.line} has a decimal comma, {_DECIMAL_COMMA_FIX}"
+    raise ParticipantError(f"found {found} fields, expected {layout.n_fields} {layout.source()} "
+                           f"({_layout(names, layout.n_fields)}){hint}", file=file, line=line)
+
+
+def _decision_hint(layout: _RunLayout) -> str:
+    """Without a header, a 3-field line with a decimal comma looks like the legacy layout."""
+    return "" if layout.header else f"; if the score has a decimal comma, {_DECIMAL_COMMA_FIX}"
+
+
+def _is_number(text: str) -> bool:
     try:
-        float(fields[-1])
+        float(text)
     except ValueError:
-        return True
-    return False
+        return False
+    return True
 
 
 def _raise_unknown(unknown: dict[tuple[str, str], int], reference: RankingReference, names: RankingNames,

@@ -16,9 +16,9 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from scoring_common.errors import InternalError, ParticipantError, list_ids
+from scoring_common.errors import InternalError, ParticipantError, list_ids, quote
 from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids, expect_field_count, parse_float
+from scoring_common.validation import check_missing_count, check_unknown_ids, parse_float
 
 TabularKind = Literal["regression", "classification"]
 KINDS: tuple[TabularKind, ...] = ("regression", "classification")
@@ -134,10 +134,11 @@ def read_tabular_reference(path: Path, names: TabularNames, kind: TabularKind,
 def read_tabular_run(path: Path, reference: TabularReference, names: TabularNames) -> np.ndarray:
     """Read a participant's run and return its prediction for every reference item, in item order.
 
-    Lines are ``<id_column>,<target_column>``. The first line is a header when its first
-    field is the id column name (any case) and its second field is not a valid value (not
-    a number for regression, not a class label for classification). ``names`` must be
-    those the reference was read with.
+    Lines are ``<id_column>,<target_column>``. The first line is a header when it has 2
+    fields, its first is not an item of the split and its second is not a valid value (not
+    a number for regression, not a class label for classification); its first field must
+    then be the id column name (any case). ``names`` must be those the reference was read
+    with.
 
     Returns
     -------
@@ -148,7 +149,8 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     Raises
     ------
     ParticipantError
-        Naming the file and line: wrong number of fields, an empty id, a value that is
+        Naming the file and line: a malformed header, wrong number of fields (a decimal
+        comma is suggested when it may be the cause), an empty id, a value that is
         not a finite number, a label that is not a class (the classes are listed), ids
         not in the split, an item given twice (both lines); then the count of items the
         run lacks.
@@ -157,7 +159,7 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     lines = read_lines(path)
     layout = f"comma-separated {names.id_column},{names.target_column}"
     class_code = None if reference.classes is None else {label: c for c, label in enumerate(reference.classes)}
-    if lines and _is_header(lines[0][1], names, class_code):
+    if lines and _is_header(lines[0], reference, names, class_code, file):
         lines = lines[1:]
     index = reference.index
     first_line = [0] * len(reference.item_ids)
@@ -168,7 +170,7 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     for line_no, text in lines:
         fields = text.split(",")
         if len(fields) != 2:
-            expect_field_count(fields, (2,), layout=layout, file=file, line=line_no)
+            _raise_field_count(fields, layout, class_code is None, file, line_no)
         item_id = fields[0].strip()
         if not item_id:
             raise ParticipantError(f"the {names.item} id is empty; write {names.id_column},{names.target_column}",
@@ -192,7 +194,7 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     if duplicate is not None:
         line_no, first, item_id = duplicate
         raise ParticipantError(
-            f"{names.item} {item_id!r} appears twice (lines {first} and {line_no}); "
+            f"{names.item} {quote(item_id)} appears twice (lines {first} and {line_no}); "
             f"give every {names.item} exactly one {names.target_column}", file=file, line=line_no)
     n_expected = len(reference.item_ids)
     hint = (f"give every {names.item} of the split exactly one {names.target_column}; "
@@ -218,23 +220,42 @@ def _run_label(text: str, class_code: dict[str, int], classes: list[str], file: 
     code = class_code.get(label)
     if code is None:
         raise ParticipantError(
-            f"label {label!r} is not one of the {len(classes)} classes "
+            f"label {quote(label)} is not one of the {len(classes)} classes "
             f"({list_ids(classes, limit=MAX_LISTED_CLASSES)}); write one of these labels exactly (case matters)",
             file=file, line=line)
     return code
 
 
-def _is_header(text: str, names: TabularNames, class_code: dict[str, int] | None) -> bool:
+def _is_header(line: tuple[int, str], reference: TabularReference, names: TabularNames,
+               class_code: dict[str, int] | None, file: str) -> bool:
+    """Whether the first line is a header; raise if it looks like one but names another id column."""
+    line_no, text = line
     fields = text.split(",")
-    if len(fields) != 2 or fields[0].strip().lower() != names.id_column.lower():
+    if len(fields) != 2 or fields[0].strip() in reference.index or _is_value(fields[1], class_code):
         return False
+    if fields[0].strip().lower() != names.id_column.lower():
+        raise ParticipantError(f"the header must be {names.id_column},{names.target_column}, found "
+                               f"{quote(text.strip())}; correct it or remove the line", file=file, line=line_no)
+    return True
+
+
+def _is_value(text: str, class_code: dict[str, int] | None) -> bool:
+    """Whether ``text`` is a valid prediction: a number (regression) or a class label."""
     if class_code is not None:
-        return fields[1].strip() not in class_code
+        return text.strip() in class_code
     try:
-        float(fields[1])
+        float(text)
     except ValueError:
-        return True
-    return False
+        return False
+    return True
+
+
+def _raise_field_count(fields: list[str], layout: str, numeric: bool, file: str, line: int) -> None:
+    """Raise for a line that has not 2 fields, suggesting a decimal comma when ``id,1,5`` may be one."""
+    hint = ""
+    if numeric and len(fields) == 3 and fields[1].strip().lstrip("+-").isdigit() and fields[2].strip().isdigit():
+        hint = "; a decimal comma is the likely cause: write 0.5, not 0,5"
+    raise ParticipantError(f"found {len(fields)} fields, expected 2 ({layout}){hint}", file=file, line=line)
 
 
 def _reference_values(path: Path, lines: list[tuple[int, str]], targets: list[str]) -> np.ndarray:
