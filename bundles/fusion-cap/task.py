@@ -25,6 +25,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import data_checks
+
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 84, "dev_images": 6101, "test_images": 1500, "teams": 14, "random": 5, "biased": 5},
@@ -119,6 +121,28 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         for image, concept in zip(rows["image_id"].tolist(), rows["concept"].tolist()):
             lists[image].append(concept)
         yield str(name), pd.Series(list(lists.values()), index=images, dtype=object)
+
+
+def validate_data(data_dir: Path) -> None:
+    """Dev and test have the same inducers, no image in common and one curated concept list.
+
+    The ground truth's header is exactly ``ID<TAB>CUIs`` (a wrong one would be read as an image).
+    """
+    inputs = data_checks.split_dirs(data_dir, "input_data")
+    data_checks.same_inducers({split: data_checks.file_stems(d / "inducers", ".csv") for split, d in inputs.items()})
+    images = {split: (d / "images.txt").read_text(encoding="utf-8-sig").split() if (d / "images.txt").is_file()
+              else [] for split, d in inputs.items()}
+    data_checks.disjoint(images, "image")
+    references = data_checks.split_dirs(data_dir, "reference_data")
+    for split, folder in references.items():
+        header = data_checks.csv_header(folder / "groundtruth.csv", delimiter="\t")
+        if header != ["ID", "CUIs"]:
+            raise ValueError(f"{split} groundtruth.csv: the header must be ID<TAB>CUIs, found {header[:3]}")
+    curated = {split: (folder / "secondary_concepts.txt").read_bytes() if (folder / "secondary_concepts.txt").is_file()
+               else None for split, folder in references.items()}
+    if curated["dev"] != curated["test"]:
+        raise ValueError("secondary_concepts.txt differs between the dev and test reference data; "
+                         "the secondary F1 uses one curated list")
 
 
 def _draw_vocabulary(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:

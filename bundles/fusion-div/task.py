@@ -29,6 +29,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import data_checks
+
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 117, "dev_queries": 104, "test_queries": 35,
@@ -158,6 +160,13 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """
     for name, rows in X.groupby("inducer", sort=True):
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
+
+
+def validate_data(data_dir: Path) -> None:
+    """Dev and test have the same inducer runs and no query in common."""
+    inputs = data_checks.split_dirs(data_dir, "input_data")
+    data_checks.same_inducers({split: data_checks.file_stems(d / "inducers", ".txt") for split, d in inputs.items()})
+    data_checks.disjoint({split: data_checks.csv_column(d / "topics.csv", 0) for split, d in inputs.items()}, "query")
 
 
 # --------------------------------------------------------------------------- drawing

@@ -21,6 +21,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import data_checks
+
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 33, "dev_keyframes": 1826, "test_keyframes": 609,
@@ -87,6 +89,18 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """Each inducer's scores as a prediction (a Series indexed like ``X``), by inducer name."""
     for name in X.columns:
         yield str(name), X[name].rename("score")
+
+
+def validate_data(data_dir: Path) -> None:
+    """Dev and test have the same inducers and no video in common; every label is 0 or 1."""
+    inputs = data_checks.split_dirs(data_dir, "input_data")
+    data_checks.same_inducers({split: data_checks.csv_header(d / "inducers.csv")[2:] for split, d in inputs.items()})
+    data_checks.disjoint({split: data_checks.csv_column(d / "inducers.csv", 0) for split, d in inputs.items()}, "video")
+    for split, folder in data_checks.split_dirs(data_dir, "reference_data").items():
+        labels = set(data_checks.csv_column(folder / "groundtruth.csv", 2))
+        if not labels <= {"0", "1"}:
+            raise ValueError(f"{split} groundtruth.csv: a label must be 0 or 1 (1 = interesting), "
+                             f"found {sorted(labels - {'0', '1'})[:3]}")
 
 
 def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict]:

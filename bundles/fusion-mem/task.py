@@ -22,6 +22,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import data_checks
+
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
     "2023": {"dev_videos": 1000, "test_videos": 500,
@@ -93,6 +95,13 @@ def inducer_predictions(X) -> Iterator[tuple[str, object]]:
     """Each inducer's predictions (a Series indexed like ``X``), by inducer name."""
     for name in X.columns:
         yield str(name), X[name].rename("score")
+
+
+def validate_data(data_dir: Path) -> None:
+    """Dev and test have the same inducers and no video in common."""
+    inputs = data_checks.split_dirs(data_dir, "input_data")
+    data_checks.same_inducers({split: data_checks.csv_header(d / "inducers.csv")[1:] for split, d in inputs.items()})
+    data_checks.disjoint({split: data_checks.csv_column(d / "inducers.csv", 0) for split, d in inputs.items()}, "video")
 
 
 def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict]:
