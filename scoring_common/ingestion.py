@@ -40,6 +40,12 @@ SUBMISSION_METADATA = ("metadata", "metadata.yaml")
 #: in a container of its own before this program, unmeasured, so any real work there
 #: would escape the time limit and the execution-time column.
 NO_OP_COMMANDS = ("python3 -c pass", "python -c pass")
+#: The `metadata` of a code submission: its presence marks the zip as code for the platform,
+#: and its command must exist (a metadata without one fails there) and do nothing.
+CODE_SUBMISSION_METADATA = (
+    f"command: {NO_OP_COMMANDS[0]}\n"
+    "description: code submission; the ingestion program imports fusion.py and runs Fusion.fit and Fusion.predict\n"
+)
 
 
 def pass_through(submission_dir: Path, output_dir: Path) -> list[str]:

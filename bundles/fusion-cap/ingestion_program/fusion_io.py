@@ -40,6 +40,7 @@ RUN_FILE_NAME = "run.csv"
 COLUMNS = ["inducer", "image_id", "concept"]
 #: Most concepts a run may give one image (the scoring program's limit).
 MAX_CONCEPTS_PER_IMAGE = 100
+PRIMARY_METRIC_TITLE = "F1"
 #: Characters a concept id cannot hold: they separate the fields of a run line.
 _FORBIDDEN_IN_CONCEPT = frozenset(" \t,|;")
 
@@ -218,6 +219,11 @@ def mean_f1(prediction: object, y: pd.DataFrame) -> float:
     pred_image, pred_concept = _pairs(predicted, vocabulary)
     scores = set_f1(gt_image, gt_concept, pred_image, pred_concept, len(images))
     return scores.mean(scores.f1)
+
+
+def primary_metric(prediction: object, y: pd.DataFrame) -> float:
+    """The leaderboard's primary metric, the mean per-image F1 (:func:`mean_f1`)."""
+    return mean_f1(prediction, y)
 
 
 def _pairs(concepts: pd.Series, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:

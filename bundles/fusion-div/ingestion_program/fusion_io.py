@@ -51,6 +51,7 @@ RUN_ID = "fusion"
 MAX_PHOTOS_PER_QUERY = 50
 #: Cutoff of the primary metric, F1@20.
 PRIMARY_CUTOFF = 20
+PRIMARY_METRIC_TITLE = "F1@20"
 X_COLUMNS = ["inducer", "query_id", "photo_id", "rank", "score"]
 Y_COLUMNS = ["query_id", "photo_id", "rel", "cluster_id"]
 PREDICTION_COLUMNS = ["query_id", "photo_id", "score"]
@@ -304,6 +305,11 @@ def diversity_scores(prediction: object, y: pd.DataFrame, cutoff: int = PRIMARY_
     """
     means = diversity_per_query(prediction, y, cutoff).mean()
     return {"f1": float(means["f1"]), "cr": float(means["cr"]), "p": float(means["p"])}
+
+
+def primary_metric(prediction: object, y: pd.DataFrame) -> float:
+    """The leaderboard's primary metric, F1@20 (:func:`diversity_scores` gives CR@20 and P@20 too)."""
+    return diversity_scores(prediction, y)["f1"]
 
 
 def inducer_diversity(X: pd.DataFrame, y: pd.DataFrame, cutoff: int = PRIMARY_CUTOFF) -> pd.DataFrame:

@@ -34,6 +34,7 @@ RUN_FILE_NAME = "run.csv"
 INDEX_NAMES = ["video_id", "image_id"]
 #: Cutoff of the primary metric, MAP@10.
 PRIMARY_CUTOFF = 10
+PRIMARY_METRIC_TITLE = "MAP@10"
 
 
 def load_inducers(split_input_dir: Path) -> pd.DataFrame:
@@ -185,6 +186,11 @@ def mean_average_precision(scores: pd.Series, y: pd.Series, k: int | None = PRIM
     n_relevant = np.bincount(query[relevant], minlength=query.max() + 1)
     tie_rank = tie_rank_from_ids(y.index.get_level_values(1).to_numpy())
     return _map_codes(query, aligned.to_numpy(dtype=np.float64), tie_rank, relevant, n_relevant, k)
+
+
+def primary_metric(prediction: pd.Series, y: pd.Series) -> float:
+    """The leaderboard's primary metric, MAP@10 (:func:`mean_average_precision`)."""
+    return mean_average_precision(prediction, y)
 
 
 def _read_table(path: Path, required: list[str]) -> pd.DataFrame:
