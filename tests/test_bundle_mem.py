@@ -8,12 +8,9 @@ and in Docker) are in test_bundles.py, which includes fusion-mem.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -24,36 +21,15 @@ from bundlekit.build import BuildOptions, BuildResult, build_task
 from bundlekit.check import check_bundle
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.tabular import read_tabular_reference
+from task_modules import files_of, load_module
 
 BUNDLE = BUNDLES_DIR / "fusion-mem"
 QUIET = BuildOptions(progress=lambda message: None).progress
 
 
-def load_module(path: Path, name: str, fusion_io: ModuleType | None = None) -> ModuleType:
-    """Import a file by path; ``import fusion_io`` inside it gets this task's module."""
-    previous = sys.modules.get("fusion_io")
-    if fusion_io is not None:
-        sys.modules["fusion_io"] = fusion_io
-    try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if fusion_io is not None:
-            if previous is None:
-                sys.modules.pop("fusion_io", None)
-            else:
-                sys.modules["fusion_io"] = previous
-    return module
-
-
 task = load_module(BUNDLE / "task.py", "_test_mem_task")
 fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_mem_fusion_io")
 score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_mem_score")
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import time
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -15,36 +13,15 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
+from task_modules import files_of, load_module
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-int"
 BASELINES = ("best-inducer", "minmax-mean", "logistic-regression")
 
 
-def load_module(path: Path, name: str, fusion_io: ModuleType | None = None) -> ModuleType:
-    """Import a file by path; ``import fusion_io`` inside it gets this task's module."""
-    previous = sys.modules.get("fusion_io")
-    if fusion_io is not None:
-        sys.modules["fusion_io"] = fusion_io
-    try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        if fusion_io is not None:
-            if previous is None:
-                sys.modules.pop("fusion_io", None)
-            else:
-                sys.modules["fusion_io"] = previous
-    return module
-
-
 task = load_module(BUNDLE / "task.py", "_test_int_task")
 fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_int_fusion_io")
 score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_int_score")
-
-
-def files_of(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module", params=sorted(task.EDITIONS))
