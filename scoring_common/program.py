@@ -212,25 +212,20 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
     run = find_run(res_dir, task.run_suffixes, timing)
     evaluation = task.evaluate(ref_dir, run)
     scores = dict(evaluation.scores)
-    summary_rows: list[list[str | float | None]] = [[key, value, None] for key, value in scores.items()]
-
     baseline = read_baseline(ref_dir)
     notes = [f"Run file: {run.relative_to(res_dir)}"]
     if baseline is not None:
         best = float(baseline["scores"][baseline["primary_metric"]])
         scores["gain_pct"] = gain_pct(scores[evaluation.primary], best)
-        summary_rows = [[key, value, baseline["scores"].get(key)] for key, value in evaluation.scores.items()]
-        summary_rows.append(["gain_pct", scores["gain_pct"], None])
         notes.append(f"Best single inducer on this split: {baseline['best_inducer']}.")
     if timing is not None:
         scores["time_s"] = round(float(timing["wall_s"]), 3)
-        summary_rows.append(["time_s", scores["time_s"], None])
 
     for key, value in scores.items():
         if not math.isfinite(value):
             raise InternalError(f"metric {key} is not finite ({value}) for a validated run")
     report = Report(title=task.title, notes=notes)
-    report.tables.append(Table("Scores", ["metric", "submission", "best inducer"], summary_rows))
+    report.tables.append(_summary_table(scores, baseline))
     if timing is not None:
         report.tables.append(_timing_table(timing))
     report.tables.extend(evaluation.tables)
@@ -238,6 +233,14 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
     rounded = {key: round(float(value), SCORE_DECIMALS) for key, value in sorted(scores.items())}
     _write_atomic(output_dir / SCORES_FILE, json.dumps(rounded, indent=2, sort_keys=True) + "\n")
     return rounded
+
+
+def _summary_table(scores: dict[str, float], baseline: dict | None) -> Table:
+    """Every score, with the best inducer's beside it when the reference data has it."""
+    if baseline is None:
+        return Table("Scores", ["metric", "submission"], [[key, value] for key, value in scores.items()])
+    rows = [[key, value, baseline["scores"].get(key)] for key, value in scores.items()]
+    return Table("Scores", ["metric", "submission", "best inducer"], rows)
 
 
 def _timing_table(timing: dict) -> Table:

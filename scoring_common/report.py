@@ -7,6 +7,7 @@ access to other files.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -20,6 +21,13 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 .note{color:#555;font-size:.9em}.error{color:#b00020;font-weight:bold}
 .bar{fill:#4a7ab5}
 """
+
+
+def natural_order(ids: Sequence[str]) -> list[int]:
+    """Positions of ``ids`` sorted as people read them: ``video_2`` before ``video_10``."""
+    def key(position: int) -> list:
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", ids[position])]
+    return sorted(range(len(ids)), key=key)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from scoring_common.formats.diversity import (  # noqa: E402
 )
 from scoring_common.metrics.diversity import DIVERSITY_CUTOFFS, diversity_at, mean_diversity  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
-from scoring_common.report import Table  # noqa: E402
+from scoring_common.report import Table, natural_order  # noqa: E402
 
 #: The leaderboard's cutoff.
 OFFICIAL_CUTOFF = 20
@@ -52,9 +52,9 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     query_table = Table(
         f"Per query at X = {OFFICIAL_CUTOFF}",
         ["query", "photos ranked", "P@20", "CR@20", "F1@20"],
-        [[query_id, int(run.n_ranked[code]), float(official.precision[code]),
+        [[reference.query_ids[code], int(run.n_ranked[code]), float(official.precision[code]),
           float(official.cluster_recall[code]), float(official.f1[code])]
-         for code, query_id in enumerate(reference.query_ids)],
+         for code in natural_order(reference.query_ids)],
         note="Queries in id order.",
     )
     return Evaluation(scores=scores, primary=PRIMARY, tables=[cutoff_table, query_table])

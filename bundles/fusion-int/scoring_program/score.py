@@ -18,7 +18,7 @@ sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else _HERE.p
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run  # noqa: E402
 from scoring_common.metrics.ranking import average_precision, tie_rank_from_ids  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
-from scoring_common.report import Table  # noqa: E402
+from scoring_common.report import Table, natural_order  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
 PRIMARY = "map_at_10"
@@ -39,8 +39,8 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     n_items = reference.n_items
     # No count of interesting keyframes per video: on the test split that is hidden truth.
     video_rows = [
-        [video_id, int(n_items[q]), float(ap[10][q]), float(ap[None][q])]
-        for q, video_id in enumerate(reference.query_ids)
+        [reference.query_ids[q], int(n_items[q]), float(ap[10][q]), float(ap[None][q])]
+        for q in natural_order(reference.query_ids)
     ]
     tables = [
         Table("MAP at several cutoffs", ["measure", "value"], cutoff_rows,
