@@ -9,6 +9,7 @@ writes ``$output/scores.json`` (atomically: on any failure no scores file exists
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -256,6 +257,21 @@ def _timing_table(timing: dict) -> Table:
                       "its start, the imports, loading the inducers, fit and predict.")
 
 
+def _without_cyclic_gc(function: Callable[..., dict], *args: object) -> dict:
+    """Call ``function`` with the cyclic garbage collector paused.
+
+    Scoring parses millions of small objects that form no cycles; the collector would only
+    walk them again and again (a fifth of the time at 100x the real size).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return function(*args)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -276,7 +292,7 @@ def main(task: TaskScoring, argv: Sequence[str] | None = None) -> int:
     scores_path = output_dir / SCORES_FILE
     scores_path.unlink(missing_ok=True)
     try:
-        scores = score_submission(task, input_dir, output_dir)
+        scores = _without_cyclic_gc(score_submission, task, input_dir, output_dir)
     except ParticipantError as exc:
         scores_path.unlink(missing_ok=True)
         message = f"ERROR: {exc}"
