@@ -10,12 +10,18 @@ After each step the worker's own ``metadata`` file is written into the step's ou
 In Docker (the default when an engine is reachable) every program runs in its own
 container of the bundle's image with every capability dropped, no-new-privileges, no
 network, and memory and process limits. Without Docker (``--no-docker``) the same
-commands run as local processes, with /app/... mapped to a folder of the run.
+commands run as local processes, with /app/... mapped to a folder of the run and a
+minimal environment, but with no process, memory or network isolation: run only code you
+trust. Each stream of a program is logged up to LOG_CAP_BYTES; the runner never follows
+a symbolic link that a program left in a folder it reads back.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import errno
+import functools
 import json
 import math
 import os
@@ -23,6 +29,7 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -30,8 +37,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import IO, Any, Callable, Iterable, Iterator, Literal
 
 from bundlekit.unpack import METADATA_NAMES, ArchiveError, inspect_submission, safe_extract
 
@@ -40,6 +48,22 @@ DEFAULT_MEMORY = "4g"
 DEFAULT_PIDS = 256
 #: Label put on every container, so that leftovers can be found (`docker ps -a --filter label=bundlekit=1`).
 CONTAINER_LABEL = "bundlekit"
+#: A stopped labelled container is a leftover once stopped this long (before, its runner may still read it).
+LEFTOVER_AGE_SECONDS = 60.0
+#: Bytes kept of each stream (stdout, stderr) of each program; the rest is discarded.
+LOG_CAP_BYTES = 10 * 1024**2
+#: The line that ends a log cut at LOG_CAP_BYTES.
+TRUNCATION_PREFIX = "[bundlekit] output truncated"
+#: How long a log is waited for once its program has ended, in seconds.
+LOG_JOIN_SECONDS = 10.0
+#: Seconds a local program gets between SIGTERM and SIGKILL.
+KILL_GRACE_SECONDS = 5.0
+#: Largest scores or timing file read back from an output folder.
+MAX_READ_BYTES = 1024**2
+#: Longest reason taken from a program's stderr.
+REASON_MAX_CHARS = 300
+#: The prefix of the ingestion program's one-line reason on stderr.
+ERROR_PREFIX = "ERROR: "
 #: The platform's message when a step overruns its time limit.
 TIME_LIMIT_MESSAGE = "Execution Time Limit exceeded"
 #: Bounds for extracting a bundle zip (bundles hold more files than submissions).
@@ -49,6 +73,8 @@ POLL_SECONDS = 1.0
 #: Characters refused in a program's command: the platform runs it without a shell.
 SHELL_SYNTAX = re.compile(r"[|&;<>()`$\\\"'*?]|^~|\s~")
 PYTHON_NAMES = ("python", "python3")
+#: What --no-docker does not give (RLIMIT_NPROC is not used: it counts every process of the user).
+LOCAL_CAVEAT = "no process, memory or network isolation: run only code you trust"
 #: The summary line the kit image's entrypoint (`measure`) prints last on stderr: not a reason.
 ENTRYPOINT_SUMMARY = re.compile(r"^\[measure\] exit=-?\d+ ")
 #: Everything a run writes in its folder (cleared before a new run there).
@@ -386,12 +412,141 @@ def parse_memory(text: str) -> int:
     return int(number) * 1024 ** "bkmg".index(unit or "b")
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number, at least 1")
+    return number
+
+
 def _memory_arg(text: str) -> str:
     try:
         parse_memory(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
     return text
+
+
+def _copy_capped(chunks: Iterable[bytes], log: Path) -> bool:
+    """Append ``chunks`` to ``log`` up to LOG_CAP_BYTES, then a truncation line; True when cut."""
+    room = LOG_CAP_BYTES
+    with open(log, "ab") as sink:
+        for chunk in chunks:
+            if len(chunk) > room:
+                sink.write(chunk[:room])
+                sink.write(f"\n{TRUNCATION_PREFIX} after {LOG_CAP_BYTES / 1024**2:g} MiB\n".encode())
+                return True
+            sink.write(chunk)
+            room -= len(chunk)
+    return False
+
+
+def _pump(chunks: Iterable[bytes], log: Path, discard: Callable[[], None]) -> threading.Thread:
+    """A started thread logging ``chunks`` (capped); ``discard`` disposes of the rest once cut."""
+    def copy() -> None:
+        try:
+            if _copy_capped(chunks, log):
+                discard()
+        except (OSError, ValueError) as error:  # a broken stream ends its log, not the run
+            with open(log, "ab") as sink:
+                sink.write(f"\n[bundlekit] log stream broken: {type(error).__name__}: {error}\n".encode())
+
+    thread = threading.Thread(target=copy, daemon=True)
+    thread.start()
+    return thread
+
+
+def _pipe_chunks(pipe: IO[bytes]) -> Iterator[bytes]:
+    with pipe:
+        yield from iter(functools.partial(pipe.read1, 64 * 1024), b"")
+
+
+def _pump_pipe(pipe: IO[bytes], log: Path) -> threading.Thread:
+    """Log a child's pipe; past the cap it is still read, so that the child never blocks."""
+    chunks = _pipe_chunks(pipe)
+    return _pump(chunks, log, lambda: collections.deque(chunks, maxlen=0))
+
+
+def _proc_table() -> dict[int, tuple[int, int]]:
+    """Live processes, ``pid: (parent pid, session id)``, from /proc (empty without it)."""
+    table = {}
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        state, parent, _, session = text[text.rindex(b")") + 2:].split()[:4]
+        if state != b"Z":  # a zombie is dead already
+            table[int(name)] = (int(parent), int(session))
+    return table
+
+
+class _ProcessTree:
+    """A local program and every process it starts, in new sessions too (Linux /proc)."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.process = process
+        self.sessions = {process.pid}  # the program leads its own session (start_new_session)
+
+    def members(self) -> set[int]:
+        """Live descendants and members of the sessions seen so far (learning new ones)."""
+        table = _proc_table()
+        children: dict[int, list[int]] = collections.defaultdict(list)
+        for pid, (parent, _) in table.items():
+            children[parent].append(pid)
+        while True:  # the program itself, while alive, is in its session
+            found = {pid for pid, (_, session) in table.items() if session in self.sessions}
+            stack = list(found)
+            while stack:
+                for child in children[stack.pop()]:
+                    if child not in found:
+                        found.add(child)
+                        stack.append(child)
+            new = {table[pid][1] for pid in found} - self.sessions
+            if not new:
+                return found
+            self.sessions |= new
+
+    def signal(self, signum: int) -> set[int]:
+        """Send ``signum`` to every member; return them."""
+        members = self.members()
+        if self.process.returncode is None:  # not reaped: its group id is still its own
+            try:  # the fallback without /proc
+                os.killpg(self.process.pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+        for pid in members:
+            try:
+                os.kill(pid, signum)
+            except (ProcessLookupError, PermissionError):
+                pass
+        return members
+
+    def stop(self) -> None:
+        """SIGTERM to all, KILL_GRACE_SECONDS to end, then SIGKILL; reap the program."""
+        if self.signal(signal.SIGTERM):
+            grace_end = time.monotonic() + KILL_GRACE_SECONDS
+            while time.monotonic() < grace_end and self.members():
+                time.sleep(0.1)
+        self.signal(signal.SIGKILL)
+        self.process.wait()
+
+
+def _local_environment(home: Path) -> dict[str, str]:
+    """A local program's whole environment: nothing of the organiser's but PATH."""
+    return {
+        "PATH": os.environ.get("PATH", os.defpath),
+        "HOME": str(home),
+        "LANG": "C.UTF-8",
+        "PYTHONUNBUFFERED": "1",  # set by the platform
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
 
 
 class LocalEngine:
@@ -412,7 +567,6 @@ class LocalEngine:
         local_argv = [arg.replace("/app/", f"{app_root}/") for arg in argv]
         if local_argv[0] in PYTHON_NAMES:
             local_argv[0] = sys.executable
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
         limit = self.memory_bytes
         import resource  # here, not in the forked child: no import there (import lock)
 
@@ -420,35 +574,39 @@ class LocalEngine:
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
         start = time.monotonic()
-        with open(stdout_log, "ab") as out, open(stderr_log, "ab") as err:
-            try:
-                process = subprocess.Popen(
-                    local_argv, cwd=app_root / "program", env=env, stdin=subprocess.DEVNULL,
-                    stdout=out, stderr=err, start_new_session=True,
-                    preexec_fn=limit_memory if limit else None,
-                )
-            except OSError as error:
+        try:
+            process = subprocess.Popen(
+                local_argv, cwd=app_root / "program", env=_local_environment(_make_dir(work_dir / "home")),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True, preexec_fn=limit_memory if limit else None,
+            )
+        except OSError as error:
+            with open(stderr_log, "ab") as err:
                 err.write(f"cannot start {local_argv[0]!r}: {error.strerror}\n".encode())
-                return _Outcome(exit_code=127, elapsed=time.monotonic() - start)
-            timed_out = False
-            try:
-                while True:
-                    try:
-                        process.wait(timeout=max(0.01, min(POLL_SECONDS, deadline - time.monotonic())))
-                        break
-                    except subprocess.TimeoutExpired:
-                        if time.monotonic() >= deadline or cancel.is_set():
-                            timed_out = True
-                            break
-            finally:
-                try:  # the whole process group: the ingestion's children too
-                    os.killpg(process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                process.wait()
-        elapsed = time.monotonic() - start
+            return _Outcome(exit_code=127, elapsed=time.monotonic() - start)
+        pumps = [_pump_pipe(process.stdout, stdout_log), _pump_pipe(process.stderr, stderr_log)]
+        tree = _ProcessTree(process)
+        try:
+            timed_out = self._wait(tree, deadline, cancel)
+            elapsed = time.monotonic() - start
+        finally:  # the whole tree: the ingestion's children too, whatever their session
+            tree.stop()
+            for pump in pumps:
+                pump.join(LOG_JOIN_SECONDS)
         out_of_memory = bool(limit) and not timed_out and process.returncode != 0 and _mentions_memory_error(stderr_log)
         return _Outcome(None if timed_out else process.returncode, elapsed, timed_out, out_of_memory)
+
+    @staticmethod
+    def _wait(tree: _ProcessTree, deadline: float, cancel: threading.Event) -> bool:
+        """Wait for the program to end; True when the deadline or a cancel came first."""
+        while True:
+            try:
+                tree.process.wait(timeout=max(0.01, min(POLL_SECONDS, deadline - time.monotonic())))
+                return False
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline or cancel.is_set():
+                    return True
+                tree.members()  # learn the sessions its children start
 
 
 def _mentions_memory_error(stderr_log: Path) -> bool:
@@ -494,6 +652,10 @@ class DockerEngine:
             )
             start = time.monotonic()
             container.start()
+            pumps = [
+                _pump_stream(container.logs(stdout=True, stderr=False, stream=True, follow=True), stdout_log),
+                _pump_stream(container.logs(stdout=False, stderr=True, stream=True, follow=True), stderr_log),
+            ]
             exit_code, timed_out = None, False
             while True:
                 remaining = deadline - time.monotonic()
@@ -511,8 +673,8 @@ class DockerEngine:
                     container.kill()
                 except docker.errors.APIError:
                     pass
-            stdout_log.write_bytes(container.logs(stdout=True, stderr=False))
-            stderr_log.write_bytes(container.logs(stdout=False, stderr=True))
+            for pump in pumps:  # the streams end with the container
+                pump.join(LOG_JOIN_SECONDS)
             container.reload()
             out_of_memory = not timed_out and (
                 bool(container.attrs["State"].get("OOMKilled")) or exit_code == 137
@@ -525,6 +687,47 @@ class DockerEngine:
                 except docker.errors.APIError:
                     pass
             client.close()
+
+
+def _pump_stream(stream: Any, log: Path) -> threading.Thread:
+    """Log a container's log stream; past the cap the stream is closed."""
+    return _pump(stream, log, stream.close)
+
+
+def remove_leftover_containers() -> int:
+    """Remove the stopped containers of interrupted runs; return how many were removed.
+
+    Running containers, and those stopped less than LEFTOVER_AGE_SECONDS ago, are kept:
+    another runner may still be using them.
+    """
+    import docker
+
+    client = docker.from_env(timeout=60)
+    removed = 0
+    try:
+        stopped = client.containers.list(
+            all=True, filters={"label": f"{CONTAINER_LABEL}=1", "status": ["created", "exited", "dead"]},
+            ignore_removed=True,
+        )
+        for container in stopped:
+            state = container.attrs["State"]
+            last_change = max(_docker_time(container.attrs["Created"]), _docker_time(state["FinishedAt"]))
+            if state.get("Running") or time.time() - last_change < LEFTOVER_AGE_SECONDS:
+                continue
+            try:
+                container.remove()  # without force: never a container started meanwhile
+                removed += 1
+            except docker.errors.APIError:
+                pass
+    finally:
+        client.close()
+    return removed
+
+
+def _docker_time(text: str) -> float:
+    """Seconds since the epoch of a Docker timestamp ("2024-05-01T12:34:56.123456789Z", UTC)."""
+    match = re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", text)
+    return datetime.fromisoformat(match.group()).replace(tzinfo=timezone.utc).timestamp() if match else 0.0
 
 
 def docker_available() -> bool:
@@ -567,6 +770,14 @@ def _tail_lines(path: Path, count: int) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()][-count:]
 
 
+def _messages(log: Path) -> list[str]:
+    """The last lines of a program's stderr log, without the entrypoint's and the runner's own."""
+    return [
+        line for line in _tail_lines(log, 20)
+        if not ENTRYPOINT_SUMMARY.match(line) and not line.startswith(TRUNCATION_PREFIX)
+    ]
+
+
 def _make_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     path.chmod(0o755)  # the platform's mounts are 0755
@@ -579,17 +790,38 @@ def _stage_program(source: Path, dest: Path) -> Path:
     return _make_dir(dest)
 
 
+def _metadata_failure(step: str) -> _StepFailure:
+    return _StepFailure(
+        f"the {step} step left a file named 'metadata' in /app/output: the platform fails the "
+        "submission (\"the output directory already contains a metadata file\"): "
+        "never write a file with that name"
+    )
+
+
+def _check_output(output_dir: Path, step: str) -> None:
+    """Fail on what a step's programs left in /app/output and the host must not touch.
+
+    A ``metadata`` entry of any type (the platform fails the run), then any symbolic link
+    or special file: the host would follow a link out of the folder.
+    """
+    if os.path.lexists(output_dir / "metadata"):
+        raise _metadata_failure(step)
+    for root, folders, files in os.walk(output_dir):
+        for name in [*folders, *files]:
+            mode = os.lstat(os.path.join(root, name)).st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "a special file"
+                where = Path(root, name).relative_to(output_dir).as_posix()
+                raise _StepFailure(
+                    f"the {step} step left {kind} '{where}' in /app/output: bundlekit refuses it (the "
+                    "platform's worker would follow it on its own disk); write regular files only"
+                )
+
+
 def _write_worker_metadata(output_dir: Path, step: str, outcomes: dict[str, _Outcome]) -> None:
     """Write the worker's ``metadata``; the platform fails a run whose program wrote one."""
     import yaml
 
-    path = output_dir / "metadata"
-    if path.exists():
-        raise _StepFailure(
-            f"the {step} step left a file named 'metadata' in /app/output: the platform fails the "
-            "submission (\"the output directory already contains a metadata file\"): "
-            "never write a file with that name"
-        )
     program, ingestion = outcomes.get("program"), outcomes.get("ingestion")
     status = {
         "exitCode": program.exit_code if program else None,
@@ -597,22 +829,55 @@ def _write_worker_metadata(output_dir: Path, step: str, outcomes: dict[str, _Out
         "ingestionExitCode": ingestion.exit_code if ingestion else None,
         "ingestionElapsedTime": ingestion.elapsed if ingestion else None,
     }
-    path.write_text(yaml.dump(status, default_flow_style=False), encoding="utf-8")
+    try:  # never through a link, never over an entry a program made
+        fd = os.open(output_dir / "metadata", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except FileExistsError:
+        raise _metadata_failure(step) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(yaml.dump(status, default_flow_style=False))
+
+
+def _read_output_file(path: Path) -> bytes | None:
+    """A regular file's bytes, never through a symbolic link; None when there is no such file.
+
+    Raises
+    ------
+    _StepFailure
+        When the entry is a link or a special file, or above MAX_READ_BYTES.
+    """
+    not_regular = _StepFailure(
+        f"{path.name} in /app/output is not a regular file (a link, folder or special file): write a regular file"
+    )
+    try:  # O_NONBLOCK: a FIFO must not hang the runner
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise not_regular from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise not_regular
+        data = handle.read(MAX_READ_BYTES + 1)
+    if len(data) > MAX_READ_BYTES:
+        raise _StepFailure(f"{path.name} in /app/output is larger than {MAX_READ_BYTES // 1024} KiB: write less")
+    return data
 
 
 def read_scores(output_dir: Path) -> dict[str, float]:
     """The scores the platform would read: scores.json, or else scores.txt as YAML."""
     import yaml
 
-    json_path, txt_path = output_dir / "scores.json", output_dir / "scores.txt"
-    if json_path.is_file():
+    json_data, txt_data = _read_output_file(output_dir / "scores.json"), _read_output_file(output_dir / "scores.txt")
+    if json_data is not None:
         try:
-            scores = json.loads(json_path.read_text(encoding="utf-8"))
+            scores = json.loads(json_data.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
             raise _StepFailure(f"scores.json is not valid JSON ({error}): the platform fails the submission") from None
-    elif txt_path.is_file():
+    elif txt_data is not None:
         try:
-            scores = yaml.safe_load(txt_path.read_text(encoding="utf-8"))
+            scores = yaml.safe_load(txt_data.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError):
             raise _StepFailure("scores.txt is not valid YAML: write 'key: value' lines (with the space)") from None
     else:
@@ -787,7 +1052,6 @@ class _SubmissionRun:
             }
             outcomes["ingestion"] = self._execute("ingestion", argv, mounts, "prediction", deadline)
             self._check_limits("prediction", outcomes, "prediction")
-        _write_worker_metadata(output, "prediction", outcomes)
         self.result.times["prediction_s"] = round(sum(o.elapsed for o in outcomes.values()), 3)
         last = outcomes.get("ingestion") or outcomes.get("program")
         if last is not None:
@@ -799,6 +1063,8 @@ class _SubmissionRun:
                 f"the prediction step's {'ingestion program' if kind == 'ingestion' else 'submission'} exited "
                 f"with code {code}; the platform goes on to scoring anyway (see {log}.stderr.log)"
             )
+        _check_output(output, "prediction")
+        _write_worker_metadata(output, "prediction", outcomes)
         self._read_timing(output)
         return output
 
@@ -814,10 +1080,9 @@ class _SubmissionRun:
         return command_argv(command, f"{what} {metadata_name}", kind, is_scoring)
 
     def _read_timing(self, prediction_output: Path) -> None:
-        path = prediction_output / "timing.json"
-        try:
-            timing = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        try:  # the figures are informative: a broken file is the scorer's to report
+            timing = json.loads(_read_output_file(prediction_output / "timing.json") or b"null")
+        except (_StepFailure, ValueError):
             return
         if isinstance(timing, dict):
             for key, value in sorted(timing.items()):
@@ -846,12 +1111,12 @@ class _SubmissionRun:
         self.result.times["scoring_s"] = round(outcome.elapsed, 3)
         self.result.scoring_exit_code = outcome.exit_code
         if outcome.exit_code != 0:
-            messages = [
-                line for line in _tail_lines(self.run_dir / "scoring.stderr.log", 5)
-                if not ENTRYPOINT_SUMMARY.match(line)
-            ]
-            detail = messages[-1][:300] if messages else "nothing on stderr, see scoring.stdout.log"
-            raise _StepFailure(f"the scoring program exited with code {outcome.exit_code}: {detail}")
+            messages = _messages(self.run_dir / "scoring.stderr.log")
+            detail = messages[-1][:REASON_MAX_CHARS] if messages else "nothing on stderr, see scoring.stdout.log"
+            raise _StepFailure(
+                self._prediction_error() or f"the scoring program exited with code {outcome.exit_code}: {detail}"
+            )
+        _check_output(output, "scoring")
         self.result.detailed_results = self._detailed_results(output)
         scores = read_scores(output)
         _write_worker_metadata(output, "scoring", {"program": outcome})
@@ -861,6 +1126,13 @@ class _SubmissionRun:
         if empty:
             self.result.warnings.append(f"no score for the leaderboard column(s) {', '.join(map(repr, empty))}: "
                                         "the platform shows them empty")
+
+    def _prediction_error(self) -> str | None:
+        """The ingestion program's own reason when the prediction step failed (its last ERROR line)."""
+        if self.result.prediction_exit_code in (0, None):
+            return None
+        errors = [line for line in _messages(self.run_dir / "prediction.stderr.log") if line.startswith(ERROR_PREFIX)]
+        return errors[-1].removeprefix(ERROR_PREFIX)[:REASON_MAX_CHARS] if errors else None
 
     @staticmethod
     def _detailed_results(output: Path) -> str | None:
@@ -887,6 +1159,8 @@ def _settings(
     parse_memory(memory)
     if time_limit is not None and time_limit <= 0:
         raise BundleError(f"time limit {time_limit:g}: give a positive number of seconds")
+    if pids < 1:
+        raise BundleError(f"process limit {pids}: give at least 1 (Docker reads 0 or less as no limit)")
     if use_docker is None:
         use_docker = docker_available()
     elif use_docker and not docker_available():
@@ -897,6 +1171,10 @@ def _settings(
             raise BundleError("competition.yaml has no docker_image: pin one (the platforms' defaults differ) or pass --image")
         if not image_available(chosen):
             raise BundleError(f"image {chosen!r} is not available locally: build it (bundlekit image), pull it, or pass --image")
+        removed = remove_leftover_containers()
+        if removed:
+            print(f"bundlekit run: removed {removed} stopped container(s) left by an interrupted run "
+                  f"(label {CONTAINER_LABEL}=1)", file=sys.stderr)
     return _Settings(use_docker, time_limit, memory, pids, network, image, keep)
 
 
@@ -1065,17 +1343,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--phase", help="phase name (case-insensitive); needed when the bundle has several")
     parser.add_argument("--task", type=int, help="task index, needed when the phase has several tasks")
     parser.add_argument("--no-docker", action="store_true",
-                        help="run programs as local processes (no isolation, network not disabled)")
+                        help=f"run programs as local processes: {LOCAL_CAVEAT}")
     parser.add_argument("--time-limit", type=float, metavar="SECONDS",
                         help="per-step limit (default: the phase's execution_time_limit)")
     parser.add_argument("--memory", type=_memory_arg, default=DEFAULT_MEMORY,
                         help=f"memory limit per program (default {DEFAULT_MEMORY})")
-    parser.add_argument("--pids", type=int, default=DEFAULT_PIDS,
+    parser.add_argument("--pids", type=_at_least_one, default=DEFAULT_PIDS,
                         help=f"process limit per container (default {DEFAULT_PIDS})")
     parser.add_argument("--network", action="store_true", help="give the containers network access")
     parser.add_argument("--image", help="Docker image (default: the bundle's docker_image)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.add_argument("--jobs", type=int, default=min(4, os.cpu_count() or 1),
+    parser.add_argument("--jobs", type=_at_least_one, default=min(4, os.cpu_count() or 1),
                         help="submissions run in parallel (default min(4, CPUs))")
     parser.add_argument("--keep", action="store_true",
                         help="keep the staged submission and programs in the run folder")
@@ -1162,10 +1440,10 @@ def _run_command(args: argparse.Namespace) -> int:
         if use_docker is None and not docker_available():
             use_docker = False
             print("bundlekit run: no Docker engine answers: running programs as local processes "
-                  "(no isolation; network access cannot be disabled)", file=sys.stderr)
+                  f"({LOCAL_CAVEAT})", file=sys.stderr)
         elif use_docker is False:
             print(f"bundlekit run: --no-docker: running programs as local processes with {sys.executable} "
-                  "(no isolation; network access cannot be disabled)", file=sys.stderr)
+                  f"({LOCAL_CAVEAT})", file=sys.stderr)
         with Bundle(args.bundle) as bundle:
             columns = bundle.columns
             results = _run_loaded(
@@ -1176,6 +1454,8 @@ def _run_command(args: argparse.Namespace) -> int:
             )
     except (BundleError, ArchiveError) as error:
         print(f"bundlekit run: {error}", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"status": "error", "reason": str(error)}, indent=2, sort_keys=True))
         return 2
     if args.json:
         payload: Any = [result_to_json(r) for r in results]

@@ -52,6 +52,11 @@ def _member_parts(name: str) -> list[str]:
     return [part for part in re.split(r"[\\/]", name) if part not in ("", ".")]
 
 
+def _is_plain_relative(name: str) -> bool:
+    """Whether a member name is relative, without drive letter or '..' component."""
+    return not name.startswith(("/", "\\")) and not _DRIVE_LETTER.match(name) and ".." not in _member_parts(name)
+
+
 def check_members(
     zip_file: zipfile.ZipFile,
     zip_path: Path,
@@ -270,11 +275,11 @@ def inspect_submission(zip_path: Path | str) -> SubmissionInfo:
     where = zip_path.name
     if not files:
         warnings.append(f"{where}: the zip holds no file")
-    if metadata_name and not command and not any(name.endswith(".py") for name in files):
+    if metadata_name and not command:
         warnings.append(
-            f"{where}: '{metadata_name}' at the zip root has no 'command': the platform takes "
-            "the zip for code, does not use it as results and fails (\"Metadata file not "
-            f"found\"); remove '{metadata_name}' from a results zip"
+            f"{where}: '{metadata_name}' at the zip root has no 'command': the platform takes the zip "
+            "for code and fails it (\"Metadata file not found\"); add `command: python3 -c pass` (the "
+            f"starting kit's make_submission.py --code writes it), or remove '{metadata_name}' from a results zip"
         )
     macos = sorted({name for name in names if name.startswith("__MACOSX/") or PurePosixPath(name).name == ".DS_Store"})
     if macos:
@@ -287,7 +292,8 @@ def inspect_submission(zip_path: Path | str) -> SubmissionInfo:
             f"{where}: holds 'timing.json', which is reserved for the ingestion program's measurement "
             "of code submissions: the submission fails; remove it from the zip"
         )
-    significant = [name for name in names if name not in macos]
+    # Unsafe (absolute, '..') members are refused at extraction: no layout advice for them.
+    significant = [name for name in names if name not in macos and _is_plain_relative(name)]
     top_levels = {_member_parts(name)[0] for name in significant if _member_parts(name)}
     if (
         len(top_levels) == 1

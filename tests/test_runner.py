@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import socket
 import threading
@@ -111,7 +112,7 @@ def test_code_submission(bundle: Path, make_submission, tmp_path: Path) -> None:
 
 
 def test_code_submission_with_metadata_is_not_copied(bundle: Path, make_submission, tmp_path: Path) -> None:
-    files = code_files(metadata="description: doubles\n")
+    files = code_files(metadata="command: python3 -c pass\n")  # as the starting kit writes it
     result = run_local(bundle, make_submission("code", files), tmp_path)
     assert result.status == "finished", result.reason
     assert result.warnings == []
@@ -250,6 +251,15 @@ def test_unsafe_submission_is_rejected(bundle: Path, tmp_path: Path, member: str
     assert not (tmp_path / "run" / "prediction").exists()
 
 
+def test_absolute_members_get_no_wrapping_folder_advice(bundle: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "absolute.zip"
+    with zipfile.ZipFile(archive, "w") as zip_file:
+        zip_file.writestr(zipfile.ZipInfo("/home/me/sub/answers.txt"), "2\n")
+    result = run_local(bundle, archive, tmp_path)
+    assert result.status == "failed" and "has an absolute path: zip relative paths only" in result.reason
+    assert result.warnings == []
+
+
 def test_zipped_bundle_and_zipped_programs(bundle: Path, make_submission, tmp_path: Path) -> None:
     for folder in ("scoring_program", "reference_data"):
         shutil.make_archive(str(bundle / folder), "zip", bundle / folder)
@@ -288,6 +298,155 @@ def test_run_many_keeps_order_and_separates_runs(bundle: Path, make_submission, 
     assert [r.scores["accuracy"] for r in results] == [1.0, 0.75]
 
 
+# --------------------------------------------------------------------------- hostile programs
+
+
+def metadata_symlink_body(target: Path) -> str:
+    return DOUBLE + f"import os\nos.symlink({str(target)!r}, output_dir / 'metadata')\n"
+
+
+def test_dangling_metadata_symlink_fails_and_writes_nothing(bundle: Path, make_submission, tmp_path: Path) -> None:
+    target = tmp_path / "host" / "planted"
+    target.parent.mkdir()
+    result = run_local(bundle, make_submission("link", code_files(metadata_symlink_body(target))), tmp_path)
+    assert result.status == "failed"
+    assert result.reason.startswith("the prediction step left a file named 'metadata' in /app/output")
+    assert not target.exists() and not target.is_symlink()
+
+
+def test_write_worker_metadata_never_follows_a_link(tmp_path: Path) -> None:
+    target = tmp_path / "planted"
+    (tmp_path / "output").mkdir()
+    (tmp_path / "output" / "metadata").symlink_to(target)
+    with pytest.raises(runner._StepFailure, match="left a file named 'metadata'"):
+        runner._write_worker_metadata(tmp_path / "output", "prediction", {})
+    assert not target.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("import os\nos.symlink('/etc/hostname', output_dir / 'answers.txt')\n",
+         "left a symbolic link 'answers.txt' in /app/output"),
+        (DOUBLE + "import os\n(output_dir / 'sub').mkdir()\nos.symlink('/etc', output_dir / 'sub' / 'etc')\n",
+         "left a symbolic link 'sub/etc' in /app/output"),
+        (DOUBLE + "import os\nos.mkfifo(output_dir / 'notes.fifo')\n",
+         "left a special file 'notes.fifo' in /app/output"),
+    ],
+    ids=["file-link", "nested-folder-link", "fifo"],
+)
+def test_links_in_the_prediction_output_are_refused(
+    bundle: Path, make_submission, tmp_path: Path, body: str, expected: str,
+) -> None:
+    result = run_local(bundle, make_submission("link", code_files(body)), tmp_path)
+    assert result.status == "failed"
+    assert expected in result.reason and "write regular files only" in result.reason
+    assert not (Path(result.logs_dir) / "scoring").exists()  # refused before scoring
+
+
+def test_scorer_output_links_are_not_read(bundle: Path, make_submission, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"accuracy": 0.99, "n_lines": 4}')
+    score = bundle / "scoring_program" / "score.py"
+    score.write_text(score.read_text().replace(
+        "    (output / \"scores.json\").write_text(",
+        f"    __import__('os').symlink({str(secret)!r}, output / 'scores.json')\n    (output / 'unused.json').write_text(",
+    ))
+    result = run_local(bundle, make_submission("result", RESULT_FILES), tmp_path)
+    assert result.status == "failed"
+    assert "the scoring step left a symbolic link 'scores.json' in /app/output" in result.reason
+    assert result.scores == {}
+
+
+def test_read_output_file_refuses_links_and_fifos(tmp_path: Path) -> None:
+    (tmp_path / "real.json").write_text("{}")
+    (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
+    os.mkfifo(tmp_path / "fifo.json")  # opened without blocking
+    assert runner._read_output_file(tmp_path / "real.json") == b"{}"
+    assert runner._read_output_file(tmp_path / "missing.json") is None
+    for name in ("link.json", "fifo.json"):
+        with pytest.raises(runner._StepFailure, match=f"{name} in /app/output is not a regular file"):
+            runner._read_output_file(tmp_path / name)
+
+
+def test_ingestion_error_line_is_the_reason(bundle: Path, make_submission, tmp_path: Path) -> None:
+    ingest = bundle / "ingestion_program" / "ingest.py"
+    ingest.write_text(ingest.read_text().replace(
+        '        print(f"run.py exited with code {code}", file=sys.stderr)\n',
+        '        print("ERROR: Fusion.predict raised KeyError: \'q9\' (run.py line 4)", file=sys.stderr)\n'
+        '        print("[measure] exit=1 wall=0.1s cpu=0.1s", file=sys.stderr)\n',
+    ))
+    result = run_local(bundle, make_submission("crash", code_files("raise KeyError('q9')\n")), tmp_path)
+    assert result.status == "failed"
+    assert result.reason == "Fusion.predict raised KeyError: 'q9' (run.py line 4)"
+
+
+def test_huge_output_is_capped(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "LOG_CAP_BYTES", 64 * 1024)
+    body = "import sys\nfor _ in range(2000):\n    print('x' * 999)\n    print('y' * 999, file=sys.stderr)\n" + DOUBLE
+    result = run_local(bundle, make_submission("noisy", code_files(body)), tmp_path)
+    assert result.status == "finished", result.reason  # the program was never blocked
+    for stream in ("stdout", "stderr"):
+        log = Path(result.logs_dir) / f"prediction.{stream}.log"
+        assert log.stat().st_size < 64 * 1024 + 200
+        assert log.read_text().splitlines()[-1] == "[bundlekit] output truncated after 0.0625 MiB"
+
+
+ENV_BODY = "import json, os\nprint('ENV', json.dumps(dict(os.environ)))\n" + DOUBLE
+
+
+def test_local_programs_get_a_minimal_environment(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("ORGANISER_SECRET", "s3cret")
+    result = run_local(bundle, make_submission("env", code_files(ENV_BODY)), tmp_path)
+    assert result.status == "finished", result.reason
+    line = next(line for line in (Path(result.logs_dir) / "prediction.stdout.log").read_text().splitlines()
+                if line.startswith("ENV "))
+    env = json.loads(line.removeprefix("ENV "))
+    assert set(env) == {"PATH", "HOME", "LANG", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE"}
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert Path(env["HOME"]).is_relative_to(Path(result.logs_dir))
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_time_out_stops_the_whole_tree_term_first(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "KILL_GRACE_SECONDS", 1.0)
+    marker = tmp_path / "terminated"
+    polite = (f"import signal, sys, time\n"
+              f"signal.signal(signal.SIGTERM, lambda *_: (open({str(marker)!r}, 'w').close(), sys.exit(0)))\n"
+              "time.sleep(120)\n")
+    stubborn = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(120)\n"
+    body = (
+        "import subprocess, sys, time\n"
+        f"for code in ({polite!r}, {stubborn!r}):\n"
+        "    child = subprocess.Popen([sys.executable, '-c', code], start_new_session=True)\n"
+        "    print('CHILD', child.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    result = run_local(bundle, make_submission("forks", code_files(body)), tmp_path, time_limit=4)
+    assert result.reason == "Execution Time Limit exceeded. Limit was 4 seconds (prediction step)"
+    stdout = (Path(result.logs_dir) / "prediction.stdout.log").read_text()
+    pids = [int(line.split()[1]) for line in stdout.splitlines() if line.startswith("CHILD ")]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 5
+    while any(map(process_alive, pids)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(process_alive, pids))
+    assert marker.exists()  # SIGTERM came first
+
+
+def test_no_docker_help_says_there_is_no_isolation() -> None:
+    parser = argparse.ArgumentParser()
+    runner.configure_parser(parser)
+    assert "no process, memory or network isolation: run only code you trust" in " ".join(parser.format_help().split())
+
+
 def cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     runner.configure_parser(parser)
@@ -296,7 +455,7 @@ def cli(argv: list[str]) -> int:
 
 def test_cli_json_for_one_and_several(bundle: Path, make_submission, tmp_path: Path, capsys) -> None:
     good = make_submission("good", RESULT_FILES)
-    crash = make_submission("crash", code_files("raise SystemExit(4)\n"))
+    make_submission("crash", code_files("raise SystemExit(4)\n"))  # beside good, for the folder run
     assert cli([str(bundle), str(good), "--phase", "development", "--no-docker", "--json",
                 "--output", str(tmp_path / "one")]) == 0
     single = json.loads(capsys.readouterr().out)
@@ -324,6 +483,32 @@ def test_cli_table_and_errors(bundle: Path, make_submission, tmp_path: Path, cap
 
     assert cli([str(bundle), str(submissions[0]), "--phase", "nope", "--no-docker"]) == 2
     assert capsys.readouterr().err.strip().endswith("the phases are 'Development', 'Final'")
+
+
+
+@pytest.mark.parametrize("option", ["--pids", "--jobs"])
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_cli_counts_must_be_at_least_one(bundle: Path, capsys, option: str, value: str) -> None:
+    parser = argparse.ArgumentParser()
+    runner.configure_parser(parser)
+    with pytest.raises(SystemExit) as raised:
+        parser.parse_args([str(bundle), "sub.zip", option, value])
+    assert raised.value.code == 2
+    assert f"argument {option}: '{value}': give a whole number, at least 1" in capsys.readouterr().err
+
+
+def test_api_refuses_no_process_limit(bundle: Path, make_submission) -> None:
+    with pytest.raises(BundleError, match="process limit 0: give at least 1"):
+        run_submission(bundle, make_submission("result", RESULT_FILES), "Development", use_docker=False, pids=0)
+
+
+def test_cli_json_when_the_run_cannot_start(bundle: Path, make_submission, capsys) -> None:
+    submission = make_submission("result", RESULT_FILES)
+    assert cli([str(bundle), str(submission), "--phase", "nope", "--no-docker", "--json"]) == 2
+    captured = capsys.readouterr()
+    payload = json.loads(captured.out)
+    assert payload["status"] == "error" and payload["reason"].startswith("no phase 'nope' in the bundle")
+    assert captured.err.count("\n") == 2  # the --no-docker notice and the one-line error
 
 
 # --------------------------------------------------------------------------- Docker
@@ -462,6 +647,70 @@ def test_docker_crash_and_read_only_reference(bundle: Path, make_submission, run
         "    return 0", "    (Path(input_dir) / 'ref' / 'answers.txt').write_text('tampered')\n    return 0"))
     tamper = run_docker(bundle, make_submission("result", RESULT_FILES))
     assert tamper.status == "failed" and "Read-only file system" in tamper.reason
+
+
+@pytest.mark.docker
+def test_docker_dangling_metadata_symlink_writes_nothing_on_the_host(
+    bundle: Path, make_submission, run_docker, tmp_path: Path,
+) -> None:
+    target = tmp_path / "planted"  # dangling inside the container, real on the host
+    result = run_docker(bundle, make_submission("link", code_files(metadata_symlink_body(target))))
+    assert result.reason.startswith("the prediction step left a file named 'metadata' in /app/output")
+    assert not target.exists() and not target.is_symlink()
+
+
+@pytest.mark.docker
+def test_docker_symlink_in_the_output_is_refused(bundle: Path, make_submission, run_docker) -> None:
+    body = "import os\nos.symlink('/etc/hostname', output_dir / 'answers.txt')\n"
+    result = run_docker(bundle, make_submission("link", code_files(body)))
+    assert "the prediction step left a symbolic link 'answers.txt' in /app/output" in result.reason
+
+
+@pytest.mark.docker
+def test_docker_huge_output_is_capped_and_error_line_is_the_reason(
+    bundle: Path, make_submission, run_docker, monkeypatch,
+) -> None:
+    monkeypatch.setattr(runner, "LOG_CAP_BYTES", 256 * 1024)
+    ingest = bundle / "ingestion_program" / "ingest.py"
+    ingest.write_text(ingest.read_text().replace(
+        '        print(f"run.py exited with code {code}", file=sys.stderr)\n',
+        '        print(f"ERROR: run.py exited with code {code}: fix it", file=sys.stderr)\n',
+    ))
+    body = "import sys\nblock = 'x' * (1024 * 1024)\nfor _ in range(50):\n    print(block)\nraise SystemExit(3)\n"
+    result = run_docker(bundle, make_submission("noisy", code_files(body)))
+    assert result.reason == "run.py exited with code 3: fix it"  # not the scorer's, nor [measure]'s
+    log = Path(result.logs_dir) / "prediction.stdout.log"
+    assert log.stat().st_size < 256 * 1024 + 200
+    assert log.read_text().splitlines()[-1] == "[bundlekit] output truncated after 0.25 MiB"
+
+
+@pytest.mark.docker
+def test_docker_leftovers_are_removed_but_not_running_containers(
+    bundle: Path, image: str, monkeypatch, capsys,
+) -> None:
+    import docker
+
+    label = f"bundlekit-test-{os.getpid()}-{time.monotonic_ns()}"  # touch no other runner's containers
+    monkeypatch.setattr(runner, "CONTAINER_LABEL", label)
+    monkeypatch.setattr(runner, "LEFTOVER_AGE_SECONDS", 0.0)
+    client = docker.from_env()
+    created = client.containers.create(image, command=["true"], labels={label: "1"})
+    exited = client.containers.run(image, command=["true"], labels={label: "1"}, detach=True)
+    running = client.containers.run(image, command=["sleep", "60"], labels={label: "1"}, detach=True)
+    try:
+        exited.wait(timeout=30)
+        with runner.Bundle(bundle) as loaded:
+            runner._settings(loaded, True, None, "1g", 16, False, image, False)
+        assert "removed 2 stopped container(s) left by an interrupted run" in capsys.readouterr().err
+        remaining = client.containers.list(all=True, filters={"label": f"{label}=1"})
+        assert [container.id for container in remaining] == [running.id]
+    finally:
+        for container in (created, exited, running):
+            try:
+                container.remove(force=True)
+            except docker.errors.NotFound:
+                pass
+        client.close()
 
 
 # --------------------------------------------------------------------------- helpers

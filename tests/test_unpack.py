@@ -119,11 +119,21 @@ def test_inspect_result_zip(tmp_path: Path) -> None:
 
 
 def test_inspect_code_zip(tmp_path: Path) -> None:
-    code = make_zip(tmp_path / "c.zip", {"run.py": "print(1)\n", "metadata": "description: mine\n"})
+    # As the starting kit's make_submission.py --code and the build write it.
+    code = make_zip(tmp_path / "c.zip", {"fusion.py": "print(1)\n", "metadata": "command: python3 -c pass\n"})
     info = inspect_submission(code)
-    assert info.is_code and info.command is None and info.warnings == []
+    assert (info.is_code, info.command, info.warnings) == (True, "python3 -c pass", [])
     with_command = make_zip(tmp_path / "d.zip", {"metadata.yaml": "command: python3 run.py\n"})
     assert inspect_submission(with_command).command == "python3 run.py"
+
+
+@pytest.mark.parametrize("content", ["description: mine\n", "command:\n", "not: [valid yaml\n"])
+def test_code_zip_with_metadata_but_no_command_warns(tmp_path: Path, content: str) -> None:
+    code = make_zip(tmp_path / "c.zip", {"fusion.py": "print(1)\n", "metadata": content})
+    [warning] = inspect_submission(code).warnings
+    assert "'metadata' at the zip root has no 'command'" in warning and "Metadata file not found" in warning
+    assert "add `command: python3 -c pass` (the starting kit's make_submission.py --code writes it)" in warning
+    assert "\n" not in warning
 
 
 @pytest.mark.parametrize("name", ["metadata", "metadata.yaml"])
@@ -150,3 +160,23 @@ def test_inspect_warns_about_a_timing_file(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "t.zip", {"run.csv": "1\n", "timing.json": "{}"})
     [warning] = inspect_submission(archive).warnings
     assert "'timing.json', which is reserved for the ingestion program" in warning
+
+
+@pytest.mark.parametrize(
+    "members",
+    [["/home/me/sub/answers.txt"], ["../sub/answers.txt", "../sub/notes.txt"], ["C:/sub/answers.txt"]],
+    ids=["absolute", "dotdot", "drive"],
+)
+def test_no_wrapping_folder_warning_for_unsafe_members(tmp_path: Path, members: list[str]) -> None:
+    with zipfile.ZipFile(tmp_path / "u.zip", "w") as archive:
+        for name in members:
+            archive.writestr(zipfile.ZipInfo(name), "1\n")
+    assert not any("inside the folder" in w for w in inspect_submission(tmp_path / "u.zip").warnings)
+
+
+def test_wrapping_folder_warning_ignores_unsafe_members(tmp_path: Path) -> None:
+    with zipfile.ZipFile(tmp_path / "w.zip", "w") as archive:
+        archive.writestr(zipfile.ZipInfo("/abs/evil.txt"), "x")
+        archive.writestr("mysub/answers.txt", "1\n")
+    [warning] = inspect_submission(tmp_path / "w.zip").warnings
+    assert "inside the folder 'mysub/'" in warning
