@@ -5,6 +5,9 @@ data of the dev and test splits, computes the best single inducer of each split,
 ``scoring_common`` into every program, runs every baseline solution through the
 ingestion and scoring programs, renders ``competition.yaml``, checks the result and
 writes ``dist/<task>/`` and ``dist/<task>.zip``, byte-identical from build to build.
+Everything is built in a scratch folder and moved to ``dist/`` only once the build and
+the check succeeded; a failed build removes the task's previous outputs, so that no
+stale or rejected bundle is left to upload.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import re
 import shutil
 import sys
@@ -40,6 +44,11 @@ CODE_SUBMISSION_METADATA = (
     "description: ImageCLEFfusion code submission; the ingestion program imports fusion.py "
     "and runs Fusion.fit and Fusion.predict\n"
 )
+#: What a task's build writes into the output folder, by task name.
+OUTPUTS = ("{task}", "{task}.zip", "{task}.baselines.json")
+#: How ``write_run`` (made for participants' predictions) names the culprit, and the inducer's wording.
+PREDICT_WORDS = {"Fusion.predict returned": "the inducer has", "Fusion.predict gave": "the inducer gives",
+                 "Fusion.predict left out": "the inducer leaves out", "Fusion.predict": "the inducer"}
 
 
 class BuildError(Exception):
@@ -95,65 +104,122 @@ def module_name(task: str, part: str) -> str:
 
 
 def build_task(task: str, options: BuildOptions) -> BuildResult:
-    """Build one task's bundle into ``options.out``."""
+    """Build one task's bundle into ``options.out``; on failure, remove its previous outputs there."""
     source = BUNDLES_DIR / task
     if not (source / "task.py").is_file():
         raise BuildError(f"no task named {task!r}; tasks: {', '.join(available_tasks())}")
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"build-{task}-") as scratch_name:
+            result = _build(task, source, options, Path(scratch_name))
+    except BaseException as exc:
+        note = _remove_outputs(task, options.out)
+        if isinstance(exc, BuildError):
+            raise BuildError(f"{exc}{note}") from None
+        if note:
+            options.progress(f"[{task}] build failed{note}")
+        raise
+    bundle_zip = result.bundle_zip
+    shown = bundle_zip.relative_to(options.out.parent) if options.out.parent in bundle_zip.parents else bundle_zip
+    options.progress(f"[{task}] built {shown}")
+    return result
+
+
+def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> BuildResult:
+    """Build and check the bundle in ``scratch``, then move it into ``options.out``."""
     say = options.progress
     hooks = load_module(source / "task.py", module_name(task, "task"))
-    bundle_dir = options.out / task
-    if bundle_dir.exists():
-        shutil.rmtree(bundle_dir)
-    with tempfile.TemporaryDirectory(prefix=f"build-{task}-") as scratch_name:
-        scratch = Path(scratch_name)
-        data = _prepare_data(task, hooks, options, scratch / "data")
-        staged = scratch / "staged"
-        yaml_doc = _render_yaml(source, options)
-        code_time_limit = _code_time_limit(yaml_doc)
-        programs = _stage_programs(source, staged, code_time_limit)
-        # Imported from the sources (identical to the staged copies), so that scoring_common
-        # resolves to the kit's own package and not to a scratch folder deleted after the build.
-        scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
-        fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
-        public_truth = _public_truth_files(hooks, data)
-        best = {}
-        for split in SPLITS:
-            say(f"[{task}] {split}: scoring every inducer to find the best one")
-            best[split] = _best_inducer(hooks, fusion_io, scoring, data / split, scratch / f"inducers-{split}")
-            _stage_split(data, split, best[split], staged, public_truth)
-        _stage_public_data(data, staged, public_truth)
-        solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
-        _stage_starting_kit(source, staged, programs)
-        yaml_doc["solutions"] = solutions
-        _check_leaderboard_keys(yaml_doc, baseline_scores)
-        pages_vars = {"baseline_table": _baseline_table(baseline_scores, best, yaml_doc),
-                      "edition": options.edition or getattr(hooks, "DEFAULT_EDITION", ""),
-                      "contact_email": options.contact_email}
-        _write_bundle(source, staged, bundle_dir, yaml_doc, pages_vars)
-    bundle_zip = zip_directory(bundle_dir, options.out / f"{task}.zip")
-    (options.out / f"{task}.baselines.json").write_text(
+    data, where = _prepare_data(task, hooks, options, scratch / "data")
+    staged = scratch / "staged"
+    yaml_doc = _render_yaml(source, options)
+    code_time_limit = _code_time_limit(yaml_doc)
+    programs = _stage_programs(source, staged, code_time_limit)
+    # Imported from the sources (identical to the staged copies), so that scoring_common
+    # resolves to the kit's own package and not to a scratch folder deleted after the build.
+    scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
+    fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
+    public_truth = _public_truth_files(hooks, data)
+    accepted = _accepted_warnings(source, hooks, public_truth)
+    best = {}
+    for split in SPLITS:
+        say(f"[{task}] {split}: scoring every inducer to find the best one")
+        best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
+        _stage_split(data, split, best[split], staged, public_truth)
+    _stage_public_data(data, staged, public_truth)
+    solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
+    _stage_starting_kit(source, staged, programs)
+    yaml_doc["solutions"] = solutions
+    _check_leaderboard_keys(yaml_doc, baseline_scores)
+    pages_vars = {"baseline_table": _baseline_table(baseline_scores, best, yaml_doc),
+                  "edition": options.edition or getattr(hooks, "DEFAULT_EDITION", ""),
+                  "contact_email": options.contact_email}
+    outputs = scratch / "out"
+    _write_bundle(source, staged, outputs / task, yaml_doc, pages_vars)
+    zip_directory(outputs / task, outputs / f"{task}.zip")
+    (outputs / f"{task}.baselines.json").write_text(
         json.dumps({"best_inducers": best, "solutions": baseline_scores}, indent=2, sort_keys=True) + "\n")
     if options.check:
-        _run_checker(bundle_zip)
-    say(f"[{task}] built {bundle_zip.relative_to(options.out.parent) if options.out.parent in bundle_zip.parents else bundle_zip}")
-    return BuildResult(task, bundle_dir, bundle_zip, baseline_scores, best)
+        _run_checker(task, outputs / f"{task}.zip", accepted)
+    _publish(task, outputs, options.out)
+    return BuildResult(task, options.out / task, options.out / f"{task}.zip", baseline_scores, best)
 
 
-def _prepare_data(task: str, hooks: ModuleType, options: BuildOptions, dest: Path) -> Path:
+def _publish(task: str, outputs: Path, out: Path) -> None:
+    """Replace the task's previous outputs in ``out`` by the new ones."""
+    _remove_outputs(task, out)
+    out.mkdir(parents=True, exist_ok=True)
+    for pattern in OUTPUTS:
+        shutil.move(outputs / pattern.format(task=task), out / pattern.format(task=task))
+
+
+def _remove_outputs(task: str, out: Path) -> str:
+    """Delete what a previous build of ``task`` left in ``out``; say what, or nothing when there was none."""
+    removed = []
+    for pattern in OUTPUTS:
+        target = out / pattern.format(task=task)
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        else:
+            continue
+        removed.append(target.name + "/" * (pattern == "{task}"))
+    if not removed:
+        return ""
+    return f"; removed the previous {', '.join(removed)} from {out}, so that no stale bundle can be uploaded"
+
+
+def _prepare_data(task: str, hooks: ModuleType, options: BuildOptions, dest: Path) -> tuple[Path, str]:
+    """The data folder and how messages name it; checked by the task's ``validate_data`` hook, if any."""
     if options.data is not None:
         missing = [f"{split}/{part}" for split in SPLITS for part in ("input_data", "reference_data")
                    if not (options.data / split / part).is_dir()]
         if missing:
             raise BuildError(f"--data {options.data}: missing folder(s) {', '.join(missing)}; "
                              "lay the files out as DIR/{dev,test}/{input_data,reference_data}/ (docs/data.md)")
-        return options.data
-    edition = options.edition or hooks.DEFAULT_EDITION
-    options.progress(f"[{task}] generating stand-in data: edition {edition}, seed {options.seed}")
-    try:
-        hooks.generate_data(dest, edition=edition, seed=options.seed, progress=options.progress)
-    except ValueError as exc:
-        raise BuildError(f"[{task}] {exc}") from None
-    return dest
+        data, where = options.data, f"--data {options.data}"
+    else:
+        edition = options.edition or hooks.DEFAULT_EDITION
+        options.progress(f"[{task}] generating stand-in data: edition {edition}, seed {options.seed}")
+        try:
+            hooks.generate_data(dest, edition=edition, seed=options.seed, progress=options.progress)
+        except ValueError as exc:
+            raise BuildError(f"[{task}] {exc}") from None
+        data, where = dest, f"[{task}] stand-in data"
+    validate = getattr(hooks, "validate_data", None)
+    if validate is not None:
+        try:
+            validate(data)
+        except (ValueError, OSError) as exc:
+            raise BuildError(f"{where}: {_reason(exc, data)}") from None
+    return data, where
+
+
+def _reason(exc: BaseException, data: Path) -> str:
+    """A reader's one-line message, with paths shown from the data folder."""
+    text = f"no {exc}" if isinstance(exc, KeyError) else str(exc)
+    for prefix in {f"{data.resolve()}{os.sep}", f"{data}{os.sep}"}:
+        text = re.sub(rf"(?<![\w.{re.escape(os.sep)}-]){re.escape(prefix)}", "", text)
+    return text
 
 
 def _render_yaml(source: Path, options: BuildOptions) -> dict:
@@ -208,32 +274,72 @@ def _copy_tree(source: Path, target: Path) -> None:
         shutil.copyfile(path, destination)
 
 
-def _best_inducer(hooks: ModuleType, fusion_io: ModuleType, scoring: ModuleType, split_dir: Path,
-                  scratch: Path) -> dict[str, Any]:
-    """Score every inducer of a split with the task's own evaluation; keep the best."""
+def _best_inducer(hooks: ModuleType, fusion_io: ModuleType, scoring: ModuleType, data: Path, split: str,
+                  scratch: Path, where: str) -> dict[str, Any]:
+    """Score every inducer of a split with the task's own evaluation; keep the best.
+
+    Any refusal of the readers stops the build with the split, the inducer (or the loading)
+    and the reader's message; so does a best score of 0 or less, over which no gain exists.
+    """
+    from scoring_common.errors import InternalError, ParticipantError  # noqa: PLC0415
+
     scratch.mkdir(parents=True)
-    X = fusion_io.load_inducers(split_dir / "input_data")
+    what = "loading the inducers"
     best: dict[str, Any] | None = None
-    for name, prediction in hooks.inducer_predictions(X):
-        run = scratch / fusion_io.RUN_FILE_NAME
-        fusion_io.write_run(prediction, X, run)
-        evaluation = _evaluate(scoring, split_dir / "reference_data", run, f"inducer {name}")
-        score = evaluation.scores[evaluation.primary]
-        if best is None or score > best["scores"][best["primary_metric"]]:
-            best = {"best_inducer": name, "primary_metric": evaluation.primary,
-                    "scores": dict(evaluation.scores)}
+    try:
+        X = fusion_io.load_inducers(data / split / "input_data")
+        for name, prediction in hooks.inducer_predictions(X):
+            what = f"inducer {name}"
+            run = scratch / fusion_io.RUN_FILE_NAME
+            fusion_io.write_run(prediction, X, run)
+            evaluation = scoring.evaluate(data / split / "reference_data", run)
+            score = evaluation.scores[evaluation.primary]
+            if best is None or score > best["scores"][best["primary_metric"]]:
+                best = {"best_inducer": name, "primary_metric": evaluation.primary,
+                        "scores": dict(evaluation.scores)}
+    except ParticipantError as exc:
+        raise BuildError(f"{where}: {split} split, {what}: not a valid run: {_as_inducer(_reason(exc, data))}; "
+                         "correct the inducer in the data") from None
+    except (InternalError, ValueError, KeyError, OSError) as exc:
+        raise BuildError(f"{where}: {split} split, {what}: {_reason(exc, data)}") from None
     if best is None:
-        raise BuildError(f"{split_dir}: the split has no inducer")
+        raise BuildError(f"{where}: {split} split: no inducer; give the split's input data at least one")
+    primary = best["scores"][best["primary_metric"]]
+    if not primary > 0:
+        raise BuildError(f"{where}: {split} split: the best inducer, {best['best_inducer']}, scores {primary:g} "
+                         f"({best['primary_metric']}), so the gain over it is undefined; check the split's "
+                         "reference data (with no positive label at all, every inducer scores 0)")
     return best
 
 
-def _evaluate(scoring: ModuleType, ref_dir: Path, run: Path, what: str):
-    from scoring_common.errors import InternalError, ParticipantError  # noqa: PLC0415
+def _as_inducer(message: str) -> str:
+    """A ``write_run`` refusal, written for a participant's Fusion.predict, reworded for an inducer."""
+    for words, replacement in PREDICT_WORDS.items():
+        message = message.replace(words, replacement)
+    return message.rsplit("; ", 1)[0]  # the participant's fix does not apply
 
-    try:
-        return scoring.evaluate(ref_dir, run)
-    except (ParticipantError, InternalError) as exc:
-        raise BuildError(f"{ref_dir.parent.name} split, {what}: the data is inconsistent: {exc}") from None
+
+def _accepted_warnings(source: Path, hooks: ModuleType, public_truth: list[str]) -> dict[str, str]:
+    """The checker warnings the task acknowledges: ``ACCEPTED_WARNINGS``, rule id -> reason.
+
+    Accepting ``leak.public-reference`` acknowledges the dev reference files the build
+    publishes (``PUBLIC_TRUTH_FILES``): a task that publishes none may not accept it.
+    """
+    from bundlekit.check import RULES  # noqa: PLC0415
+
+    accepted = dict(getattr(hooks, "ACCEPTED_WARNINGS", {}))
+    where = f"{source / 'task.py'}: ACCEPTED_WARNINGS"
+    unknown = sorted(set(accepted) - RULES)
+    if unknown:
+        raise BuildError(f"{where} names unknown rule(s) {', '.join(unknown)}; use the bracketed ids of the "
+                         "checker's output")
+    unexplained = sorted(rule for rule, reason in accepted.items() if not str(reason).strip())
+    if unexplained:
+        raise BuildError(f"{where}: {', '.join(unexplained)} without a reason; say why the warning is there by design")
+    if "leak.public-reference" in accepted and not public_truth:
+        raise BuildError(f"{where} accepts leak.public-reference, but PUBLIC_TRUTH_FILES publishes no dev reference "
+                         "file; remove it, so that a leak is reported")
+    return accepted
 
 
 def _public_truth_files(hooks: ModuleType, data: Path) -> list[str]:
@@ -394,14 +500,15 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
         yaml.safe_dump(yaml_doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
-def _run_checker(bundle: Path) -> None:
+def _run_checker(task: str, bundle: Path, accepted: dict[str, str]) -> None:
     from bundlekit.check import check_bundle, format_problems  # noqa: PLC0415
 
     problems = check_bundle(bundle)
     if problems:
-        print(format_problems(problems), file=sys.stderr)
+        print(format_problems(problems, accepted), file=sys.stderr)
     if any(p.severity == "error" for p in problems):
-        raise BuildError(f"{bundle}: the checker found errors (listed above)")
+        raise BuildError(f"[{task}] the checker found errors in {bundle.name} (listed above); correct the task's "
+                         "sources, the bundle was not written")
 
 
 def parse_date(text: str) -> datetime:

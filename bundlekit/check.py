@@ -7,6 +7,11 @@ warnings are legal but likely mistakes or differences between the two platforms
 (shared/spec/codabench.md). The exit status is 1 when there are errors (or warnings,
 with ``--strict``).
 
+Every problem has a stable rule id (:data:`RULES`), shown in brackets. A task's build
+acknowledges the warnings that are there by design (``ACCEPTED_WARNINGS`` in its
+task.py), and ``--accept RULE[,RULE]`` does the same here: the accepted warnings are
+counted in one summary line instead of listed. Accepting a rule never hides an error.
+
 What a JSON Schema can say (keys, types, lengths, allowed values) is in
 ``bundlekit/schema/competition.schema.json``; the cross-checks (files, programs, dates,
 references, leaks) are below. Archives inside the bundle are read in place, never
@@ -21,6 +26,7 @@ import hashlib
 import json
 import re
 import shutil
+import struct
 import tempfile
 import uuid
 import zipfile
@@ -30,7 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Iterator, Literal
+from typing import IO, Any, Iterable, Iterator, Literal, Mapping, NamedTuple
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "competition.schema.json"
 #: Above this, a public Codabench queue cuts the phase's time limit anyway.
@@ -51,15 +57,50 @@ IGNORED_PARTS = frozenset({"__MACOSX", ".DS_Store"})
 SPOOL_BYTES = 64 * 1024**2
 BUNDLE_PATH = "<bundle>"
 YAML_PATH = "competition.yaml"
+#: What a freshly scaffolded task writes wherever the organiser still has to write the text.
+TODO_MARKER = "TODO(organiser)"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: How reading a zip or its members fails: damaged, truncated, encrypted, unknown compression.
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError)
+#: Zip flag of an encrypted member.
+ENCRYPTED_FLAG = 0x1
+
+#: The id of every rule, ``family.name``: stable, so that builds and scripts can accept warnings by id.
+RULES = frozenset({
+    # the bundle and its yaml
+    "bundle.unreadable", "bundle.not-found", "bundle.no-yaml", "bundle.yaml-in-folder",
+    "yaml.encoding", "yaml.syntax", "yaml.duplicate-key", "yaml.not-mapping",
+    # the schema
+    "yaml.required-key", "yaml.unknown-key", "yaml.enum", "yaml.too-long", "yaml.empty", "yaml.empty-list",
+    "yaml.minimum", "yaml.type", "yaml.schema",
+    # platforms, image, documents and files
+    "platform.codabench-only", "platform.queue", "docker.missing", "docker.invalid", "docker.unpinned",
+    "pages.none", "content.todo", "image.not-an-image", "image.format", "image.webp", "image.damaged",
+    "file.is-folder", "file.empty", "file.encoding", "path.outside", "path.platform-key", "path.not-found",
+    # archives, programs, data
+    "archive.empty", "archive.not-a-zip", "archive.damaged", "archive.no-data",
+    "program.wrapped", "program.no-metadata", "program.metadata-syntax", "program.no-command",
+    "program.command-type", "command.shell", "command.quotes", "command.whitespace", "command.variable",
+    "command.missing-script", "command.executable", "data.subfolders",
+    # tasks, solutions, phases, leaderboards
+    "task.duplicate-index", "task.ingestion-during-scoring", "task.dangling-reference",
+    "solution.duplicate-index", "phase.duplicate-index", "phase.time-limit", "phase.end-before-start",
+    "phase.auto-migrate-first", "phase.no-end", "phase.overlap", "phase.touch", "date.invalid", "date.offset",
+    "leaderboard.orphaned", "leaderboard.no-primary", "column.duplicate-key", "column.duplicate-index",
+    "column.computation", "fact-sheet.key",
+    # leaks
+    "leak.reference", "leak.public-reference", "leak.reference-is-input",
+})
 
 Severity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem of a bundle: where it is in the yaml, what is wrong, how to fix it."""
+    """One problem of a bundle: its rule, where it is in the yaml, what is wrong, how to fix it."""
 
     severity: Severity
+    rule: str
     path: str
     message: str
     fix: str
@@ -67,7 +108,7 @@ class Problem:
     def __str__(self) -> str:
         label = "ERROR" if self.severity == "error" else "WARN"
         end = "" if self.fix.endswith((".", "?", "!")) else "."
-        return f"{label:<7}{self.path}: {self.message}. Fix: {self.fix}{end}"
+        return f"{label:<7}[{self.rule}] {self.path}: {self.message}. Fix: {self.fix}{end}"
 
 
 def check_bundle(path: Path) -> list[Problem]:
@@ -81,12 +122,28 @@ def check_bundle(path: Path) -> list[Problem]:
     return sorted(set(problems), key=_sort_key)
 
 
-def format_problems(problems: list[Problem]) -> str:
-    """One line per problem, then ``N errors, M warnings``."""
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
-    summary = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-    return "\n".join([*map(str, problems), summary])
+def set_apart(problems: list[Problem], accepted: Iterable[str]) -> tuple[list[Problem], list[Problem]]:
+    """(shown, accepted): the warnings of an accepted rule are set apart; errors never are."""
+    rules = set(accepted)
+    shown = [p for p in problems if p.severity == "error" or p.rule not in rules]
+    return shown, [p for p in problems if p.severity == "warning" and p.rule in rules]
+
+
+def format_problems(problems: list[Problem], accepted: Mapping[str, str] | None = None, by: str = "the task") -> str:
+    """One line per problem, one for the warnings ``accepted`` (rule -> reason) by ``by``, then the counts."""
+    shown, hidden = set_apart(problems, accepted or {})
+    errors = sum(p.severity == "error" for p in shown)
+    warnings = len(shown) - errors
+    lines = list(map(str, shown))
+    if hidden:
+        counts: dict[str, int] = {}
+        for problem in hidden:
+            counts[problem.rule] = counts.get(problem.rule, 0) + 1
+        listed = "; ".join(f"{rule} x{count}" + (f" ({accepted[rule]})" if accepted[rule] else "")
+                           for rule, count in counts.items())
+        lines.append(f"{len(hidden)} warning{'s' * (len(hidden) != 1)} accepted by {by}: {listed}")
+    lines.append(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}")
+    return "\n".join(lines)
 
 
 def _sort_key(problem: Problem) -> tuple:
@@ -197,18 +254,43 @@ class _ZipTree(_Tree):
         return _ZipTree(self.archive, f"{self.prefix}{folder.rstrip('/')}/")
 
 
-def _open_zip(tree: _Tree, name: str, stack: ExitStack) -> zipfile.ZipFile | None:
-    """The zip ``name`` of ``tree`` opened in place (spooled when it sits inside a zip), or None."""
-    try:
-        if isinstance(tree, _FolderTree):
-            return stack.enter_context(zipfile.ZipFile(tree.root / name))
-        spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
-        with tree.open(name) as source:
-            shutil.copyfileobj(source, spool)
-        spool.seek(0)
-        return stack.enter_context(zipfile.ZipFile(spool))
-    except (zipfile.BadZipFile, OSError, EOFError):
-        return None
+def _open_zip(tree: _Tree, name: str, stack: ExitStack) -> zipfile.ZipFile:
+    """The zip ``name`` of ``tree`` opened in place (spooled when it sits inside a zip).
+
+    Raises one of :data:`ZIP_ERRORS` when it is not a readable zip.
+    """
+    if isinstance(tree, _FolderTree):
+        return stack.enter_context(zipfile.ZipFile(tree.root / name))
+    spool = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES))
+    with tree.open(name) as source:
+        shutil.copyfileobj(source, spool)
+    spool.seek(0)
+    return stack.enter_context(zipfile.ZipFile(spool))
+
+
+def _damaged_member(archive: zipfile.ZipFile) -> tuple[str, str] | None:
+    """The first member that cannot be read back and why (encrypted, bad CRC, broken data), or None.
+
+    Reading a member to its end makes zipfile verify its CRC.
+    """
+    for info in archive.infolist():
+        if info.flag_bits & ENCRYPTED_FLAG:
+            return info.filename, "password-protected"
+        try:
+            with archive.open(info) as stream:
+                while stream.read(1024**2):
+                    pass
+        except ZIP_ERRORS as exc:
+            if isinstance(exc, NotImplementedError):
+                return info.filename, f"compression method {info.compress_type} is not supported"
+            return info.filename, "bad CRC-32" if "CRC" in str(exc) else "data damaged or cut short"
+    return None
+
+
+def _damaged_problem(path: str, what: str, damaged: tuple[str, str]) -> Problem:
+    member, reason = damaged
+    return Problem("error", "archive.damaged", path, f"{what} has a corrupt or encrypted member '{member}' ({reason}): "
+                   "the platform cannot unzip it", "re-create the zip from the original files, without a password")
 
 
 def _open_bundle(path: Path, problems: list[Problem], stack: ExitStack) -> _Tree | None:
@@ -218,30 +300,38 @@ def _open_bundle(path: Path, problems: list[Problem], stack: ExitStack) -> _Tree
         where = f"the folder {path}"
     elif path.is_file():
         try:
-            tree = _ZipTree(stack.enter_context(zipfile.ZipFile(path)))
-        except (zipfile.BadZipFile, OSError):
-            problems.append(Problem("error", BUNDLE_PATH, f"{path} is neither a folder nor a readable zip",
+            archive = stack.enter_context(zipfile.ZipFile(path))
+        except ZIP_ERRORS:
+            problems.append(Problem("error", "bundle.unreadable", BUNDLE_PATH,
+                                    f"{path} is neither a folder nor a readable zip",
                                     "upload a zip of the bundle's files (competition.yaml at its root)"))
             return None
+        damaged = _damaged_member(archive)
+        if damaged is not None:
+            problems.append(_damaged_problem(BUNDLE_PATH, f"the zip {path.name}", damaged))
+            return None
+        tree = _ZipTree(archive)
         where = f"the zip {path.name}"
     else:
-        problems.append(Problem("error", BUNDLE_PATH, f"{path}: no such file or folder", "give the bundle's zip or folder"))
+        problems.append(Problem("error", "bundle.not-found", BUNDLE_PATH, f"{path}: no such file or folder",
+                                "give the bundle's zip or folder"))
         return None
     if tree.is_file(YAML_PATH):
         return tree
     nested = sorted((n for n in tree.names() if PurePosixPath(n).name == YAML_PATH), key=lambda n: (n.count("/"), n))
     if not nested:
-        problems.append(Problem("error", YAML_PATH, f"{where} has no competition.yaml",
+        problems.append(Problem("error", "bundle.no-yaml", YAML_PATH, f"{where} has no competition.yaml",
                                 "put competition.yaml at the root of the bundle"))
         return None
     folder = str(PurePosixPath(nested[0]).parent)
     if isinstance(tree, _ZipTree):
         fix = f"zip the contents of '{folder}/', not the folder itself (cd {folder} && zip -r ../bundle.zip .)"
-        problems.append(Problem("error", YAML_PATH, f"competition.yaml is inside the folder '{folder}/', not at the "
-                                f"root of the zip; the platform looks for it at the root and rejects the upload", fix))
+        problems.append(Problem("error", "bundle.yaml-in-folder", YAML_PATH, f"competition.yaml is inside the folder "
+                                f"'{folder}/', not at the root of the zip; the platform looks for it at the root and "
+                                "rejects the upload", fix))
     else:
-        problems.append(Problem("error", YAML_PATH, f"competition.yaml is in '{folder}/', not at the root of {where}",
-                                f"check (and zip) the folder {path / folder} instead"))
+        problems.append(Problem("error", "bundle.yaml-in-folder", YAML_PATH, f"competition.yaml is in '{folder}/', not "
+                                f"at the root of {where}", f"check (and zip) the folder {path / folder} instead"))
     return tree.sub(folder)
 
 
@@ -267,21 +357,22 @@ def _load_yaml(root: _Tree, problems: list[Problem]) -> dict | None:
         text = root.read(YAML_PATH).decode("utf-8")
         document = yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
     except UnicodeDecodeError as exc:
-        problems.append(Problem("error", YAML_PATH, f"not UTF-8 text (byte {exc.start})",
+        problems.append(Problem("error", "yaml.encoding", YAML_PATH, f"not UTF-8 text (byte {exc.start})",
                                 "save it as UTF-8"))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        problems.append(Problem("error", YAML_PATH, f"not valid YAML{where}: {reason}",
+        problems.append(Problem("error", "yaml.syntax", YAML_PATH, f"not valid YAML{where}: {reason}",
                                 "correct the YAML syntax there (indentation, quotes, colons)"))
         return None
     for key, first, second in duplicates:
-        problems.append(Problem("warning", YAML_PATH, f"key '{key}' appears twice in one mapping (lines {first} and "
+        problems.append(Problem("warning", "yaml.duplicate-key", YAML_PATH,
+                                f"key '{key}' appears twice in one mapping (lines {first} and "
                                 f"{second}); the platform keeps only the last one", "keep one of them"))
     if not isinstance(document, dict):
-        problems.append(Problem("error", YAML_PATH, "not a mapping of keys to values",
+        problems.append(Problem("error", "yaml.not-mapping", YAML_PATH, "not a mapping of keys to values",
                                 "start from a bundle template: version: 2, title: ..., tasks: ..."))
         return None
     return document
@@ -360,41 +451,46 @@ def _from_schema_error(error: Any) -> Iterator[Problem]:
         for key in error.validator_value:
             if isinstance(value, dict) and key not in value:
                 consequence = _MISSING_CONSEQUENCE.get(key, "the platform needs it")
-                yield Problem("error", _join(path, key), f"required key '{key}' is missing: {consequence}",
+                yield Problem("error", "yaml.required-key", _join(path, key),
+                              f"required key '{key}' is missing: {consequence}",
                               f"add {_EXAMPLES.get(key, key + ': ...')}")
     elif keyword == "additionalProperties":
         known = sorted(schema.get("properties", {}))
         severity = schema.get("x-unknown-keys", "warning")
         for key in sorted(set(value) - set(known)):
             hint = _suggest(key, known)
-            consequence = "the platform rejects the bundle" if severity == "error" else "the platform ignores it"
+            consequence = schema.get("x-unknown-consequence") or (
+                "the platform rejects the bundle" if severity == "error" else "the platform ignores it")
             fix = f"did you mean '{hint}'? rename it" if hint else f"remove it (known keys: {', '.join(known)})"
-            yield Problem(severity, _join(path, key), f"unknown key '{key}': {consequence}", fix)
+            yield Problem(severity, "yaml.unknown-key", _join(path, key), f"unknown key '{key}': {consequence}", fix)
     elif keyword == "enum":
         allowed = [c for c in error.validator_value if not isinstance(c, bool)]
         hint = _suggest(value, allowed) if isinstance(value, str) else None
         consequence = "; an invalid rule hangs the upload" if path.endswith("submission_rule") else ""
-        yield Problem("error", where, f"{_describe(value)} is not allowed{consequence}",
+        yield Problem("error", "yaml.enum", where, f"{_describe(value)} is not allowed{consequence}",
                       (f"did you mean '{hint}'? " if hint else "")
                       + "use one of " + ", ".join(json.dumps(c) for c in error.validator_value if c is not None))
     elif keyword == "maxLength":
-        yield Problem("error", where, f"is {len(value)} characters long; the platform stores at most {error.validator_value}",
+        yield Problem("error", "yaml.too-long", where,
+                      f"is {len(value)} characters long; the platform stores at most {error.validator_value}",
                       f"shorten it to {error.validator_value} characters")
     elif keyword == "minLength":
-        yield Problem("error", where, "is empty", "give it a value")
+        yield Problem("error", "yaml.empty", where, "is empty", "give it a value")
     elif keyword == "minItems":
         what = "a phase needs at least one task" if re.fullmatch(r"phases\[\d+\]\.tasks", path) else "the list is empty"
-        yield Problem("error", where, f"{what} (at least {error.validator_value} item needed)", "add one")
+        yield Problem("error", "yaml.empty-list", where,
+                      f"{what} (at least {error.validator_value} item needed)", "add one")
     elif keyword == "minimum":
-        yield Problem("error", where, f"{value} is below the minimum {error.validator_value}",
+        yield Problem("error", "yaml.minimum", where, f"{value} is below the minimum {error.validator_value}",
                       f"use a value of at least {error.validator_value}")
     elif keyword in ("type", "anyOf", "oneOf", "const"):
         wanted = expected or " or ".join(_TYPE_NAMES.get(t, t) for t in _as_list(schema.get("type", [])))
         fix = "write `version: 2` (the platform compares the version with the string '2')" if path == "version" \
             else f"write {wanted}"
-        yield Problem("error", where, f"is {_describe(value)}; expected {wanted}", fix)
+        yield Problem("error", "yaml.type", where, f"is {_describe(value)}; expected {wanted}", fix)
     else:
-        yield Problem("error", where, error.message, "correct it (see bundlekit/schema/competition.schema.json)")
+        yield Problem("error", "yaml.schema", where,
+                      error.message, "correct it (see bundlekit/schema/competition.schema.json)")
 
 
 _TYPE_NAMES = {"string": "text", "integer": "an integer", "number": "a number", "boolean": "true or false",
@@ -444,6 +540,23 @@ class _Archive:
     tree: _Tree
 
 
+class _File(NamedTuple):
+    """A file of a tree, and how messages show it."""
+
+    tree: _Tree
+    name: str
+    shown: str
+
+
+def _copied_as(original: str, copy: str) -> str:
+    """Where a copy sits, for a message: nothing when it has the original's name."""
+    if copy == original:
+        return ""
+    if copy.endswith("/" + original):
+        return f", under {copy[:-len(original)]}"
+    return f", as {copy}"
+
+
 def _platform_datetime(value: Any) -> tuple[datetime, timedelta | None]:
     """The instant the platform reads (dateutil for text); the offset it drops, if any.
 
@@ -460,6 +573,37 @@ def _platform_datetime(value: Any) -> tuple[datetime, timedelta | None]:
     else:
         raise ValueError(f"{value!r} is not a date")
     return moment.replace(tzinfo=None), moment.utcoffset()
+
+
+def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(yaml path, text) of every string of the document, in document order."""
+    if isinstance(value, str):
+        yield path or YAML_PATH, value
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            yield from _strings(child, _join(path, str(key)))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _strings(child, _join(path, i))
+
+
+def _png_damage(data: bytes) -> str | None:
+    """What makes a PNG undecodable (a chunk cut short, a wrong CRC, no IEND), or None when its chunks hold."""
+    position = len(PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        name = kind.decode("latin-1")
+        end = position + 12 + length
+        if position == len(PNG_SIGNATURE) and kind != b"IHDR":
+            return f"its first chunk is {name!r}, not IHDR"
+        if end > len(data):
+            return f"chunk {name} is cut short"
+        if zlib.crc32(data[position + 4:end - 4]) != struct.unpack(">I", data[end - 4:end])[0]:
+            return f"chunk {name} has a wrong CRC"
+        if kind == b"IEND":
+            return None
+        position = end
+    return "it ends before its IEND chunk"
 
 
 def _show(moment: datetime) -> str:
@@ -507,12 +651,13 @@ class _BundleChecker:
         self.problems: list[Problem] = []
         self._archives: dict[str, _Tree | None] = {}
         self._inspected: set[tuple[str, str]] = set()
+        self._scanned: set[str] = set()
 
-    def error(self, path: str, message: str, fix: str) -> None:
-        self.problems.append(Problem("error", path, message, fix))
+    def error(self, rule: str, path: str, message: str, fix: str) -> None:
+        self.problems.append(Problem("error", rule, path, message, fix))
 
-    def warning(self, path: str, message: str, fix: str) -> None:
-        self.problems.append(Problem("warning", path, message, fix))
+    def warning(self, rule: str, path: str, message: str, fix: str) -> None:
+        self.problems.append(Problem("warning", rule, path, message, fix))
 
     def run(self) -> list[Problem]:
         self.problems += _schema_problems(self.doc)
@@ -533,16 +678,19 @@ class _BundleChecker:
         places = [("", self.doc)] + [(_join("phases", i), p) for i, p in _items(self.doc.get("phases"))]
         for parent, mapping in places:
             for key in sorted(CODABENCH_ONLY_KEYS.intersection(map(str, mapping))):
-                self.warning(_join(parent, key), f"'{key}' is read by Codabench only; AI4MediaBench ignores it",
+                self.warning("platform.codabench-only", _join(parent, key),
+                             f"'{key}' is read by Codabench only; AI4MediaBench ignores it",
                              "keep it only if the bundle need not behave the same on AI4MediaBench")
         if self.doc.get("queue"):
-            self.warning("queue", "'queue' names a queue of one platform instance; elsewhere the upload fails "
+            self.warning("platform.queue", "queue",
+                         "'queue' names a queue of one platform instance; elsewhere the upload fails "
                          "('The specified Queue does not exist!')", "leave it out of bundles meant to be shared")
 
     def check_docker_image(self) -> None:
         image = self.doc.get("docker_image")
         if image is None:
-            self.warning("docker_image", "no docker_image: Codabench then runs codalab/codalab-legacy:py37 and "
+            self.warning("docker.missing", "docker_image",
+                         "no docker_image: Codabench then runs codalab/codalab-legacy:py37 and "
                          "AI4MediaBench its own py39 image, so the programs run differently on each",
                          "pin an image, e.g. docker_image: codalab/codalab-legacy:py39")
             return
@@ -553,34 +701,57 @@ class _BundleChecker:
         if domain and not ("." in domain or ":" in domain or domain == "localhost") and domain != domain.lower():
             match = None  # not a registry host but the first part of the name, which must be lowercase
         if match is None:
-            self.error("docker_image", f"'{image}' is not a valid image reference; pulling it fails",
+            self.error("docker.invalid", "docker_image", f"'{image}' is not a valid image reference; pulling it fails",
                        "write name:tag in lowercase without spaces, e.g. codalab/codalab-legacy:py39")
         elif not match["digest"] and match["tag"] in (None, "latest"):
             name = image.removesuffix(":latest")
-            self.error("docker_image", f"'{image}' is not pinned: {'' if match['tag'] else 'without a tag, '}docker "
+            self.error("docker.unpinned", "docker_image",
+                       f"'{image}' is not pinned: {'' if match['tag'] else 'without a tag, '}docker "
                        "pulls 'latest', which moves, so runs change without notice",
                        f"pin a version tag or a digest, e.g. {name}:1.0 or {name}@sha256:...")
 
     def check_documents(self) -> None:
+        self.check_yaml_placeholders()
         self.check_text_file("terms", self.doc.get("terms"))
         for i, page in _items(self.doc.get("pages")):
             self.check_text_file(_join(_join("pages", i), "file"), page.get("file"))
         if self.doc.get("pages", "absent") == []:
-            self.warning("pages", "no pages: participants see no overview, data or evaluation description",
-                         "list pages with a title and a markdown file")
+            self.warning("pages.none", "pages", "no pages: participants see no overview, data or evaluation "
+                         "description", "list pages with a title and a markdown file")
         image = self.doc.get("image")
         data = self.read_file("image", image)
         if data is None:
             return
         kind = _image_kind(data[:512])
         accepted = "the platform's image field accepts PNG, JPEG and GIF (WEBP in recent versions only)"
+        damage = _png_damage(data) if kind == "PNG" else None
         if kind is None:
-            self.error("image", f"'{image}' is not an image (no PNG, JPEG, GIF or WEBP signature); the platform "
-                       "decodes the logo and rejects the bundle", "use a PNG or JPEG logo")
+            self.error("image.not-an-image", "image", f"'{image}' is not an image (no PNG, JPEG, GIF or WEBP "
+                       "signature); the platform decodes the logo and rejects the bundle", "use a PNG or JPEG logo")
         elif kind in ("SVG", "BMP"):
-            self.error("image", f"'{image}' is {kind}; {accepted}", "convert the logo to PNG")
+            self.error("image.format", "image", f"'{image}' is {kind}; {accepted}", "convert the logo to PNG")
         elif kind == "WEBP":
-            self.warning("image", f"'{image}' is WEBP; {accepted}", "convert the logo to PNG")
+            self.warning("image.webp", "image", f"'{image}' is WEBP; {accepted}", "convert the logo to PNG")
+        elif damage is not None:
+            self.error("image.damaged", "image", f"'{image}' is a damaged PNG ({damage}): the platform decodes the "
+                       "image and would reject it", "export the logo again as PNG")
+
+    def check_yaml_placeholders(self) -> None:
+        """Titles, descriptions and every other text of the yaml that still hold the scaffold's marker."""
+        places = [place for place, value in _strings(self.doc) if TODO_MARKER in value]
+        if places:
+            count = sum(value.count(TODO_MARKER) for _, value in _strings(self.doc))
+            self.warning("content.todo", places[0], f"{TODO_MARKER} placeholder left in {YAML_PATH} {places[0]} "
+                         f"({count} in the file)", "write the text before uploading")
+
+    def check_placeholders(self, path: str, shown: str, text: str) -> None:
+        """One warning per file that still holds the scaffold's marker, with its first line and count."""
+        if shown in self._scanned or TODO_MARKER not in text:
+            return
+        self._scanned.add(shown)
+        line = next(n for n, content in enumerate(text.splitlines(), start=1) if TODO_MARKER in content)
+        self.warning("content.todo", path, f"{TODO_MARKER} placeholder left in {shown} line {line} "
+                     f"({text.count(TODO_MARKER)} in the file)", "write the text before uploading")
 
     def read_file(self, path: str, value: Any) -> bytes | None:
         """The content of a single file named by the yaml, or None with the problem."""
@@ -590,11 +761,11 @@ class _BundleChecker:
         if relative is None:
             return None
         if not self.root.is_file(relative):
-            self.error(path, f"'{value}' is a folder; a file is expected", "point to a file")
+            self.error("file.is-folder", path, f"'{value}' is a folder; a file is expected", "point to a file")
             return None
         content = self.root.read(relative)
         if not content:
-            self.error(path, f"'{value}' is empty; the platform rejects empty files", "give it content")
+            self.error("file.empty", path, f"'{value}' is empty; the platform rejects empty files", "give it content")
             return None
         return content
 
@@ -603,25 +774,31 @@ class _BundleChecker:
         if content is None:
             return
         try:
-            content.decode("utf-8")
+            text = content.decode("utf-8")
         except UnicodeDecodeError:
-            self.error(path, f"'{value}' is not UTF-8 text; the platform reads it as text", "save it as UTF-8 (markdown or HTML)")
+            self.error("file.encoding", path, f"'{value}' is not UTF-8 text; the platform reads it as text",
+                       "save it as UTF-8 (markdown or HTML)")
+            return
+        self.check_placeholders(path, _normalise(value) or value, text)
 
     def locate(self, path: str, value: str, *, platform_key_allowed: bool = False) -> str | None:
         """The bundle-relative path of a yaml value when it exists, else None with the problem."""
         relative = _normalise(value)
         if relative is None:
-            self.error(path, f"'{value}' points outside the bundle", "use a path relative to the bundle root")
+            self.error("path.outside", path,
+                       f"'{value}' points outside the bundle", "use a path relative to the bundle root")
             return None
         if self.root.is_file(relative) or self.root.is_dir(relative):
             return relative
         if platform_key_allowed and _is_uuid(value.strip()):
-            self.warning(path, f"'{value}' is the key of a data set already on the platform; it cannot be checked "
+            self.warning("path.platform-key", path,
+                         f"'{value}' is the key of a data set already on the platform; it cannot be checked "
                          "here and exists on one platform instance only", "ship the files in the bundle")
             return None
         folders = {str(parent) for name in self.root.names() for parent in PurePosixPath(name).parents}
         hint = _suggest(relative, sorted(set(self.root.names()) | folders - {"."}), cutoff=0.85)
-        self.error(path, f"'{value}' is not in the bundle", f"did you mean '{hint}'?" if hint else "add it or correct the path")
+        self.error("path.not-found", path, f"'{value}' is not in the bundle",
+                   f"did you mean '{hint}'?" if hint else "add it or correct the path")
         return None
 
     # --- archives (programs and data) -------------------------------------------------
@@ -641,20 +818,36 @@ class _BundleChecker:
     def _open_archive(self, path: str, value: str, relative: str) -> _Tree | None:
         if self.root.is_file(relative):
             if self.root.size(relative) == 0:
-                self.error(path, f"'{value}' is empty", "give it content")
+                self.error("archive.empty", path, f"'{value}' is empty", "give it content")
                 return None
-            archive = _open_zip(self.root, relative, self.stack)
-            if archive is None:
-                self.error(path, f"'{value}' is a file but not a zip; the platform unzips programs and data",
-                           f"zip it (zip {relative}.zip {relative}) or point to a folder holding it")
+            try:
+                archive = _open_zip(self.root, relative, self.stack)
+            except ZIP_ERRORS:
+                self.not_a_zip(path, value, relative)
+                return None
+            damaged = _damaged_member(archive)
+            if damaged is not None:
+                self.problems.append(_damaged_problem(path, f"'{value}'", damaged))
                 return None
             tree: _Tree = _ZipTree(archive)
         else:
             tree = self.root.sub(relative)
         if not tree.names() or all(tree.size(n) == 0 for n in tree.names()):
-            self.error(path, f"'{value}' holds no data", "add its files")
+            self.error("archive.no-data", path, f"'{value}' holds no data", "add its files")
             return None
         return tree
+
+    def not_a_zip(self, path: str, value: str, relative: str) -> None:
+        with self.root.open(relative) as stream:
+            head = stream.read(4)
+        name = PurePosixPath(relative)
+        if head.startswith(b"PK") or name.suffix.lower() == ".zip":
+            folder = name.with_suffix("")
+            self.error("archive.damaged", path, f"'{value}' is a damaged zip (truncated or corrupt): the platform "
+                       "cannot unzip it", f"re-create it from its files (cd {folder} && zip -r ../{name.name} .)")
+        else:
+            self.error("archive.not-a-zip", path, f"'{value}' is a file but not a zip; the platform unzips programs "
+                       "and data", f"zip it (zip {relative}.zip {relative}) or point to a folder holding it")
 
     def first_look(self, archive: _Archive, role: str) -> bool:
         """True the first time an archive is inspected in a role: its problems are reported once."""
@@ -676,10 +869,12 @@ class _BundleChecker:
                 fix = (f"zip the contents of '{folder}/', not the folder "
                        f"(cd {folder} && zip -r ../{PurePosixPath(program.relative).name} .)"
                        if self.root.is_file(program.relative) else f"move the files of '{folder}/' up to the {role}'s root")
-                self.error(path, f"the {role}'s files are inside the folder '{folder}/', so its metadata is not at "
+                self.error("program.wrapped", path,
+                           f"the {role}'s files are inside the folder '{folder}/', so its metadata is not at "
                            "the root: AI4MediaBench fails every run ('Program directory missing metadata')", fix)
             else:
-                self.error(path, f"the {role} has no metadata.yaml (or metadata) at its root: the platform cannot "
+                self.error("program.no-metadata", path,
+                           f"the {role} has no metadata.yaml (or metadata) at its root: the platform cannot "
                            "run it", "add metadata.yaml with a line such as `command: python3 $program/score.py $input $output`")
             return
         self.check_command(path, tree, metadata, role, required=True)
@@ -692,18 +887,20 @@ class _BundleChecker:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" (line {mark.line + 1})" if mark else ""
-            self.error(path, f"the {role}'s {metadata} is not valid YAML{line}: the platform finds no command",
+            self.error("program.metadata-syntax", path,
+                       f"the {role}'s {metadata} is not valid YAML{line}: the platform finds no command",
                        "write it as `command: ...`")
             return
         command = content.get("command") if isinstance(content, dict) else None
         if not command:
             what = "the platform cannot run it" if required else "the platform takes it for code and the run fails"
-            self.error(path, f"the {role}'s {metadata} has no `command`: {what}",
+            self.error("program.no-command", path, f"the {role}'s {metadata} has no `command`: {what}",
                        "add a line such as `command: python3 $program/score.py $input $output`"
                        + ("" if required else ", or remove the metadata file from a result submission"))
             return
         if not isinstance(command, str):
-            self.error(path, f"the {role}'s command is {_describe(command)}, not one line of text",
+            self.error("program.command-type", path,
+                       f"the {role}'s command is {_describe(command)}, not one line of text",
                        "write the command as one line: `command: python3 $program/score.py $input $output`")
             return
         self.check_command_text(path, command, role, tree)
@@ -712,18 +909,22 @@ class _BundleChecker:
         shown = command if len(command) <= 80 else command[:77] + "..."
         features = list(dict.fromkeys(_SHELL_FEATURES.findall(command)))
         if features:
-            self.error(path, f"the {role}'s command `{shown}` uses {', '.join(repr(f) for f in features)}: the "
+            self.error("command.shell", path,
+                       f"the {role}'s command `{shown}` uses {', '.join(repr(f) for f in features)}: the "
                        "platform runs it without a shell", "run one program with plain arguments; do redirections, "
                        "pipes and chaining inside the program")
         if _QUOTES.search(command):
-            self.error(path, f"the {role}'s command `{shown}` has quotes; AI4MediaBench splits it on spaces and "
+            self.error("command.quotes", path,
+                       f"the {role}'s command `{shown}` has quotes; AI4MediaBench splits it on spaces and "
                        "passes them on", "remove the quotes; no argument may contain a space")
         if command != command.strip() or "  " in command or re.search(r"[\t\r\n]", command.strip()):
-            self.error(path, f"the {role}'s command `{shown}` has extra whitespace; AI4MediaBench splits it on single "
+            self.error("command.whitespace", path,
+                       f"the {role}'s command `{shown}` has extra whitespace; AI4MediaBench splits it on single "
                        "spaces and passes empty arguments", "write the words separated by single spaces on one line")
         unknown = sorted({f"${name}" for name in _VARIABLE.findall(command) if name and name not in COMMAND_PLACEHOLDERS})
         if unknown:
-            self.error(path, f"the {role}'s command `{shown}` uses {', '.join(unknown)}: only the placeholders "
+            self.error("command.variable", path,
+                       f"the {role}'s command `{shown}` uses {', '.join(unknown)}: only the placeholders "
                        f"${', $'.join(sorted(COMMAND_PLACEHOLDERS))} are substituted, nothing else is expanded",
                        "use those placeholders or write the value itself")
         words = command.split()
@@ -731,10 +932,12 @@ class _BundleChecker:
             script = _OWN_FILE.sub("", word)
             if (script != word or ("/" not in word and "$" not in word)) and _SCRIPT.search(script) \
                     and not tree.is_file(script):
-                self.error(path, f"the {role}'s command runs '{script}', which the {role} does not contain",
+                self.error("command.missing-script", path,
+                           f"the {role}'s command runs '{script}', which the {role} does not contain",
                            f"add {script} to the {role} or correct the command")
         if words and tree.is_file(_OWN_FILE.sub("", words[0])):
-            self.error(path, f"the {role}'s command starts with its own file '{words[0]}': the platform loses "
+            self.error("command.executable", path,
+                       f"the {role}'s command starts with its own file '{words[0]}': the platform loses "
                        "executable bits when it unzips programs, so the file cannot be executed",
                        f"call the interpreter explicitly, e.g. `python3 {words[0]}` or `bash {words[0]}`")
 
@@ -745,7 +948,7 @@ class _BundleChecker:
             return
         folders = sorted({n.split("/")[0] for n in data.tree.names() if "/" in n})
         if folders:
-            self.warning(path, f"the data has sub-folders ({', '.join(f + '/' for f in folders[:3])}"
+            self.warning("data.subfolders", path, f"the data has sub-folders ({', '.join(f + '/' for f in folders[:3])}"
                          f"{', ...' if len(folders) > 3 else ''}): current Codabench moves the contents of the first "
                          "folder of the zip to its root when it unpacks data for a run, AI4MediaBench does not, so the "
                          "programs see different layouts", "keep data files at the root of the zip, or make the "
@@ -753,16 +956,23 @@ class _BundleChecker:
 
     # --- tasks, solutions, phases -----------------------------------------------------
 
-    def check_tasks(self) -> set[int]:
+    def unique_indexes(self, key: str, rule: str, consequence: str) -> set[int]:
+        """The integer indexes of the items listed under ``key``; an error for each index given twice."""
         seen: dict[int, int] = {}
-        for i, task in _items(self.doc.get("tasks")):
-            path = _join("tasks", i)
-            index = task.get("index")
+        item = key.removesuffix("s")
+        for i, entry in _items(self.doc.get(key)):
+            index = entry.get("index")
             if isinstance(index, int) and not isinstance(index, bool):
                 if index in seen:
-                    self.error(_join(path, "index"), f"task index {index} is also used by tasks[{seen[index]}]; the "
-                               "platform rejects duplicate task indexes", "give every task its own index")
+                    self.error(rule, _join(_join(key, i), "index"), f"{item} index {index} is also used by "
+                               f"{key}[{seen[index]}]; {consequence}", f"give every {item} its own index")
                 seen.setdefault(index, i)
+        return set(seen)
+
+    def check_tasks(self) -> set[int]:
+        indexes = self.unique_indexes("tasks", "task.duplicate-index", "the platform rejects duplicate task indexes")
+        for i, task in _items(self.doc.get("tasks")):
+            path = _join("tasks", i)
             if "key" in task:
                 continue  # a task already on the platform: its files are not read
             self.check_program(_join(path, "scoring_program"), task.get("scoring_program"), "scoring program")
@@ -772,12 +982,15 @@ class _BundleChecker:
                 if key in task:
                     self.check_data(_join(path, key), task[key])
             if _is_true(task.get("ingestion_only_during_scoring")):
-                self.warning(_join(path, "ingestion_only_during_scoring"), "the worker runs the ingestion and the "
-                             "scoring programs one after the other, never together: programs that wait for each "
-                             "other through /app/shared deadlock", "run the ingestion in the prediction step")
-        return set(seen)
+                self.warning("task.ingestion-during-scoring", _join(path, "ingestion_only_during_scoring"),
+                             "the worker runs the ingestion and the scoring programs one after the other, never "
+                             "together: programs that wait for each other through /app/shared deadlock",
+                             "run the ingestion in the prediction step")
+        return indexes
 
     def check_solutions(self, task_indexes: set[int]) -> None:
+        self.unique_indexes("solutions", "solution.duplicate-index", "the platform identifies solutions by their "
+                            "index, so the two collide")
         for i, solution in _items(self.doc.get("solutions")):
             path = _join("solutions", i)
             self.check_task_references(path, solution.get("tasks"), task_indexes, "solution")
@@ -796,53 +1009,72 @@ class _BundleChecker:
         for j, reference in enumerate(references):
             if isinstance(reference, int) and not isinstance(reference, bool) and reference not in task_indexes:
                 known = ", ".join(map(str, sorted(task_indexes))) or "none"
-                self.error(_join(_join(path, "tasks"), j), f"the {owner} refers to task {reference}, which does not "
+                self.error("task.dangling-reference", _join(_join(path, "tasks"), j),
+                           f"the {owner} refers to task {reference}, which does not "
                            f"exist (task indexes: {known})", "use the index of a task listed under tasks")
 
     def check_phases(self, task_indexes: set[int]) -> set[int]:
         """Phase checks; returns the task indexes of the final phase."""
         phases = _items(self.doc.get("phases"))
+        self.unique_indexes("phases", "phase.duplicate-index", "the platform orders phases by index, so the order "
+                            "of the two is undefined")
         timeline: list[tuple[int, dict, datetime | None, datetime | None]] = []
         for i, phase in phases:
             path = _join("phases", i)
             self.check_task_references(path, phase.get("tasks"), task_indexes, "phase")
             limit = phase.get("execution_time_limit")
             if isinstance(limit, int) and limit > PUBLIC_QUEUE_TIME_LIMIT:
-                self.warning(_join(path, "execution_time_limit"), f"{limit} s is above the {PUBLIC_QUEUE_TIME_LIMIT} s "
+                self.warning("phase.time-limit", _join(path, "execution_time_limit"),
+                             f"{limit} s is above the {PUBLIC_QUEUE_TIME_LIMIT} s "
                              "a public Codabench queue allows; there the limit is cut to it", "use at most 600 s or "
                              "run the competition on your own queue")
-            for key in ("public_data", "starting_kit"):
-                if key in phase:
-                    self.archive(_join(path, key), phase[key])
+            if "public_data" in phase:
+                self.archive(_join(path, "public_data"), phase["public_data"])
+            if "starting_kit" in phase:
+                self.check_starting_kit(_join(path, "starting_kit"), phase["starting_kit"])
             start = self.phase_date(path, phase, "start")
             end = self.phase_date(path, phase, "end")
             if start and end and end <= start:
-                self.error(_join(path, "end"), f"phase {self.name(phase, i)} ends ({_show(end)}) before it starts "
+                self.error("phase.end-before-start", _join(path, "end"),
+                           f"phase {self.name(phase, i)} ends ({_show(end)}) before it starts "
                            f"({_show(start)})", "make the end later than the start")
             timeline.append((i, phase, start, end))
         # The platform orders phases by their `index` (0 when absent), keeping the yaml order otherwise.
         timeline.sort(key=lambda entry: entry[1]["index"] if isinstance(entry[1].get("index"), int) else 0)
         if timeline and _is_true(timeline[0][1].get("auto_migrate_to_this_phase")):
             first = timeline[0][0]
-            self.error(_join(_join("phases", first), "auto_migrate_to_this_phase"), "the first phase cannot receive "
-                       "migrated submissions; the platform rejects the bundle", "remove it from the first phase")
+            self.error("phase.auto-migrate-first", _join(_join("phases", first), "auto_migrate_to_this_phase"),
+                       "the first phase cannot receive migrated submissions; the platform rejects the bundle",
+                       "remove it from the first phase")
         for (i, before, _, before_end), (j, after, after_start, _) in zip(timeline, timeline[1:]):
             if before.get("end") in (None, ""):
-                self.error(_join(_join("phases", i), "end"), f"phase {self.name(before, i)} has no end but phase "
+                self.error("phase.no-end", _join(_join("phases", i), "end"),
+                           f"phase {self.name(before, i)} has no end but phase "
                            f"{self.name(after, j)} follows it", f"end {self.name(before, i)} before "
                            f"{self.name(after, j)} starts")
             elif before_end and after_start and after_start < before_end:
-                self.error(_join(_join("phases", j), "start"), f"phase {self.name(after, j)} starts "
+                self.error("phase.overlap", _join(_join("phases", j), "start"), f"phase {self.name(after, j)} starts "
                            f"({_show(after_start)}) before {self.name(before, i)} ends ({_show(before_end)}); "
                            "phases may not overlap", f"start {self.name(after, j)} after {_show(before_end)}")
             elif before_end and after_start and after_start == before_end:
-                self.error(_join(_join("phases", j), "start"), f"phase {self.name(after, j)} starts at the instant "
+                self.error("phase.touch", _join(_join("phases", j), "start"),
+                           f"phase {self.name(after, j)} starts at the instant "
                            f"{self.name(before, i)} ends ({_show(before_end)}); the platform rejects it",
                            f"start {self.name(after, j)} one minute later ({_show(before_end + timedelta(minutes=1))})")
         if not timeline:
             return set(task_indexes)
         final_tasks = timeline[-1][1].get("tasks")
         return {t for t in final_tasks if isinstance(t, int)} if isinstance(final_tasks, list) else set(task_indexes)
+
+    def check_starting_kit(self, path: str, value: Any) -> None:
+        """The kit's READMEs must not hold the scaffold's placeholders."""
+        kit = self.archive(path, value)
+        if kit is None or not self.first_look(kit, "starting kit"):
+            return
+        for name in kit.tree.names():
+            if PurePosixPath(name).name.lower().startswith("readme"):
+                text = kit.tree.read(name).decode("utf-8", errors="replace")
+                self.check_placeholders(path, f"{kit.relative}/{name}", text)
 
     @staticmethod
     def name(phase: dict, position: int) -> str:
@@ -855,11 +1087,12 @@ class _BundleChecker:
         try:
             moment, offset = _platform_datetime(value)
         except (ValueError, OverflowError):
-            self.error(_join(path, key), f"'{value}' is not a date the platform can read",
+            self.error("date.invalid", _join(path, key), f"'{value}' is not a date the platform can read",
                        "write it in UTC as 2024-01-01 or '2024-01-01 12:00'")
             return None
         if offset:
-            self.warning(_join(path, key), f"the time zone offset of '{value}' is dropped, not converted: the "
+            self.warning("date.offset", _join(path, key),
+                         f"the time zone offset of '{value}' is dropped, not converted: the "
                          f"platform reads {_show(moment)} UTC", f"write the date in UTC ({_show(moment - offset)})")
         return moment
 
@@ -869,7 +1102,8 @@ class _BundleChecker:
         boards = _items(self.doc.get("leaderboards"))
         for i, board in boards[1:]:
             title = board.get("title", f"leaderboards[{i}]")
-            self.warning(_join("leaderboards", i), f"every phase shows the first leaderboard only: '{title}' is "
+            self.warning("leaderboard.orphaned", _join("leaderboards", i),
+                         f"every phase shows the first leaderboard only: '{title}' is "
                          "orphaned", "merge its columns into the first leaderboard")
         for i, board in boards:
             path = _join("leaderboards", i)
@@ -881,12 +1115,14 @@ class _BundleChecker:
                 key, index = column.get("key"), column.get("index")
                 if isinstance(key, str):
                     if key in keys:
-                        self.error(_join(column_path, "key"), f"column key '{key}' is also used by columns[{keys[key]}]",
+                        self.error("column.duplicate-key", _join(column_path, "key"),
+                                   f"column key '{key}' is also used by columns[{keys[key]}]",
                                    "give every column its own key")
                     keys.setdefault(key, j)
                 if isinstance(index, int) and not isinstance(index, bool):
                     if index in indexes:
-                        self.error(_join(column_path, "index"), f"column index {index} is also used by "
+                        self.error("column.duplicate-index", _join(column_path, "index"),
+                                   f"column index {index} is also used by "
                                    f"columns[{indexes[index]}]", "give every column its own index")
                     indexes.setdefault(index, j)
             for j, column in columns:
@@ -894,18 +1130,21 @@ class _BundleChecker:
             primary = board.get("primary_index", 0)
             if columns and isinstance(primary, int) and indexes and primary not in indexes:
                 where = _join(path, "primary_index") if "primary_index" in board else _join(path, "columns")
-                self.error(where, f"no column has index {primary}, the leaderboard's primary index"
+                self.error("leaderboard.no-primary", where,
+                           f"no column has index {primary}, the leaderboard's primary index"
                            f"{'' if 'primary_index' in board else ' (0 by default)'}: the leaderboard cannot be shown",
                            f"number the main column {primary} or set primary_index to one of {sorted(indexes)}")
 
     def check_computed_column(self, path: str, column: dict, indexes: set[int]) -> None:
         computation, sources = column.get("computation"), column.get("computation_indexes")
         if computation is not None and not sources:
-            self.error(_join(path, "computation_indexes"), f"the column computes '{computation}' but lists no "
+            self.error("column.computation", _join(path, "computation_indexes"),
+                       f"the column computes '{computation}' but lists no "
                        "computation_indexes", "list the indexes of the columns it combines")
             return
         if sources and computation is None:
-            self.error(_join(path, "computation"), "the column lists computation_indexes but no computation",
+            self.error("column.computation", _join(path, "computation"),
+                       "the column lists computation_indexes but no computation",
                        "add computation: avg (or sum, min, max)")
             return
         if not sources:
@@ -914,7 +1153,8 @@ class _BundleChecker:
             try:
                 sources = [int(s) for s in sources.split(",")]
             except ValueError:
-                self.error(_join(path, "computation_indexes"), f"'{sources}' is not a list of column indexes",
+                self.error("column.computation", _join(path, "computation_indexes"),
+                           f"'{sources}' is not a list of column indexes",
                            "write a list such as [1, 2]")
                 return
         if not isinstance(sources, list):
@@ -924,10 +1164,12 @@ class _BundleChecker:
             if not isinstance(source, int):
                 continue
             if source == own:
-                self.error(_join(_join(path, "computation_indexes"), k), "the column refers to itself",
+                self.error("column.computation", _join(_join(path, "computation_indexes"), k),
+                           "the column refers to itself",
                            "list other columns' indexes only")
             elif source not in indexes:
-                self.error(_join(_join(path, "computation_indexes"), k), f"no column has index {source}",
+                self.error("column.computation", _join(_join(path, "computation_indexes"), k),
+                           f"no column has index {source}",
                            f"use indexes of this leaderboard's columns ({', '.join(map(str, sorted(indexes)))})")
 
     def check_fact_sheet(self) -> None:
@@ -936,61 +1178,99 @@ class _BundleChecker:
             return
         for key, question in sheet.items():
             if isinstance(question, dict) and "key" in question and question["key"] != key:
-                self.error(_join(_join("fact_sheet", str(key)), "key"), f"the question's key '{question['key']}' "
+                self.error("fact-sheet.key", _join(_join("fact_sheet", str(key)), "key"),
+                           f"the question's key '{question['key']}' "
                            f"differs from its name '{key}'; the platform rejects the bundle", f"write key: {key}")
 
     # --- leaks ------------------------------------------------------------------------
 
     def check_leaks(self, final_tasks: set[int]) -> None:
-        """Reference files that participants can read: in input data, public data or a starting kit."""
-        exposed: list[_Archive] = []
-        for i, task in _items(self.doc.get("tasks")):
-            if "input_data" in task:
-                exposed.append(self.quiet_archive(_join(_join("tasks", i), "input_data"), task["input_data"]))
-        for i, phase in _items(self.doc.get("phases")):
-            for key in ("public_data", "starting_kit"):
-                if key in phase:
-                    exposed.append(self.quiet_archive(_join(_join("phases", i), key), phase[key]))
-        unique: dict[str, _Archive] = {}
-        for archive in exposed:
-            if archive is not None:
-                unique.setdefault(archive.relative, archive)
-        fingerprints: dict[tuple[int, int], list[tuple[_Archive, str]]] = {}
-        for archive in unique.values():
-            for name in archive.tree.names():
-                if archive.tree.size(name):
-                    fingerprints.setdefault((archive.tree.size(name), archive.tree.crc(name)), []).append((archive, name))
+        """Reference files that participants can read: in input data, public data or a starting kit.
+
+        A reference file is found by its content, in those archives and in the zips they hold
+        (one level down); a reference zip is also found whole. Each leaked file is reported
+        once, with every place it appears.
+        """
+        copies = self.exposed_files()
         for i, task in _items(self.doc.get("tasks")):
             reference = self.quiet_archive(_join(_join("tasks", i), "reference_data"), task.get("reference_data"))
             if reference is None:
                 continue
             own_input = _normalise(task["input_data"]) if isinstance(task.get("input_data"), str) else None
             if own_input == reference.relative:
-                self.warning(reference.yaml_path, "the reference data is the task's input data itself: code "
-                             "submissions can read it", "keep the answers out of the input data, unless the scorer "
-                             "only needs the input (e.g. to verify a solution)")
-            leaks: dict[str, list[str]] = {}
-            for name in reference.tree.names():
-                size = reference.tree.size(name)
-                candidates = fingerprints.get((size, reference.tree.crc(name)), []) if size else []
-                for archive, exposed_name in candidates:
-                    if archive.relative == reference.relative == own_input:
-                        continue  # reported just above
-                    if archive.tree.sha256(exposed_name) == reference.tree.sha256(name):
-                        leaks.setdefault(archive.yaml_path, []).append(
-                            name if name == exposed_name else f"{name} (as {exposed_name})")
+                self.warning("leak.reference-is-input", reference.yaml_path, "the reference data is the task's input "
+                             "data itself: code submissions can read it", "keep the answers out of the input data, "
+                             "unless the scorer only needs the input (e.g. to verify a solution)")
+            found = self.leaked(reference, copies, own_input)
+            groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+            for shown, places in found.items():
+                groups.setdefault(tuple(places), []).append(shown)
             final = not isinstance(task.get("index"), int) or task["index"] in final_tasks
-            for where, names in sorted(leaks.items()):
-                listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-                files = "a file" if len(names) == 1 else f"{len(names)} files"
-                verb = "is" if len(names) == 1 else "are"
-                message = (f"{files} of {reference.yaml_path} ('{reference.relative}') {verb} also here: {listed}; "
-                           "participants can read the answers")
-                if final:
-                    self.error(where, message, "remove the reference files from the participants' data")
-                else:
-                    self.warning(where, message + " (the task is not in the final phase)",
-                                 "remove them, unless this task's answers are public by design (a development split)")
+            for names in groups.values():
+                self.report_leak(reference, names, found[names[0]], final)
+
+    def exposed_files(self) -> dict[tuple[int, int], list[tuple[_Archive, _File]]]:
+        """The non-empty files participants can read, with those of the zips among them, by (size, CRC)."""
+        places = [(_join(_join("tasks", i), "input_data"), task.get("input_data"))
+                  for i, task in _items(self.doc.get("tasks"))]
+        places += [(_join(_join("phases", i), key), phase.get(key))
+                   for i, phase in _items(self.doc.get("phases")) for key in ("public_data", "starting_kit")]
+        exposed: dict[str, _Archive] = {}
+        for path, value in places:
+            archive = self.quiet_archive(path, value)
+            if archive is not None:
+                exposed.setdefault(archive.relative, archive)
+        copies: dict[tuple[int, int], list[tuple[_Archive, _File]]] = {}
+        for archive in exposed.values():
+            for file in self.files_within(archive.tree):
+                size = file.tree.size(file.name)
+                if size:
+                    copies.setdefault((size, file.tree.crc(file.name)), []).append((archive, file))
+        return copies
+
+    def files_within(self, tree: _Tree) -> Iterator[_File]:
+        """The files of ``tree``, then those of each readable zip among them."""
+        for name in tree.names():
+            yield _File(tree, name, name)
+            if not name.lower().endswith(".zip"):
+                continue
+            try:
+                inner = _open_zip(tree, name, self.stack)
+            except ZIP_ERRORS:
+                continue  # participants cannot unzip it either
+            if _damaged_member(inner) is None:
+                inner_tree = _ZipTree(inner)
+                yield from (_File(inner_tree, member, f"{name}/{member}") for member in inner_tree.names())
+
+    def leaked(self, reference: _Archive, copies: dict[tuple[int, int], list[tuple[_Archive, _File]]],
+               own_input: str | None) -> dict[str, dict[tuple[str, str], str]]:
+        """Each reference file found among the participants' files: {(yaml path, archive): its name there}."""
+        originals = [_File(reference.tree, name, name) for name in reference.tree.names()]
+        if self.root.is_file(reference.relative):
+            originals.append(_File(self.root, reference.relative, f"{PurePosixPath(reference.relative).name} itself"))
+        found: dict[str, dict[tuple[str, str], str]] = {}
+        for original in originals:
+            size = original.tree.size(original.name)
+            for archive, copy in copies.get((size, original.tree.crc(original.name)), []) if size else []:
+                if archive.relative == reference.relative == own_input:
+                    continue  # reported as the reference being the input data
+                if copy.tree.sha256(copy.name) == original.tree.sha256(original.name):
+                    found.setdefault(original.shown, {}).setdefault((archive.yaml_path, archive.relative), copy.shown)
+        return found
+
+    def report_leak(self, reference: _Archive, names: list[str], places: dict[tuple[str, str], str],
+                    final: bool) -> None:
+        listed = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        where = ", ".join(f"{yaml_path} ('{relative}'{_copied_as(names[0], shown)})"
+                          for (yaml_path, relative), shown in places.items())
+        message = (f"{listed} of '{reference.relative}' {'is' if len(names) == 1 else 'are'} also in {where}; "
+                   "participants can read the answers")
+        if final:
+            self.error("leak.reference", reference.yaml_path, message,
+                       "remove the reference files from the participants' data")
+        else:
+            self.warning("leak.public-reference", reference.yaml_path, message + " (the task is not in the final "
+                         "phase)", "remove them, unless this task's answers are public by design (a development split)")
 
     def quiet_archive(self, path: str, value: Any) -> _Archive | None:
         """An archive already reported on (or fine): no new problem."""
@@ -1005,20 +1285,37 @@ class _BundleChecker:
 # Command line
 # --------------------------------------------------------------------------------------
 
+def rule_list(text: str) -> list[str]:
+    """``RULE[,RULE]`` as a list of known rule ids (an argparse type)."""
+    rules = [rule.strip() for rule in text.split(",") if rule.strip()]
+    unknown = [rule for rule in rules if rule not in RULES]
+    if unknown:
+        hints = [f"{rule} (did you mean {hint}?)" if (hint := _suggest(rule, sorted(RULES))) else rule
+                 for rule in unknown]
+        raise argparse.ArgumentTypeError(f"unknown rule id {', '.join(hints)}; the ids are the bracketed words "
+                                         "of the checker's output")
+    return rules
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", type=Path, metavar="BUNDLE", help="the bundle: a zip or a folder")
     parser.add_argument("--json", action="store_true", help="print the problems as JSON")
     parser.add_argument("--strict", action="store_true", help="count warnings as errors in the exit status")
+    parser.add_argument("--accept", type=rule_list, action="extend", default=[], metavar="RULE[,RULE]",
+                        help="count the warnings of these rules in one line instead of listing them "
+                             "(never errors; repeatable)")
 
 
 def run_command(args: argparse.Namespace) -> int:
     problems = check_bundle(args.bundle)
-    errors = sum(p.severity == "error" for p in problems)
+    accepted = dict.fromkeys(args.accept, "")
+    shown, hidden = set_apart(problems, accepted)
+    errors = sum(p.severity == "error" for p in shown)
     if args.json:
-        report = {"bundle": str(args.bundle), "errors": errors, "warnings": len(problems) - errors,
-                  "problems": [asdict(p) for p in problems]}
+        report = {"bundle": str(args.bundle), "errors": errors, "warnings": len(shown) - errors,
+                  "problems": [asdict(p) for p in shown], "accepted": [asdict(p) for p in hidden]}
         print(json.dumps(report, indent=2))
     else:
-        print(format_problems(problems))
-    failing = errors + (len(problems) - errors if args.strict else 0)
+        print(format_problems(problems, accepted, by="--accept"))
+    failing = errors + (len(shown) - errors if args.strict else 0)
     return 1 if failing else 0

@@ -15,9 +15,12 @@ from typing import Callable
 import pytest
 import yaml
 
-from bundlekit.check import Problem, check_bundle, format_problems, run_command
+from bundlekit import BUNDLES_DIR
+from bundlekit.check import RULES as RULE_IDS
+from bundlekit.check import TODO_MARKER, Problem, check_bundle, format_problems, run_command
 
 FIXTURES = Path(__file__).parent / "fixtures" / "check"
+KIT_TASKS = sorted(p.name for p in BUNDLES_DIR.glob("fusion-*") if (p / "task.py").is_file())
 
 
 def png_bytes() -> bytes:
@@ -70,6 +73,22 @@ def write_zip(path: Path, files: dict[str, str | bytes]) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         for name, content in files.items():
             archive.writestr(name, content)
+
+
+def damage_zip(path: Path, how: str) -> None:
+    """Break a (stored) zip: cut it in half, flip a byte of a member's data, or flag its members encrypted."""
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        del data[len(data) // 2:]
+    elif how == "bad-crc":
+        data[data.index(b"command") + 2] ^= 0x01
+    else:  # encrypted: bit 0 of the flags, in the local and the central headers
+        for signature, offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+            start = data.find(signature)
+            while start >= 0:
+                data[start + offset] |= 0x01
+                start = data.find(signature, start + 4)
+    path.write_bytes(bytes(data))
 
 
 def write_files(root: Path, files: dict[str, str | bytes]) -> None:
@@ -129,14 +148,32 @@ def test_minimal_bundle_as_zip_has_no_problem(tmp_path: Path) -> None:
 
 
 def test_format_problems_ends_with_a_summary() -> None:
-    problems = [Problem("error", "phases[1].start", "starts too early", "start later"),
-                Problem("warning", "docker_image", "missing", "pin one")]
+    problems = [Problem("error", "phase.touch", "phases[1].start", "starts too early", "start later"),
+                Problem("warning", "docker.missing", "docker_image", "missing", "pin one")]
     assert format_problems(problems).splitlines() == [
-        "ERROR  phases[1].start: starts too early. Fix: start later.",
-        "WARN   docker_image: missing. Fix: pin one.",
+        "ERROR  [phase.touch] phases[1].start: starts too early. Fix: start later.",
+        "WARN   [docker.missing] docker_image: missing. Fix: pin one.",
         "1 error, 1 warning",
     ]
     assert format_problems([]) == "0 errors, 0 warnings"
+
+
+def test_accepted_warnings_are_summed_up_in_one_line_and_errors_never_hidden() -> None:
+    problems = [Problem("error", "data.subfolders", "tasks[1].input_data", "broken", "mend it"),
+                Problem("warning", "data.subfolders", "tasks[0].input_data", "nested", "flatten"),
+                Problem("warning", "data.subfolders", "tasks[1].input_data", "nested", "flatten"),
+                Problem("warning", "leak.public-reference", "tasks[0].reference_data", "public", "hide"),
+                Problem("warning", "docker.missing", "docker_image", "missing", "pin one")]
+    accepted = {"data.subfolders": "the programs find their files", "leak.public-reference": "dev truth is public"}
+    assert format_problems(problems, accepted).splitlines() == [
+        "ERROR  [data.subfolders] tasks[1].input_data: broken. Fix: mend it.",
+        "WARN   [docker.missing] docker_image: missing. Fix: pin one.",
+        "3 warnings accepted by the task: data.subfolders x2 (the programs find their files); "
+        "leak.public-reference x1 (dev truth is public)",
+        "1 error, 1 warning",
+    ]
+    assert format_problems(problems[1:2], {"data.subfolders": ""}, by="--accept").splitlines() == [
+        "1 warning accepted by --accept: data.subfolders x1", "0 errors, 0 warnings"]
 
 
 # --------------------------------------------------------------------------------------
@@ -177,6 +214,12 @@ def remove(relative: str) -> Mutation:
     def mutate(_document: dict, root: Path) -> None:
         target = root / relative
         shutil.rmtree(target) if target.is_dir() else target.unlink()
+    return mutate
+
+
+def copy_file(source: str, target: str) -> Mutation:
+    def mutate(_document: dict, root: Path) -> None:
+        shutil.copyfile(root / source, root / target)
     return mutate
 
 
@@ -341,14 +384,20 @@ RULES = [
         ("relative-script-without-interpreter", "./score.py $input $output"),
     ]],
     # leaks
-    pytest.param(files({"public_data/labels.csv": "id,y\n2,0\n"}), [("error", "phases[0].public_data")],
+    pytest.param(files({"public_data/labels.csv": "id,y\n2,0\n"}), [("error", "tasks[1].reference_data")],
                  id="leak-final-reference-in-public-data"),
-    pytest.param(files({"starting_kit/truth/labels.csv": "id,y\n2,0\n"}), [("error", "phases[0].starting_kit")],
+    pytest.param(files({"starting_kit/truth/labels.csv": "id,y\n2,0\n"}), [("error", "tasks[1].reference_data")],
                  id="leak-final-reference-in-starting-kit"),
-    pytest.param(files({"test_input/answers.csv": "id,y\n2,0\n"}), [("error", "tasks[1].input_data")],
+    pytest.param(files({"test_input/answers.csv": "id,y\n2,0\n"}), [("error", "tasks[1].reference_data")],
                  id="leak-final-reference-in-input-data"),
-    pytest.param(files({"public_data/dev_labels.csv": "id,y\n1,1\n"}), [("warning", "phases[0].public_data")],
+    pytest.param(files({"public_data/dev_labels.csv": "id,y\n1,1\n"}), [("warning", "tasks[0].reference_data")],
                  id="leak-dev-reference-in-public-data"),
+    pytest.param(lambda _document, root: write_zip(root / "starting_kit" / "answers.zip", {"labels.csv": "id,y\n2,0\n"}),
+                 [("error", "tasks[1].reference_data")], id="leak-final-reference-in-a-zip-of-the-starting-kit"),
+    pytest.param(both(put("tasks", 1, "reference_data", "test_reference.zip"), remove("test_reference"),
+                      lambda _document, root: write_zip(root / "test_reference.zip", {"labels.csv": "id,y\n2,0\n"}),
+                      copy_file("test_reference.zip", "starting_kit/test_reference.zip")),
+                 [("error", "tasks[1].reference_data")], id="leak-final-reference-zip-copied-into-the-starting-kit"),
     pytest.param(put("tasks", 1, "reference_data", "test_input"), [("warning", "tasks[1].reference_data")],
                  id="reference-is-input-data"),
     # fact sheet
@@ -367,6 +416,36 @@ RULES = [
                  [("warning", "tasks[0].ingestion_only_during_scoring")], id="ingestion-only-during-scoring"),
     pytest.param(both(remove("dev_input/features.csv"), files({"dev_input/train/features.csv": "id,x\n1,0.5\n"})),
                  [("warning", "tasks[0].input_data")], id="data-in-sub-folders"),
+    # indexes, leaderboard keys
+    pytest.param(lambda document, _root: document["solutions"].append(dict(document["solutions"][0], tasks=[1])),
+                 [("error", "solutions[1].index")], id="solution-index-duplicate"),
+    pytest.param(both(put("phases", 0, "index", 0), put("phases", 1, "index", 0)), [("error", "phases[1].index")],
+                 id="phase-index-duplicate"),
+    pytest.param(put("leaderboards", 0, "columns", 1, "sortng", "asc"), [("error", f"{COLUMNS}[1].sortng")],
+                 id="column-unknown-key"),
+    # a logo that only looks like a PNG
+    pytest.param(files({"logo.png": png_bytes()[:-20]}), [("error", "image")], id="image-png-truncated"),
+    pytest.param(files({"logo.png": png_bytes().replace(b"IDAT", b"IDAT\x00", 1)[:-1]}), [("error", "image")],
+                 id="image-png-bad-crc"),
+    pytest.param(files({"logo.png": png_bytes()[:-12]}), [("error", "image")], id="image-png-without-iend"),
+    # damaged archives
+    *[pytest.param(lambda _document, root, how=how: damage_zip(root / "ingestion_program.zip", how),
+                   [("error", "tasks[0].ingestion_program")], id=f"program-zip-{how}")
+      for how in ("truncated", "bad-crc", "encrypted")],
+    pytest.param(both(put("tasks", 1, "reference_data", "test_reference.zip"), remove("test_reference"),
+                      lambda _document, root: write_zip(root / "test_reference.zip", {"labels.csv": "command,y\n2,0\n"}),
+                      lambda _document, root: damage_zip(root / "test_reference.zip", "bad-crc")),
+                 [("error", "tasks[1].reference_data")], id="reference-zip-bad-crc"),
+    # placeholders of a scaffolded task
+    pytest.param(files({"pages/overview.md": f"# Overview\n\n{TODO_MARKER}: say what is fused.\n"}),
+                 [("warning", "pages[0].file")], id="todo-in-page"),
+    pytest.param(files({"pages/terms.md": f"# Terms\n{TODO_MARKER}: adapt.\n"}), [("warning", "terms")],
+                 id="todo-in-terms"),
+    pytest.param(files({"starting_kit/README.md": f"{TODO_MARKER}: two sentences.\n"}),
+                 [("warning", "phases[0].starting_kit")], id="todo-in-starting-kit-readme"),
+    pytest.param(put("title", f"{TODO_MARKER} title"), [("warning", "title")], id="todo-in-title"),
+    pytest.param(put("description", f"A task. {TODO_MARKER}: say more."), [("warning", "description")],
+                 id="todo-in-description"),
 ]
 
 
@@ -380,7 +459,7 @@ def test_rule(tmp_path: Path, mutation: Mutation, expected: list[tuple[str, str]
     bundle = zip_bundle(root, tmp_path / "bundle.zip") if as_zip else root
     problems = check_bundle(bundle)
     assert sorted({(p.severity, p.path) for p in problems}) == sorted(expected), format_problems(problems)
-    assert all(p.message and p.fix for p in problems)
+    assert all(p.message and p.fix and p.rule in RULE_IDS for p in problems)
 
 
 # --------------------------------------------------------------------------------------
@@ -428,6 +507,56 @@ def test_version_as_string_and_phase_order_by_index(tmp_path: Path) -> None:
     assert check_bundle(make_bundle(tmp_path / "bundle", document)) == []
 
 
+def test_a_leaked_file_is_reported_once_with_every_place(tmp_path: Path) -> None:
+    root = make_bundle(tmp_path / "bundle")
+    write_files(root, {"public_data/labels.csv": "id,y\n2,0\n", "starting_kit/truth/labels.csv": "id,y\n2,0\n"})
+    write_zip(root / "starting_kit" / "answers.zip", {"keys.csv": "id,y\n2,0\n"})
+    problems = check_bundle(root)
+    assert [(p.rule, p.path) for p in problems] == [("leak.reference", "tasks[1].reference_data")]
+    assert problems[0].message == (
+        "labels.csv of 'test_reference' is also in phases[0].public_data ('public_data'), phases[0].starting_kit "
+        "('starting_kit', as answers.zip/keys.csv); participants can read the answers")
+
+
+def test_placeholder_message_names_the_first_line_and_the_count(tmp_path: Path) -> None:
+    root = make_bundle(tmp_path / "bundle")
+    write_files(root, {"pages/overview.md": f"# Overview\n\n> {TODO_MARKER}: rewrite.\n{TODO_MARKER} again\n"})
+    problems = check_bundle(root)
+    assert [(p.rule, p.path) for p in problems] == [("content.todo", "pages[0].file")]
+    assert f"{problems[0].message}; {problems[0].fix}" == (
+        f"{TODO_MARKER} placeholder left in pages/overview.md line 3 (2 in the file); write the text before uploading")
+
+
+@pytest.mark.parametrize("task", KIT_TASKS)
+def test_the_kit_tasks_have_no_placeholder_left(task: str) -> None:
+    source = BUNDLES_DIR / task
+    assert [str(p) for p in check_bundle(source) if p.rule == "content.todo"] == []  # yaml, pages, terms
+    assert TODO_MARKER not in (source / "starting_kit" / "README.md").read_text(encoding="utf-8")
+
+
+def test_damaged_program_zip_says_to_recreate_it(tmp_path: Path) -> None:
+    root = make_bundle(tmp_path / "bundle")
+    damage_zip(root / "ingestion_program.zip", "truncated")
+    problems = check_bundle(root)
+    assert [(p.rule, p.path) for p in problems] == [("archive.damaged", "tasks[0].ingestion_program")]
+    assert problems[0].fix == "re-create it from its files (cd ingestion_program && zip -r ../ingestion_program.zip .)"
+
+
+@pytest.mark.parametrize("how", ["bad-crc", "encrypted"])
+def test_damaged_member_of_the_bundle_zip(tmp_path: Path, how: str) -> None:
+    root = make_bundle(tmp_path / "bundle")
+    (root / "scoring_program" / "metadata.yaml").write_text("command: python3 $program/score.py $input $output\n")
+    bundle = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:  # stored, so that a flipped byte is a bad CRC
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(root).as_posix())
+    damage_zip(bundle, how)
+    problems = check_bundle(bundle)
+    assert [(p.severity, p.rule, p.path) for p in problems] == [("error", "archive.damaged", "<bundle>")]
+    assert "corrupt or encrypted member" in problems[0].message
+
+
 def test_shared_program_is_reported_once(tmp_path: Path) -> None:
     root = make_bundle(tmp_path / "bundle")
     (root / "scoring_program" / "metadata.yaml").unlink()
@@ -471,8 +600,8 @@ def test_public_example_bundles_have_no_error(tmp_path: Path, example: str, as_z
 # Command line
 # --------------------------------------------------------------------------------------
 
-def run(bundle: Path, *, strict: bool = False, as_json: bool = False) -> int:
-    return run_command(argparse.Namespace(bundle=bundle, strict=strict, json=as_json))
+def run(bundle: Path, *, strict: bool = False, as_json: bool = False, accept: tuple[str, ...] = ()) -> int:
+    return run_command(argparse.Namespace(bundle=bundle, strict=strict, json=as_json, accept=list(accept)))
 
 
 def test_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -493,10 +622,32 @@ def test_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert run(broken) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
-        "ERROR  phases[1].start: phase 'Test' starts at the instant 'Development' ends (2024-05-01 00:00); the "
-        "platform rejects it. Fix: start 'Test' one minute later (2024-05-01 00:01).",
+        "ERROR  [phase.touch] phases[1].start: phase 'Test' starts at the instant 'Development' ends "
+        "(2024-05-01 00:00); the platform rejects it. Fix: start 'Test' one minute later (2024-05-01 00:01).",
         "1 error, 0 warnings",
     ]
+    assert run(broken, accept=("phase.touch",)) == 1  # accepting a rule never hides an error
+
+
+def test_accept_on_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = minimal_document()
+    del document["docker_image"]
+    warned = make_bundle(tmp_path / "warned", document)
+    assert run(warned, strict=True, accept=("docker.missing",)) == 0
+    assert capsys.readouterr().out.splitlines() == ["1 warning accepted by --accept: docker.missing x1",
+                                                    "0 errors, 0 warnings"]
+    assert run(warned, as_json=True, accept=("docker.missing",)) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["warnings"], report["problems"], report["accepted"][0]["rule"]) == (0, [], "docker.missing")
+
+
+def test_accept_refuses_an_unknown_rule(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bundlekit.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["check", str(make_bundle(tmp_path / "bundle")), "--accept", "data.subfolders,leak.public-referenc"])
+    assert exit_info.value.code == 2
+    assert "unknown rule id leak.public-referenc (did you mean leak.public-reference?)" in capsys.readouterr().err
 
 
 def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -505,13 +656,14 @@ def test_json_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert run(make_bundle(tmp_path / "bundle", document), as_json=True) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["errors"] == 0 and report["warnings"] == 1
-    assert report["problems"][0]["path"] == "docker_image" and report["problems"][0]["severity"] == "warning"
+    problem = report["problems"][0]
+    assert (problem["path"], problem["severity"], problem["rule"]) == ("docker_image", "warning", "docker.missing")
 
 
 def test_cli_wiring(tmp_path: Path) -> None:
     from bundlekit.cli import main
 
-    assert main(["check", str(make_bundle(tmp_path / "bundle"))]) == 0
+    assert main(["check", str(make_bundle(tmp_path / "bundle")), "--accept", "data.subfolders,docker.missing"]) == 0
 
 
 def _places(value: object, prefix: tuple = ()) -> list[tuple]:

@@ -32,6 +32,8 @@ EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 84, "dev_images": 6101, "test_images": 1500, "teams": 14, "random": 5, "biased": 5},
 }
 DEFAULT_EDITION = "2023"
+ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
+                     "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
 
 #: Imaging-modality concepts (real CUIs: CT, plain x-ray, MRI, ultrasound, angiography, PET)
 #: and the share of images of each; the other images have no modality concept.

@@ -30,6 +30,8 @@ EDITIONS: dict[str, dict] = {
              "roles": {"strong": 3, "group_a": 6, "group_b": 5, "moderate": 6, "random": 3, "negative": 3}},
 }
 DEFAULT_EDITION = "2023"
+ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
+                     "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
 
 #: Recognition probability = MEAN + SPREAD * z, clipped to [FLOOR, 1].
 MEAN, SPREAD, FLOOR = 0.86, 0.075, 0.3
