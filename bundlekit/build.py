@@ -119,7 +119,7 @@ def build_task(task: str, options: BuildOptions) -> BuildResult:
             options.progress(f"[{task}] build failed{note}")
         raise
     bundle_zip = result.bundle_zip
-    shown = bundle_zip.relative_to(options.out.parent) if options.out.parent in bundle_zip.parents else bundle_zip
+    shown = bundle_zip.relative_to(Path.cwd()) if Path.cwd() in bundle_zip.parents else bundle_zip
     options.progress(f"[{task}] built {shown}")
     return result
 

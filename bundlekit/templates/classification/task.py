@@ -36,6 +36,9 @@ EDITIONS: dict[str, dict] = {
                "roles": {"good": 2, "group": 3, "weak": 2, "random": 1, "biased": 1}},
 }
 DEFAULT_EDITION = "sample"
+#: Checker warnings this task raises by design (rule id: why), accepted by the build.
+ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
+                     "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
 #: Signal weight, noise standard deviations (own, shared with the group) and bias of each role.
 ROLES: dict[str, tuple[float, float, float, float]] = {
     "good": (1.6, 1.0, 0.0, 0.0), "group": (1.3, 0.5, 1.0, 0.0), "weak": (0.6, 1.0, 0.0, 0.0),

@@ -30,6 +30,9 @@ EDITIONS: dict[str, dict] = {
                "roles": {"good": 2, "group": 3, "weak": 2, "random": 1, "negative": 1}},
 }
 DEFAULT_EDITION = "sample"
+#: Checker warnings this task raises by design (rule id: why), accepted by the build.
+ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
+                     "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
 #: Signal weight and noise standard deviations (own, shared with the group) of each role.
 ROLES: dict[str, tuple[float, float, float]] = {
     "good": (0.8, 1.0, 0.0), "group": (0.6, 0.4, 1.0), "weak": (0.3, 1.0, 0.0),
