@@ -12,6 +12,15 @@ from typing import Iterable
 from scoring_common.errors import ParticipantError, list_ids, quote
 
 
+def is_number(text: str) -> bool:
+    """Whether ``float`` reads ``text`` (a header's column name is not a number)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_float(text: str, *, what: str, file: str, line: int) -> float:
     """Parse a finite float, or raise a :class:`ParticipantError` naming ``text``."""
     try:

@@ -24,7 +24,13 @@ import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids, expect_field_count, parse_float
+from scoring_common.validation import (
+    check_missing_count,
+    check_unknown_ids,
+    expect_field_count,
+    is_number,
+    parse_float,
+)
 
 RELEVANCE_FILE = "rGT.csv"
 CLUSTERS_FILE = "dGT.csv"
@@ -286,15 +292,7 @@ def judge_run(run: RankedRun, reference: DiversityReference) -> tuple[np.ndarray
 
 def _is_header(rank_text: str, score_text: str) -> bool:
     """Whether a first line looks like column names: a rank field "rank", or rank and score not numbers."""
-    return rank_text.lower() == "rank" or not (_is_number(rank_text) or _is_number(score_text))
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return rank_text.lower() == "rank" or not (is_number(rank_text) or is_number(score_text))
 
 
 def _check_first_ranks(name: str, first: np.ndarray, ranks: np.ndarray, line_numbers: np.ndarray,

@@ -18,7 +18,13 @@ import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids, expect_field_count, parse_float
+from scoring_common.validation import (
+    check_missing_count,
+    check_unknown_ids,
+    expect_field_count,
+    is_number,
+    parse_float,
+)
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,7 @@ def _run_layout(lines: list[tuple[int, str]], reference: RankingReference, names
         return _RunLayout(3, 0, False), lines
     line_no, text = lines[0]
     fields = text.split(",")
-    header_like = (len(fields) in (3, 4) and not _is_number(fields[-1])
+    header_like = (len(fields) in (3, 4) and not is_number(fields[-1])
                    and (fields[0].strip(), fields[1].strip()) not in reference.item_index)
     if not header_like:
         if len(fields) not in (3, 4):
@@ -241,14 +247,6 @@ def _raise_field_count(found: int, layout: _RunLayout, names: RankingNames, file
 def _decision_hint(layout: _RunLayout) -> str:
     """Without a header, a 3-field line with a decimal comma looks like the legacy layout."""
     return "" if layout.header else f"; if the score has a decimal comma, {_DECIMAL_COMMA_FIX}"
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _raise_unknown(unknown: dict[tuple[str, str], int], reference: RankingReference, names: RankingNames,
