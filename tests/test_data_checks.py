@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -15,23 +16,35 @@ def hooks(task: str):
     return load_module(BUNDLES_DIR / task / "task.py", module_name(task, "task"))
 
 
-@pytest.fixture(scope="module", params=["fusion-int", "fusion-div", "fusion-cap", "fusion-mem"])
-def generated(request, tmp_path_factory) -> tuple[str, Path]:
-    folder = tmp_path_factory.mktemp(request.param)
-    hooks(request.param).generate_data(folder, progress=lambda message: None)
-    return request.param, folder
+TASKS = ["fusion-int", "fusion-div", "fusion-cap", "fusion-mem"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> Callable[[str], Path]:
+    """The stand-in data of a task, generated once per module."""
+    cache: dict[str, Path] = {}
+
+    def folder_of(task: str) -> Path:
+        if task not in cache:
+            cache[task] = tmp_path_factory.mktemp(task)
+            hooks(task).generate_data(cache[task], progress=lambda message: None)
+        return cache[task]
+
+    return folder_of
 
 
 @pytest.fixture()
-def data(generated, tmp_path: Path) -> tuple[str, Path]:
-    task, folder = generated
-    shutil.copytree(folder, tmp_path / "data")
-    return task, tmp_path / "data"
+def copy_of(generated, tmp_path: Path) -> Callable[[str], Path]:
+    """A fresh copy of a task's stand-in data, to corrupt."""
+    def copy(task: str) -> Path:
+        return Path(shutil.copytree(generated(task), tmp_path / task))
+
+    return copy
 
 
-def test_generated_data_passes(generated) -> None:
-    task, folder = generated
-    hooks(task).validate_data(folder)
+@pytest.mark.parametrize("task", TASKS)
+def test_generated_data_passes(generated, task: str) -> None:
+    hooks(task).validate_data(generated(task))
 
 
 def test_same_inducers_names_the_difference() -> None:
@@ -58,17 +71,16 @@ def _drop_an_inducer(task: str, folder: Path) -> None:
         sorted((test_inputs / "inducers").iterdir())[-1].unlink()
 
 
-def test_an_inducer_missing_from_test_is_refused(data) -> None:
-    task, folder = data
+@pytest.mark.parametrize("task", TASKS)
+def test_an_inducer_missing_from_test_is_refused(copy_of, task: str) -> None:
+    folder = copy_of(task)
     _drop_an_inducer(task, folder)
     with pytest.raises(ValueError, match="must have the same inducers: only on dev '"):
         hooks(task).validate_data(folder)
 
 
-def test_a_video_in_both_splits_is_refused(data) -> None:
-    task, folder = data
-    if task != "fusion-int":
-        pytest.skip("one task is enough for the shared-id rule")
+def test_a_video_in_both_splits_is_refused(copy_of) -> None:
+    task, folder = "fusion-int", copy_of("fusion-int")
     dev, test = (folder / split / "input_data" / "inducers.csv" for split in ("dev", "test"))
     test.write_text(test.read_text(encoding="utf-8") + dev.read_text(encoding="utf-8").splitlines()[1] + "\n",
                     encoding="utf-8")
@@ -76,10 +88,8 @@ def test_a_video_in_both_splits_is_refused(data) -> None:
         hooks(task).validate_data(folder)
 
 
-def test_fusion_int_labels_are_0_or_1(data) -> None:
-    task, folder = data
-    if task != "fusion-int":
-        pytest.skip("fusion-int's rule")
+def test_fusion_int_labels_are_0_or_1(copy_of) -> None:
+    task, folder = "fusion-int", copy_of("fusion-int")
     path = folder / "dev" / "reference_data" / "groundtruth.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     fields = lines[1].split(",")
@@ -89,10 +99,8 @@ def test_fusion_int_labels_are_0_or_1(data) -> None:
         hooks(task).validate_data(folder)
 
 
-def test_fusion_cap_groundtruth_header_and_curated_list(data) -> None:
-    task, folder = data
-    if task != "fusion-cap":
-        pytest.skip("fusion-cap's rules")
+def test_fusion_cap_groundtruth_header_and_curated_list(copy_of) -> None:
+    task, folder = "fusion-cap", copy_of("fusion-cap")
     curated = folder / "test" / "reference_data" / "secondary_concepts.txt"
     curated.write_text(curated.read_text(encoding="utf-8") + "C9999999\n", encoding="utf-8")
     with pytest.raises(ValueError, match="secondary_concepts.txt differs between the dev and test"):
