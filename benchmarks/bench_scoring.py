@@ -349,9 +349,11 @@ TASKS: dict[str, TaskBenchmark] = {
 
 #: Run in a fresh interpreter (so that the benchmark's own heap does not slow it down): import
 #: score.py, time ``evaluate`` ``repeat`` times, print the times as JSON.
+# The cyclic collector is paused, as scoring_common.program.main pauses it around scoring.
 _TIME_EVALUATE = """
-import importlib.util, json, sys, time
+import gc, importlib.util, json, sys, time
 from pathlib import Path
+gc.disable()
 score_py, ref_dir, run_path, repeat = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 spec = importlib.util.spec_from_file_location("score", score_py)
 module = importlib.util.module_from_spec(spec)
