@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE, DIST_DIR, REPO_ROOT
 from bundlekit.archive import iter_files, zip_directory
+from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 
 SPLITS = ("dev", "test")
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -35,15 +36,6 @@ DATE_FORMAT = "%Y-%m-%d %H:%M"
 #: starting the containers, loading and scoring).
 CODE_TIME_SHARE = 0.8
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
-#: The `metadata` of a code submission. The platform takes a submission with a `metadata`
-#: file for code and runs its command in a container of its own before the ingestion
-#: program (a `metadata` without a command fails there), so the command must exist and do
-#: nothing: the ingestion program is what imports fusion.py and runs it, timed.
-CODE_SUBMISSION_METADATA = (
-    "command: python3 -c pass\n"
-    "description: ImageCLEFfusion code submission; the ingestion program imports fusion.py "
-    "and runs Fusion.fit and Fusion.predict\n"
-)
 #: What a task's build writes into the output folder, by task name.
 OUTPUTS = ("{task}", "{task}.zip", "{task}.baselines.json")
 #: How ``write_run`` (made for participants' predictions) names the culprit, and the inducer's wording.

@@ -18,7 +18,7 @@ import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, list_ids, quote
 from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids, parse_float
+from scoring_common.validation import check_missing_count, check_unknown_ids, is_number, parse_float
 
 TabularKind = Literal["regression", "classification"]
 KINDS: tuple[TabularKind, ...] = ("regression", "classification")
@@ -243,11 +243,7 @@ def _is_value(text: str, class_code: dict[str, int] | None) -> bool:
     """Whether ``text`` is a valid prediction: a number (regression) or a class label."""
     if class_code is not None:
         return text.strip() in class_code
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return is_number(text)
 
 
 def _raise_field_count(fields: list[str], layout: str, numeric: bool, file: str, line: int) -> None:
