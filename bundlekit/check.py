@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -1275,6 +1276,7 @@ class _BundleChecker:
         once, with every place it appears.
         """
         copies = self.exposed_files()
+        references: list[tuple[_Archive, bool]] = []
         for i, task in _items(self.doc.get("tasks")):
             reference = self.quiet_archive(_join(_join("tasks", i), "reference_data"), task.get("reference_data"))
             if reference is None:
@@ -1291,6 +1293,52 @@ class _BundleChecker:
             final = not isinstance(task.get("index"), int) or task["index"] in final_tasks
             for names in groups.values():
                 self.report_leak(reference, names, found[names[0]], final)
+            if all(reference.relative != r.relative for r, _ in references):
+                references.append((reference, final))
+        self.check_copied_rows(references, copies)
+
+    def check_copied_rows(self, references: list[tuple[_Archive, bool]],
+                          copies: dict[tuple[int, int], list[tuple[_Archive, _File]]]) -> None:
+        """Reference rows in a participant's file that is no exact copy: compressed, CRLF, BOM, re-separated.
+
+        A file holding at least ``COPY_SHARE`` of a reference file's distinct rows (normalised,
+        see :mod:`bundlekit.fingerprint`) is reported as a copy of it.
+        """
+        from bundlekit import fingerprint  # noqa: PLC0415
+
+        originals = []  # (reference, final, file, its rows, its (size, crc))
+        for reference, final in references:
+            for name in reference.tree.names():
+                rows = fingerprint.fingerprint(functools.partial(reference.tree.open, name))
+                if len(rows) >= fingerprint.MIN_ROWS:
+                    originals.append((reference, final, name, rows,
+                                      (reference.tree.size(name), reference.tree.crc(name))))
+        if not originals:
+            return
+        for key, places in copies.items():
+            archive, file = places[0]
+            matched: list[set[int]] = [set() for _ in originals]
+            for row in fingerprint.row_hashes(functools.partial(file.tree.open, file.name)):
+                for found, (_, _, _, rows, _) in zip(matched, originals):
+                    if row in rows:
+                        found.add(row)
+            with file.tree.open(file.name) as stream:
+                how = fingerprint.compression(stream.read(6))
+            for found, (reference, final, name, rows, original_key) in zip(matched, originals):
+                if key == original_key or len(found) < fingerprint.COPY_SHARE * len(rows):
+                    continue  # an exact copy is reported above
+                where = ", ".join(f"{a.yaml_path} ('{a.relative}', as {f.shown})" for a, f in places
+                                  if a.relative != reference.relative)
+                if not where:
+                    continue
+                message = (f"{len(found)} of the {len(rows)} rows of {name} of '{reference.relative}' are in "
+                           f"{where}{f' ({how})' if how else ''}; participants can read the answers")
+                if final:
+                    self.error("leak.reference", reference.yaml_path, message,
+                               "remove the copy of the reference rows from the participants' data")
+                else:
+                    self.warning("leak.public-reference", reference.yaml_path, message + " (the task is not in the "
+                                 "final phase)", "remove it, unless this task's answers are public by design")
 
     def exposed_files(self) -> dict[tuple[int, int], list[tuple[_Archive, _File]]]:
         """The non-empty files participants can read, with those of the zips among them, by (size, CRC)."""

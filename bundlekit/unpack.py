@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from bundlekit import safe_yaml
+
 #: Default bound on the total inflated size of an archive.
 MAX_TOTAL_BYTES = 2 * 1024**3
 #: Default bound on the inflated/compressed ratio, per member and overall.
@@ -289,8 +291,8 @@ def _metadata_command(zip_file: zipfile.ZipFile, info: zipfile.ZipInfo) -> str |
     if info.file_size > MAX_METADATA_BYTES:
         return None
     try:
-        content = yaml.safe_load(zip_file.read(info).decode("utf-8", errors="replace"))
-    except (yaml.YAMLError, zipfile.BadZipFile, NotImplementedError):
+        content = safe_yaml.load(zip_file.read(info).decode("utf-8", errors="replace"))
+    except (yaml.YAMLError, safe_yaml.YamlLimitError, zipfile.BadZipFile, NotImplementedError):
         return None
     command = content.get("command") if isinstance(content, dict) else None
     return str(command) if command else None

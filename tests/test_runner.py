@@ -274,7 +274,9 @@ def test_zipped_bundle_and_zipped_programs(bundle: Path, make_submission, tmp_pa
 def test_rerun_in_the_same_folder(bundle: Path, make_submission, tmp_path: Path) -> None:
     submission = make_submission("result", RESULT_FILES)
     assert run_local(bundle, submission, tmp_path).status == "finished"
-    assert run_local(bundle, submission, tmp_path).status == "finished"  # no stale metadata
+    with pytest.raises(BundleError, match="already holds .* give --output a fresh folder, or add --force"):
+        run_local(bundle, submission, tmp_path)
+    assert run_local(bundle, submission, tmp_path, force=True).status == "finished"  # no stale metadata
 
 
 def test_phase_selection(bundle: Path, make_submission, tmp_path: Path) -> None:
