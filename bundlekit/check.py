@@ -864,6 +864,8 @@ class _BundleChecker:
             return None
         if self.root.is_file(relative) or self.root.is_dir(relative):
             return relative
+        if relative in getattr(self.root, "links", ()):
+            return None  # reported as a symbolic link, never followed
         if platform_key_allowed and _is_uuid(value.strip()):
             self.warning("path.platform-key", path,
                          f"'{value}' is the key of a data set already on the platform; it cannot be checked "
