@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bundlekit import build, check, cli, runner, safe_yaml
+from bundlekit import BUNDLES_DIR, build, check, cli, runner, safe_yaml
 from bundlekit.check import check_bundle
 from bundlekit.platform_rules import parse_utc_date
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
@@ -107,7 +107,7 @@ def test_inducer_like_rows_are_no_leak(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def mem_data(tmp_path_factory) -> Path:
     """fusion-mem's stand-in data, with a gzipped CRLF copy of the test answers in the test input data."""
-    hooks = build.load_module(build.BUNDLES_DIR / "fusion-mem" / "task.py", build.module_name("fusion-mem", "task"))
+    hooks = build.load_module(BUNDLES_DIR / "fusion-mem" / "task.py", build.module_name("fusion-mem", "task"))
     data = tmp_path_factory.mktemp("mem-data")
     hooks.generate_data(data, edition=hooks.DEFAULT_EDITION, seed=2023, progress=lambda message: None)
     truth = (data / "test" / "reference_data" / "groundtruth.csv").read_text()
@@ -130,15 +130,13 @@ def test_build_publishes_only_the_declared_input_files(mem_data: Path, tmp_path:
 
 
 @pytest.mark.slow
-def test_build_refuses_a_declared_file_that_holds_the_answers(mem_data: Path, tmp_path: Path, monkeypatch,
-                                                              capsys) -> None:
+def test_build_refuses_a_declared_file_that_holds_the_answers(mem_data: Path, tmp_path: Path, capsys) -> None:
     bundles = tmp_path / "bundles"
-    shutil.copytree(build.BUNDLES_DIR / "fusion-mem", bundles / "fusion-mem")
+    shutil.copytree(BUNDLES_DIR / "fusion-mem", bundles / "fusion-mem")
     with open(bundles / "fusion-mem" / "task.py", "a", encoding="utf-8") as task:
         task.write('\nINPUT_FILES = ("inducers.csv", "*.gz")\n')  # a careless organiser's declaration
-    monkeypatch.setattr(build, "BUNDLES_DIR", bundles)
     out = tmp_path / "dist"
-    code = cli.main(["build", "fusion-mem", "--data", str(mem_data), "--out", str(out)])
+    code = cli.main(["build", "fusion-mem", "--data", str(mem_data), "--out", str(out), "--bundles-dir", str(bundles)])
     err = capsys.readouterr().err
     assert code == 1
     assert "ERROR  [leak.reference] tasks[1].reference_data: " in err
