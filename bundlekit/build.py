@@ -163,8 +163,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     zip_directory(outputs / task, outputs / f"{task}.zip")
     (outputs / f"{task}.baselines.json").write_text(
         json.dumps({"best_inducers": best, "solutions": baseline_scores}, indent=2, sort_keys=True) + "\n")
-    if options.check:
-        _run_checker(task, outputs / f"{task}.zip", accepted)
+    _run_checker(task, outputs / f"{task}.zip", accepted, only_leaks=not options.check)
     _publish(task, outputs, options.out)
     return BuildResult(task, options.out / task, options.out / f"{task}.zip", baseline_scores, best)
 
@@ -545,10 +544,13 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
         yaml.safe_dump(yaml_doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
-def _run_checker(task: str, bundle: Path, accepted: dict[str, str]) -> None:
+def _run_checker(task: str, bundle: Path, accepted: dict[str, str], only_leaks: bool = False) -> None:
+    """Print the checker's problems and stop on an error; ``only_leaks`` (``--no-check``) keeps the leak errors."""
     from bundlekit.check import check_bundle, format_problems  # noqa: PLC0415
 
     problems = check_bundle(bundle)
+    if only_leaks:
+        problems = [p for p in problems if p.rule == "leak.reference"]
     if problems:
         print(format_problems(problems, accepted), file=sys.stderr)
     if any(p.severity == "error" for p in problems):
@@ -589,7 +591,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="UTC; the post-challenge phase starts one minute later")
     parser.add_argument("--out", type=Path, help="output folder (default: dist/ beside the task folder)")
     add_bundles_dir_option(parser)
-    parser.add_argument("--no-check", action="store_true", help="do not run the checker on the built bundles")
+    parser.add_argument("--no-check", action="store_true",
+                        help="do not stop on the checker's findings (a leak of the test answers still stops the build)")
 
 
 def run_command(args: argparse.Namespace) -> int:
