@@ -1317,13 +1317,16 @@ class _BundleChecker:
                                       (reference.tree.size(name), reference.tree.crc(name))))
         if not originals:
             return
+        owners: dict[int, list[int]] = {}  # row hash -> the originals that hold it
+        for number, (_, _, _, rows, _) in enumerate(originals):
+            for row in rows:
+                owners.setdefault(row, []).append(number)
         for key, places in copies.items():
             archive, file = places[0]
             matched: list[set[int]] = [set() for _ in originals]
             for row in fingerprint.row_hashes(functools.partial(file.tree.open, file.name)):
-                for found, (_, _, _, rows, _) in zip(matched, originals):
-                    if row in rows:
-                        found.add(row)
+                for number in owners.get(row, ()):
+                    matched[number].add(row)
             with file.tree.open(file.name) as stream:
                 how = fingerprint.compression(stream.read(6))
             for found, (reference, final, name, rows, original_key) in zip(matched, originals):

@@ -23,7 +23,9 @@ MIN_ROWS = 5
 #: Share of a reference's distinct rows that makes another file a copy of it.
 COPY_SHARE = 0.5
 _MAGIC = ((b"\x1f\x8b", "gzip-compressed"), (b"BZh", "bzip2-compressed"), (b"\xfd7zXZ\x00", "xz-compressed"))
-_SEPARATORS = re.compile(r"[\s,;|]+")
+#: Quotes and BOMs dropped, every separator made a comma.
+_TRANSLATION = str.maketrans({**dict.fromkeys("\ufeff\"'"), **dict.fromkeys(";|\t \v\f", ",")})
+_COMMAS = re.compile(",,+")
 _CHUNK = 1024**2
 
 
@@ -42,9 +44,11 @@ def _decompressed(stream: IO[bytes], how: str | None) -> IO[bytes]:
     return stream
 
 
-def normalise(line: str) -> str:
-    """A row as compared: no BOM, quotes or surrounding blanks, one comma between fields, lower case."""
-    return _SEPARATORS.sub(",", line.replace("\ufeff", "").replace('"', "").replace("'", "").strip(" \t,;|")).lower()
+def normalise(text: str) -> list[str]:
+    """The rows of ``text`` as compared: no BOM, quotes or surrounding blanks, one comma between
+    fields (for every run of separators), lower case; empty rows left out."""
+    flat = _COMMAS.sub(",", text.translate(_TRANSLATION).lower())
+    return [row for line in flat.splitlines() if (row := line.strip(","))]
 
 
 def row_hashes(open_file: Callable[[], IO[bytes]]) -> Iterator[int]:
@@ -65,15 +69,13 @@ def row_hashes(open_file: Callable[[], IO[bytes]]) -> Iterator[int]:
                 if decoder is None:
                     encoding = "utf-16" if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else "utf-8"
                     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-                lines = (pending + decoder.decode(chunk)).splitlines(keepends=True)
-                pending = lines.pop() if lines and not lines[-1].endswith(("\n", "\r")) else ""
-                for line in lines:
-                    if row := normalise(line):
-                        yield hash(row)
+                text = pending + decoder.decode(chunk)
+                cut = max(text.rfind("\n"), text.rfind("\r")) + 1  # the last line may go on in the next chunk
+                text, pending = text[:cut], text[cut:]
+                yield from map(hash, normalise(text))
         except (OSError, EOFError, lzma.LZMAError, ValueError):
             pass
-        if row := normalise(pending):
-            yield hash(row)
+        yield from map(hash, normalise(pending))
 
 
 def fingerprint(open_file: Callable[[], IO[bytes]]) -> frozenset[int]:
