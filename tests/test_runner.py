@@ -547,7 +547,7 @@ def run_docker(image: str, tmp_path: Path) -> Iterator[Callable[..., RunResult]]
     def run(bundle: Path, submission: Path, **options) -> RunResult:
         options.setdefault("phase", "Development")
         return run_submission(bundle, submission, use_docker=True, image=image,
-                              output_dir=tmp_path / "run", **options)
+                              output_dir=tmp_path / "run", force=True, **options)  # one folder for the test's runs
     yield run
     assert labelled_containers() <= before, "a container labelled bundlekit=1 was left behind"
 
