@@ -396,7 +396,7 @@ def _load_yaml(root: _Tree, problems: list[Problem]) -> dict | None:
 
     duplicates: list[tuple[str, int, int]] = []
 
-    class Loader(yaml.SafeLoader):
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present: 3 times faster
         """Safe loading that also notes keys given twice in one mapping (the last one wins)."""
 
         def construct_mapping(self, node: Any, deep: bool = False) -> dict:
