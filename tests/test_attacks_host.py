@@ -449,3 +449,17 @@ def test_help_names_no_development_only_file(command: str, capsys) -> None:
         cli.main([command, "--help"])
     shown = capsys.readouterr().out
     assert "shared/" not in shown and "spec/" not in shown
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Best: {{ best_test_inducer }}\n", r"overview\.md: unknown placeholder\(s\) best_test_inducer; known: edition"),
+    ("{% if test %}secret{% endif %}\n", r"overview\.md: '\{% if test %\}' is left after rendering"),
+])
+def test_the_build_never_ships_a_placeholder(tmp_path: Path, text: str, words: str) -> None:
+    source = tmp_path / "task"
+    (source / "pages").mkdir(parents=True)
+    (source / "pages" / "overview.md").write_text(text)
+    (source / "logo.png").write_bytes(b"\x89PNG")
+    (tmp_path / "staged").mkdir()
+    with pytest.raises(build.BuildError, match=words):
+        build._write_bundle(source, tmp_path / "staged", tmp_path / "out" / "task", {}, {"edition": "2023"})
