@@ -862,10 +862,10 @@ class _BundleChecker:
             self.error("path.outside", path,
                        f"'{value}' points outside the bundle", "use a path relative to the bundle root")
             return None
+        if any(relative == link or relative.startswith(link + "/") for link in getattr(self.root, "links", ())):
+            return None  # reported as a symbolic link, never followed
         if self.root.is_file(relative) or self.root.is_dir(relative):
             return relative
-        if relative in getattr(self.root, "links", ()):
-            return None  # reported as a symbolic link, never followed
         if platform_key_allowed and _is_uuid(value.strip()):
             self.warning("path.platform-key", path,
                          f"'{value}' is the key of a data set already on the platform; it cannot be checked "

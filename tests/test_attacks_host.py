@@ -463,3 +463,15 @@ def test_the_build_never_ships_a_placeholder(tmp_path: Path, text: str, words: s
     (tmp_path / "staged").mkdir()
     with pytest.raises(build.BuildError, match=words):
         build._write_bundle(source, tmp_path / "staged", tmp_path / "out" / "task", {}, {"edition": "2023"})
+
+
+def test_a_data_folder_that_links_to_a_host_folder_is_not_read(tmp_path: Path) -> None:
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "labels.csv").write_text("id,y\n" + TEST_ROWS)
+    root = make_bundle(tmp_path / "bundle")
+    shutil.rmtree(root / "public_data")
+    (root / "public_data").symlink_to(host, target_is_directory=True)
+    problems = check_bundle(root)
+    assert rules(problems) == [("path.symlink", "<bundle>")]
+    assert problems[0].message.startswith("'public_data' is a symbolic link")
