@@ -16,6 +16,8 @@ COMMANDS = {
     "run": ("bundlekit.runner", "run submissions the way the platform's compute worker does"),
     "image": ("bundlekit.image", "build the kit's pinned Docker image"),
     "new": ("bundlekit.scaffold", "create a new task bundle from a template"),
+    "report": ("bundlekit.report", "the campaign's evidence: overview tables, significance tests, plots"),
+    "inducers": ("bundlekit.inducers", "the inducers' scores, correlations, complementarity and oracle bounds"),
 }
 
 
