@@ -115,7 +115,7 @@ class BundleInfo:
             raise InducerError(f"split {split.name}: no baseline.json in the reference data; pass --baseline")
         name = json.loads((split.reference_dir / "baseline.json").read_text(encoding="utf-8"))["best_inducer"]
         for scored in score_inducers(self.task, split, only=name):
-            return Run(id=f"{scored.name} (best inducer)", team="best inducer", phase=phase, date=None,
+            return Run(id=scored.name, team="best inducer", phase=phase, date=None,
                        scores=scored.scores, per_item=scored.per_item)
         raise InducerError(f"split {split.name}: the best inducer {name!r} is not among the inducers")
 

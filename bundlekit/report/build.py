@@ -33,7 +33,10 @@ def write_report(args: argparse.Namespace) -> list[Path]:
     phase = choose_phase(campaign, args.phase)
     baseline = choose_baseline(campaign, phase, args.baseline) if args.baseline or bundle_info is None else None
     if baseline is None and bundle_info is not None:
-        baseline = bundle_info.best_inducer_run(phase or args.phase or "Test", campaign.primary_metric)
+        try:
+            baseline = bundle_info.best_inducer_run(phase or args.phase or "Test", campaign.primary_metric)
+        except inducers.InducerError as exc:
+            raise ReportError(f"--bundle {args.bundle}: {exc}") from None
     if baseline is None:
         baseline = choose_baseline(campaign, phase, None)
     if not [run for run in campaign.runs if phase is None or run.phase == phase]:

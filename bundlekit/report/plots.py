@@ -11,8 +11,8 @@ import math
 from html import escape
 from typing import Sequence
 
-WIDTH = 640
-MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 170, 20, 30, 45
+WIDTH = 760
+MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 250, 20, 30, 45
 FONT = "font-family='DejaVu Sans, Arial, sans-serif' font-size='11'"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
@@ -99,8 +99,9 @@ def quality_vs_time(labels: Sequence[str], quality: Sequence[float], time_s: Seq
         x, y = point(q, t)
         colour = "#2ca02c" if keep else "#1f77b4"
         body.append(f"<circle cx='{_f(x)}' cy='{_f(y)}' r='4' fill='{colour}'><title>{escape(label)}</title></circle>")
-        body.append(_text(x + 6, y - 5, label))
-    body.append(_text(x1, y1 + 12, "green: Pareto front (no run is both better and faster)", "end", "fill='#2ca02c'"))
+        right_half = x > (x0 + x1) / 2
+        body.append(_text(x - 6 if right_half else x + 6, y - 6, label, "end" if right_half else "start"))
+    body.append(_text(x1, y1 - 4, "green: Pareto front (no run is both better and faster)", "end", "fill='#2ca02c'"))
     return _svg(WIDTH, height, f"{quality_label} against execution time", body)
 
 

@@ -147,7 +147,7 @@ body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-widt
 table { border-collapse: collapse; margin: 0.5em 0 0.3em; font-size: 13px; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #ddd; text-align: left; }
 th { border-bottom: 2px solid #444; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 p.note { font-size: 12px; color: #555; max-width: 1000px; }
 figure { margin: 1em 0; } figcaption { font-size: 12px; color: #555; max-width: 640px; }
 """
