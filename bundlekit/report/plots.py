@@ -79,7 +79,7 @@ def quality_vs_time(labels: Sequence[str], quality: Sequence[float], time_s: Seq
                     on_front: Sequence[bool], quality_label: str, descending: bool = True) -> str:
     """Scatter of quality against execution time, Pareto-optimal runs joined by a step line."""
     height = 380
-    x0, x1, y0, y1 = 80, WIDTH - MARGIN_RIGHT, height - MARGIN_BOTTOM, MARGIN_TOP
+    x0, x1, y0, y1 = 80, WIDTH - MARGIN_RIGHT, height - MARGIN_BOTTOM, MARGIN_TOP + 18
     xl, xh = _nice_range(time_s, include_zero=True)
     yl, yh = _nice_range(quality)
 
