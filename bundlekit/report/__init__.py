@@ -21,7 +21,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundlekit.report.analysis import Settings
 from bundlekit.report.campaign import Campaign, CampaignError, Run
 from bundlekit.report import stats
 
