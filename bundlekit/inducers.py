@@ -123,13 +123,14 @@ class BundleInfo:
 # --------------------------------------------------------------------------- locating the task and the data
 
 
-def resolve_task(source: Path, task: str | None) -> TaskCode:
-    """Load a task's kit sources: ``task`` (a name under bundles/ or a folder with task.py), else SOURCE's name."""
-    from bundlekit.build import BUNDLES_DIR, load_module, module_name  # noqa: PLC0415
+def resolve_task(source: Path, task: str | None, bundles_dir: Path | None = None) -> TaskCode:
+    """Load a task's sources: ``task`` (a task of the project's bundles/ or a folder with task.py), else SOURCE's name."""
+    from bundlekit.build import load_module, module_name  # noqa: PLC0415
+    from bundlekit.project import find_bundles_dir  # noqa: PLC0415
 
     candidates = [Path(task)] if task and Path(task).is_dir() else []
     name = task or source.name.removesuffix(".zip")
-    candidates.append(BUNDLES_DIR / name)
+    candidates.append(find_bundles_dir(bundles_dir) / name)
     folder = next((c for c in candidates if (c / "task.py").is_file()), None)
     if folder is None:
         raise InducerError(f"task {name!r}: no task source (bundles/{name}/task.py); name it with --task "
@@ -198,11 +199,11 @@ def open_splits(source: Path, scratch: Path) -> tuple[dict, dict[str, SplitData]
     return {}, splits
 
 
-def open_bundle(source: Path, task: str | None) -> BundleInfo:
+def open_bundle(source: Path, task: str | None, bundles_dir: Path | None = None) -> BundleInfo:
     """Open a bundle for the report (kept extracted until the process ends)."""
     scratch = tempfile.TemporaryDirectory(prefix="bundlekit-inducers-")
     yaml_doc, splits = open_splits(Path(source), Path(scratch.name))
-    return BundleInfo(yaml_doc, resolve_task(Path(source), task), splits, scratch)
+    return BundleInfo(yaml_doc, resolve_task(Path(source), task, bundles_dir), splits, scratch)
 
 
 # --------------------------------------------------------------------------- scoring
@@ -449,10 +450,13 @@ def build_document(task: TaskCode, analyses: list[dict[str, Any]]) -> tuple[Any,
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
+    from bundlekit.project import add_bundles_dir_option  # noqa: PLC0415
+
     parser.add_argument("source", type=Path, help="bundle (folder or zip) or data folder")
     parser.add_argument("--split", choices=SPLITS, action="append",
                         help="split to analyse (repeatable; default: dev, and test when its reference data is given)")
     parser.add_argument("--task", help="task source (name under bundles/ or folder with task.py; default: SOURCE's name)")
+    add_bundles_dir_option(parser)
     parser.add_argument("--out", type=Path, default=Path("inducers-report"), help="output folder (default inducers-report)")
     parser.add_argument("--resamples", type=int, default=2000, help="bootstrap resamples for correlation tasks' SE")
     parser.add_argument("--seed", type=int, default=2023, help="random seed (default 2023)")
@@ -462,7 +466,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bundlekit.report.render import write_document  # noqa: PLC0415
 
     try:
-        task = resolve_task(args.source, args.task)
+        task = resolve_task(args.source, args.task, args.bundles_dir)
         with tempfile.TemporaryDirectory(prefix="bundlekit-inducers-") as scratch:
             _, splits = open_splits(args.source, Path(scratch))
             wanted = args.split or [s for s in SPLITS if s in splits and (s == "dev" or splits[s].reference_dir)]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bundlekit.build import BUNDLES_DIR, load_module, module_name
+from bundlekit import BUNDLES_DIR
+from bundlekit.build import load_module, module_name
 from bundlekit.report.per_item import PER_ITEM_FILE, write_per_item
 from scoring_common.report import natural_order
 

@@ -13,7 +13,8 @@ import pytest
 from scipy import stats as scipy_stats
 
 from bundlekit import inducers
-from bundlekit.build import BUNDLES_DIR, load_module, module_name
+from bundlekit import BUNDLES_DIR
+from bundlekit.build import load_module, module_name
 from bundlekit.cli import main
 
 sys.path.insert(0, str(Path(__file__).parent))

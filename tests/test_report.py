@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
-from bundlekit.build import BUNDLES_DIR, load_module, module_name
+from bundlekit import BUNDLES_DIR
+from bundlekit.build import load_module, module_name
 from bundlekit.cli import main
 from bundlekit.report import stats
 from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, read_per_item, write_per_item

@@ -21,8 +21,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundlekit.report.campaign import Campaign, CampaignError, Run
+from bundlekit.project import add_bundles_dir_option
 from bundlekit.report import stats
+from bundlekit.report.campaign import Campaign, CampaignError, Run
 
 DEFAULT_BASELINE_NAME = "best-inducer"
 
@@ -42,6 +43,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                              "runs, and the split's best inducer as the baseline")
     parser.add_argument("--task", help="task source of --bundle (name under bundles/ or folder with task.py; "
                                        "default: the bundle's name)")
+    add_bundles_dir_option(parser)
     parser.add_argument("--phase", help="phase to report (default: Test if present, else the phase with most runs); "
                                         "for local runs, the phase they were run in (default Test)")
     parser.add_argument("--resamples", type=int, default=stats.DEFAULT_RESAMPLES,

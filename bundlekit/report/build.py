@@ -26,7 +26,7 @@ def write_report(args: argparse.Namespace) -> list[Path]:
         from bundlekit import inducers  # noqa: PLC0415
 
         try:
-            bundle_info = inducers.open_bundle(args.bundle, args.task)
+            bundle_info = inducers.open_bundle(args.bundle, args.task, args.bundles_dir)
         except inducers.InducerError as exc:
             raise ReportError(str(exc)) from None
         bundle_info.apply_to(campaign)
