@@ -386,3 +386,18 @@ def test_report_of_local_runs_of_a_real_task(task, tmp_path, monkeypatch):
         assert [fused["gain"]["low"], fused["gain"]["high"]] == pytest.approx(list(np.percentile(gains, [2.5, 97.5])))
     for path in runs.glob("*/scoring/output/" + PER_ITEM_FILE):
         per_item_shim.check_means(path, json.loads((path.parent / "scores.json").read_text()))
+
+
+def test_a_rerun_stands_for_its_original(toy_campaign, tmp_path):
+    folder, per_item = toy_campaign
+    original = json.loads((folder / "submissions" / "5" / "submission.json").read_text())
+    rerun = folder / "submissions" / "7"
+    (rerun / "scoring_output").mkdir(parents=True)
+    values = np.clip(np.array(per_item["gamma-worse"]) + 0.1, 0, 1)
+    (rerun / "submission.json").write_text(json.dumps({
+        **original, "id": 7, "date": "2027-04-03T10:00:00Z", "rerun_of": 5,
+        "scores": {"map_at_10": float(values.mean()), "time_s": 1.0}}))
+    write_per_item(rerun / "scoring_output" / PER_ITEM_FILE, [f"video_{k}" for k in range(30)], {"map_at_10": values})
+    main(["report", str(folder), "--out", str(tmp_path / "o"), "--resamples", "50", "--permutations", "100"])
+    ids = [row["id"] for row in json.loads((tmp_path / "o" / "report.json").read_text())["runs"]]
+    assert "7" in ids and "5" not in ids

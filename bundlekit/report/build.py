@@ -31,13 +31,14 @@ def write_report(args: argparse.Namespace) -> list[Path]:
             raise ReportError(str(exc)) from None
         bundle_info.apply_to(campaign)
     phase = choose_phase(campaign, args.phase)
-    baseline = choose_baseline(campaign, phase, args.baseline) if args.baseline or bundle_info is None else None
-    if baseline is None and bundle_info is not None:
+    if args.baseline:
+        baseline = choose_baseline(campaign, phase, args.baseline)
+    elif bundle_info is not None:
         try:
             baseline = bundle_info.best_inducer_run(phase or args.phase or "Test", campaign.primary_metric)
         except inducers.InducerError as exc:
             raise ReportError(f"--bundle {args.bundle}: {exc}") from None
-    if baseline is None:
+    else:
         baseline = choose_baseline(campaign, phase, None)
     if not [run for run in campaign.runs if phase is None or run.phase == phase]:
         raise ReportError(f"{args.campaign}: no finished run to report")

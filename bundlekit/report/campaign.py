@@ -3,7 +3,8 @@
 C5 layout: ``competition.json``, ``submissions.csv`` and ``submissions/<id>/`` with
 ``submission.json`` and ``scoring_output/``. Local layout (``bundlekit run --output OUT
 --json``): ``OUT/<run>/result.json`` and ``OUT/<run>/scoring/output/``. Only finished
-submissions with scores count; a submission that was re-run is replaced by its re-run.
+submissions with scores count; of a submission and its re-runs (``rerun_of``: the same
+upload scored again) only the latest finished one counts.
 """
 
 from __future__ import annotations
@@ -113,12 +114,9 @@ def _load_results(folder: Path) -> Campaign:
         phases = [str(p.get("name", p.get("id"))) for p in competition.get("phases", [])]
     except (KeyError, TypeError, AttributeError) as exc:
         raise CampaignError(f"{folder / 'competition.json'}: missing or malformed field {exc}") from None
-    runs: list[Run] = []
-    rerun: set[str] = set()
+    latest: dict[str, tuple[tuple, Run]] = {}
     for path in sorted((folder / "submissions").glob("*/submission.json")):
         data = _read_json(path)
-        if data.get("rerun_of") is not None:
-            rerun.add(str(data["rerun_of"]))
         if str(data.get("status", "")).lower() != "finished":
             continue
         scores = _numeric_scores(data.get("scores"))
@@ -128,8 +126,12 @@ def _load_results(folder: Path) -> Campaign:
                   phase=None if data.get("phase") is None else str(data["phase"]), date=data.get("date"),
                   scores=scores, fact_sheet=dict(data.get("fact_sheet_answers") or {}),
                   scoring_output=path.parent / "scoring_output")
-        runs.append(run)
-    runs = [run for run in runs if run.id not in rerun]
+        # A submission and its re-runs (same upload): the latest finished one stands for them.
+        original = str(data["rerun_of"]) if data.get("rerun_of") is not None else run.id
+        order = (str(run.date or ""), int(run.id) if run.id.isdigit() else 0, run.id)
+        if original not in latest or order > latest[original][0]:
+            latest[original] = (order, run)
+    runs = [run for _, run in sorted(latest.values(), key=lambda entry: entry[0])]
     for run in runs:
         _attach_per_item(run)
     return Campaign(title=str(competition.get("title", folder.name)), primary_metric=primary, columns=columns,
