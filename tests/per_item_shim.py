@@ -16,7 +16,7 @@ import numpy as np
 
 from bundlekit import BUNDLES_DIR
 from bundlekit.build import load_module, module_name
-from bundlekit.report.per_item import PER_ITEM_FILE, write_per_item
+from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item, write_per_item
 from scoring_common.report import natural_order
 
 TITLE_PREFIX = {"ImageCLEFfusion-int": "fusion-int", "ImageCLEFfusion-div": "fusion-div",
@@ -82,12 +82,18 @@ def install(monkeypatch) -> None:
 
     def scoring_with_per_item(task, input_dir, output_dir):
         scores = original(task, input_dir, output_dir)
-        if not (Path(output_dir) / PER_ITEM_FILE).is_file():
-            name = next(v for k, v in TITLE_PREFIX.items() if task.title.startswith(k))
-            res = Path(input_dir) / "res"
-            run = next(p for p in sorted(res.iterdir()) if p.is_file() and p.name not in ("metadata", "timing.json"))
-            ids, columns = per_item(name, Path(input_dir) / "ref", run)
-            write_per_item(Path(output_dir) / PER_ITEM_FILE, ids, columns)
+        name = next(v for k, v in TITLE_PREFIX.items() if task.title.startswith(k))
+        res = Path(input_dir) / "res"
+        run = next(p for p in sorted(res.iterdir()) if p.is_file() and p.name not in ("metadata", "timing.json"))
+        ids, columns = per_item(name, Path(input_dir) / "ref", run)
+        path = Path(output_dir) / PER_ITEM_FILE
+        if path.is_file():  # the program writes C1 itself: it must agree with this computation
+            written = read_per_item(path)
+            assert list(written.item_ids) == ids and list(written.columns) == list(columns), path
+            for key, values in columns.items():
+                np.testing.assert_allclose(written.columns[key], np.array(values, dtype=float), rtol=0, atol=1e-12)
+        else:
+            write_per_item(path, ids, columns)
         return scores
 
     monkeypatch.setattr(program, "score_submission", scoring_with_per_item)
@@ -95,8 +101,6 @@ def install(monkeypatch) -> None:
 
 def check_means(path: Path, scores: dict[str, float]) -> None:
     """C1's promise: each column's mean over non-empty cells is the scores.json value."""
-    from bundlekit.report.per_item import read_per_item
-
     table = read_per_item(path)
     if table.is_correlation:
         return
