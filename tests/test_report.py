@@ -401,3 +401,21 @@ def test_a_rerun_stands_for_its_original(toy_campaign, tmp_path):
     main(["report", str(folder), "--out", str(tmp_path / "o"), "--resamples", "50", "--permutations", "100"])
     ids = [row["id"] for row in json.loads((tmp_path / "o" / "report.json").read_text())["runs"]]
     assert "7" in ids and "5" not in ids
+
+
+def test_every_plot_is_well_formed_svg():
+    import xml.etree.ElementTree as ElementTree
+
+    from bundlekit.report import plots
+
+    labels = ["a<b", "run & co", "c"]
+    svgs = [
+        plots.quality_vs_time(labels, [0.3, 0.5, 0.4], [1.0, 5.0, 0.5], [False, True, True], "MAP@10"),
+        plots.intervals(labels, [1.0, -2.0, math.nan], [0.0, -5.0, math.nan], [3.0, 1.0, math.nan], "gain", "%"),
+        plots.distributions(labels, [[0.1, 0.5, 0.9], [0.2], []], "per item", "AP@10"),
+        plots.heatmap(labels, [[1.0, 0.2, -0.5], [0.2, 1.0, math.nan], [-0.5, math.nan, 1.0]], "correlation"),
+        plots.bars(labels, [0.4, 0.2, -0.1], "scores", "F1", [True, False, False]),
+    ]
+    for svg in svgs:
+        root = ElementTree.fromstring(svg)
+        assert root.tag == "{http://www.w3.org/2000/svg}svg" and float(root.get("width")) > 100

@@ -123,3 +123,23 @@ def test_the_probe_sees_a_broken_image(tmp_path):
     page.write_text('<!DOCTYPE html><html><body><img alt="broken" src="data:image/svg+xml;base64,bm90IHN2Zw=="></body></html>')
     found = probe(page, tmp_path)
     assert found["images"] == [{"alt": "broken", "complete": True, "width": 0, "height": 0}]
+
+
+def test_inducers_page_renders_every_image(tmp_path, monkeypatch):
+    import per_item_shim
+
+    from bundlekit import BUNDLES_DIR
+    from bundlekit.build import load_module, module_name
+
+    per_item_shim.install(monkeypatch)
+    load_module(BUNDLES_DIR / "fusion-int" / "task.py", module_name("fusion-int", "task")).generate_data(
+        tmp_path / "data", progress=lambda message: None)
+    assert main(["inducers", str(tmp_path / "data"), "--task", "fusion-int", "--split", "test",
+                 "--out", str(tmp_path / "out")]) == 0
+    page = tmp_path / "out" / "inducers.html"
+    result = chromium(page, tmp_path / "profile", "--enable-logging=stderr", "--v=0", "--dump-dom")
+    assert console_messages(result.stderr) == []
+    found = probe(page, tmp_path)
+    assert found["errors"] == [] and len(found["images"]) == 2
+    for image in found["images"]:
+        assert image["complete"] and image["width"] > 100 and image["height"] > 50, image

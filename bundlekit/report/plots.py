@@ -13,7 +13,7 @@ from typing import Sequence
 
 WIDTH = 760
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 250, 20, 30, 45
-FONT = "font-family='DejaVu Sans, Arial, sans-serif' font-size='11'"
+FONT = "font-family='DejaVu Sans, Arial, sans-serif'"
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -21,8 +21,9 @@ def _f(value: float) -> str:
     return f"{value:.1f}"
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
-    return f"<text x='{_f(x)}' y='{_f(y)}' text-anchor='{anchor}' {FONT} {extra}>{escape(text)}</text>"
+def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "", size: int = 11) -> str:
+    return (f"<text x='{_f(x)}' y='{_f(y)}' text-anchor='{anchor}' {FONT} font-size='{size}' {extra}>"
+            f"{escape(text)}</text>")
 
 
 def _svg(width: float, height: float, title: str, body: list[str]) -> str:
@@ -181,7 +182,7 @@ def heatmap(labels: Sequence[str], matrix: Sequence[Sequence[float]], title: str
                         f"fill='{colour}'><title>{escape(labels[i])} / {escape(labels[j])}: "
                         f"{'n/a' if not math.isfinite(value) else f'{value:.2f}'}</title></rect>")
         if cell >= 9:
-            body.append(_text(left - 4, top + i * cell + cell / 2 + 4, labels[i], "end", "font-size='9'"))
+            body.append(_text(left - 4, top + i * cell + cell / 2 + 4, labels[i], "end", size=9))
     body.append(_text(left, top + cell * n + 20, "blue: -1, white: 0, red: +1 (hover a cell for its value)"))
     return _svg(size, height, title, body)
 
@@ -212,5 +213,5 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, axis_label:
         if math.isfinite(value):
             start, end = sorted((x_of(0), x_of(value)))
             body.append(f"<rect x='{_f(start)}' y='{_f(y + 2)}' width='{_f(max(end - start, 0.5))}' height='{row - 4}' fill='{colour}'/>")
-        body.append(_text(x0 - 8, y + row - 3, label, "end", "font-size='10'"))
+        body.append(_text(x0 - 8, y + row - 3, label, "end", size=10))
     return _svg(WIDTH, height, title, body)
