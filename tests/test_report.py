@@ -419,3 +419,51 @@ def test_every_plot_is_well_formed_svg():
     for svg in svgs:
         root = ElementTree.fromstring(svg)
         assert root.tag == "{http://www.w3.org/2000/svg}svg" and float(root.get("width")) > 100
+
+
+@pytest.mark.slow
+def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch, capsys):
+    """Done-when: a built bundle, its baselines and a made-up run scored by `bundlekit run --json`, then the report."""
+    import shutil
+    import zipfile
+
+    from bundlekit.build import BuildOptions, build_task
+
+    per_item_shim.install(monkeypatch)
+    built = build_task("fusion-mem", BuildOptions(out=tmp_path / "dist", progress=lambda message: None))
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for path in sorted((built.bundle_dir / "solutions").glob("*-results-test.zip")):
+        shutil.copy(path, subs / f"organisers--{path.name.removesuffix('-results-test.zip')}.zip")
+    fusion_io = load_module(BUNDLES_DIR / "fusion-mem" / "ingestion_program" / "fusion_io.py",
+                            module_name("fusion-mem", "fusion_io"))
+    with zipfile.ZipFile(built.bundle_dir / "test_input_data.zip") as archive:
+        archive.extractall(tmp_path / "input")
+    X = fusion_io.load_inducers(next((tmp_path / "input").rglob("predict")))
+    prediction = X.rank(pct=True)[list(X.columns[:3])].mean(axis=1).rename("score")
+    fusion_io.write_run(prediction, X, tmp_path / "run.csv")
+    with zipfile.ZipFile(subs / "madeup--rank-mean-3.zip", "w") as archive:
+        archive.write(tmp_path / "run.csv", "run.csv")
+    runs = tmp_path / "runs"
+    assert main(["run", str(built.bundle_zip), *map(str, sorted(subs.iterdir())), "--phase", "Test", "--no-docker",
+                 "--output", str(runs), "--json"]) == 0
+    capsys.readouterr()
+    with zipfile.ZipFile(built.bundle_dir / "test_reference_data.zip") as archive:
+        archive.extractall(tmp_path / "reference")
+    for run_dir in runs.iterdir():  # until the scoring programs write C1 themselves
+        output = run_dir / "scoring" / "output"
+        if not (output / PER_ITEM_FILE).is_file():
+            ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
+                                                  run_dir / "prediction" / "output" / "run.csv")
+            write_per_item(output / PER_ITEM_FILE, ids, columns)
+
+    out = tmp_path / "report"
+    assert main(["report", str(runs), "--bundle", str(built.bundle_zip), "--out", str(out)]) == 0
+    data = json.loads((out / "report.json").read_text())
+    assert data["baseline"]["id"] == built.best_inducers["test"]["best_inducer"]
+    assert data["title"].startswith("ImageCLEFfusion") and data["primary_metric"] == "spearman"
+    for row in data["runs"]:
+        if row["gain"] is not None:  # the report's gain is the leaderboard's, over the same best inducer
+            assert row["gain"]["gain_pct"] == pytest.approx(row["scores"]["gain_pct"], abs=1e-6)
+    assert {team["team"] for team in data["teams"]} == {"organisers", "madeup"}
+    assert (out / "report.tex").read_text().count("\\toprule") == 2
