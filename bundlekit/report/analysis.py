@@ -104,7 +104,9 @@ def _groups(tests: list[dict[str, Any] | None]) -> list[int]:
     return stats.rank_groups([bool(t and t["randomisation"]["significant"]) for t in tests])
 
 
-def _gain(run: Run, baseline: Run, key: str, indices: np.ndarray | None, settings: Settings) -> dict[str, Any] | None:
+def _gain(run: Run, baseline: Run, key: str, indices: np.ndarray | None, settings: Settings,
+          baseline_replicates: dict[tuple[str, ...], np.ndarray]) -> dict[str, Any] | None:
+    """The gain and its interval; ``baseline_replicates`` caches the baseline's resampled metric per item order."""
     if run.per_item is None or baseline.per_item is None or not run.per_item.has_metric(key):
         return None
     base = aligned(baseline.per_item, run.per_item.item_ids)
@@ -114,10 +116,13 @@ def _gain(run: Run, baseline: Run, key: str, indices: np.ndarray | None, setting
         return {"gain_pct": point, "low": math.nan, "high": math.nan}
     if run.per_item.is_correlation:
         run_rep = stats.statistic_replicates(lambda rows: run.per_item.metric(key, rows), indices)
-        base_rep = stats.statistic_replicates(lambda rows: base.metric(key, rows), indices)
     else:
         run_rep = stats.mean_replicates(run.per_item.columns[key], indices)
-        base_rep = stats.mean_replicates(base.columns[key], indices)
+    if base.item_ids not in baseline_replicates:
+        baseline_replicates[base.item_ids] = (
+            stats.statistic_replicates(lambda rows: base.metric(key, rows), indices) if base.is_correlation
+            else stats.mean_replicates(base.columns[key], indices))
+    base_rep = baseline_replicates[base.item_ids]
     low, high = stats.percentile_interval(stats.gain_replicates(run_rep, base_rep), settings.level)
     return {"gain_pct": point, "low": low, "high": high}
 
@@ -153,6 +158,7 @@ def analyse(campaign: Campaign, phase: str | None, baseline: Run | None, setting
 
     versus_baseline: list[dict[str, Any] | None] = []
     gains: list[dict[str, Any] | None] = []
+    baseline_replicates: dict[tuple[str, ...], np.ndarray] = {}
     for run in order:
         if baseline is None or run is baseline:
             versus_baseline.append(None)
@@ -160,7 +166,7 @@ def analyse(campaign: Campaign, phase: str | None, baseline: Run | None, setting
             continue
         versus_baseline.append(_try_paired(run, baseline, key, settings, notes))
         try:
-            gains.append(_gain(run, baseline, key, indices, settings))
+            gains.append(_gain(run, baseline, key, indices, settings, baseline_replicates))
         except PerItemError as exc:
             notes.append(f"{run.id}: {exc}")
             gains.append(None)
