@@ -467,3 +467,17 @@ def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch,
             assert row["gain"]["gain_pct"] == pytest.approx(row["scores"]["gain_pct"], abs=1e-6)
     assert {team["team"] for team in data["teams"]} == {"organisers", "madeup"}
     assert (out / "report.tex").read_text().count("\\toprule") == 2
+
+
+@pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="no pdflatex (texlive-latex-recommended)")
+def test_latex_tables_compile(toy_campaign, tmp_path):
+    import subprocess
+
+    folder, _ = toy_campaign
+    main(["report", str(folder), "--out", str(tmp_path / "o"), "--resamples", "50", "--permutations", "100"])
+    paper = tmp_path / "o" / "paper.tex"
+    paper.write_text("\\documentclass[twocolumn]{article}\\usepackage[utf8]{inputenc}\\usepackage[T1]{fontenc}"
+                     "\\usepackage{booktabs}\\usepackage{graphicx}\\begin{document}\\input{report.tex}\\end{document}\n")
+    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=paper.parent,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -113,7 +113,12 @@ def _numeric_column(table: Table, column: int) -> bool:
 
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                   "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                  "–": "--", "<": r"\textless{}", ">": r"\textgreater{}"}
+                  "–": "--", "<": r"\textless{}", ">": r"\textgreater{}", "∩": r"$\cap$", "≤": r"$\leq$",
+                  "≥": r"$\geq$", "×": r"$\times$"}
+
+
+#: Tables with more columns than this span both columns of the paper and are scaled to its width.
+LATEX_WIDE_COLUMNS = 8
 
 
 def latex_escape(text: str) -> str:
@@ -121,22 +126,26 @@ def latex_escape(text: str) -> str:
 
 
 def to_latex(document: Document) -> str:
-    """Tables as booktabs floats (``\\usepackage{booktabs}``), ready to paste into a paper."""
-    lines = [f"% {latex_escape(document.title)}: tables written by bundlekit; needs \\usepackage{{booktabs}}", ""]
+    """Tables as booktabs floats, ready to paste into a paper; wide ones scaled to the text width."""
+    lines = [f"% {latex_escape(document.title)}: tables written by bundlekit; needs "
+             "\\usepackage{booktabs} and \\usepackage{graphicx}", ""]
     for part in document.parts:
         if isinstance(part, Figure):
             continue
         align = "".join("r" if _numeric_column(part, k) else "l" for k in range(len(part.header)))
-        lines += ["\\begin{table}[t]", "\\centering", "\\small",
+        wide = len(part.header) > LATEX_WIDE_COLUMNS
+        lines += ["\\begin{table*}[t]" if wide else "\\begin{table}[t]", "\\centering", "\\small",
                   f"\\caption{{{latex_escape(part.title)}}}",
-                  f"\\label{{tab:{slug(part.label or part.title)}}}",
-                  f"\\begin{{tabular}}{{{align}}}", "\\toprule",
+                  f"\\label{{tab:{slug(part.label or part.title)}}}"]
+        if wide:
+            lines.append("\\resizebox{\\textwidth}{!}{%")
+        lines += [f"\\begin{{tabular}}{{{align}}}", "\\toprule",
                   " & ".join(latex_escape(h) for h in part.header) + " \\\\", "\\midrule"]
         lines += [" & ".join(latex_escape(c) for c in row) + " \\\\" for row in part.rows]
-        lines += ["\\bottomrule", "\\end{tabular}"]
+        lines += ["\\bottomrule", "\\end{tabular}" + ("}" if wide else "")]
         if part.note:
             lines.append(f"\\par\\smallskip\\footnotesize {latex_escape(part.note)}")
-        lines += ["\\end{table}", ""]
+        lines += ["\\end{table*}" if wide else "\\end{table}", ""]
     return "\n".join(lines)
 
 
