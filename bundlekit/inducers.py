@@ -325,6 +325,7 @@ def analyse_split(task: TaskCode, split: SplitData, resamples: int, seed: int) -
     matrix = [[1.0 if i == j else spearman(vectors[i][present], vectors[j][present]) for j in range(len(names))]
               for i in range(len(names))]
     off_diagonal = [matrix[i][j] for i in range(len(names)) for j in range(i + 1, len(names))]
+    outputs = None if correlation_task else _output_correlation(task, split, names)
 
     pairs = []
     if correlation_task:
@@ -368,11 +369,30 @@ def analyse_split(task: TaskCode, split: SplitData, resamples: int, seed: int) -
                         "median": float(np.median(off_diagonal)) if off_diagonal else math.nan,
                         "max": float(np.max(off_diagonal)) if off_diagonal else math.nan,
                         "min": float(np.min(off_diagonal)) if off_diagonal else math.nan},
+        "output_correlation": outputs,
         "pairs": pairs[:TOP_PAIRS],
         "oracles": oracles,
         "standard_error": {"best_inducer": names[0], "se_primary": inducer_rows[0]["se_primary"],
                            "method": inducer_rows[0]["se_method"]},
     }
+
+
+def _output_correlation(task: TaskCode, split: SplitData, names: list[str]) -> dict[str, float] | None:
+    """Median, min and max pairwise Spearman of the inducers' raw scores, when they are one numeric column each."""
+    import numpy as np  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+
+    from scoring_common.metrics.regression import spearman  # noqa: PLC0415
+
+    X = task.fusion_io.load_inducers(split.input_dir)
+    if not isinstance(X, pd.DataFrame) or not all(pd.api.types.is_numeric_dtype(t) for t in X.dtypes) \
+            or set(map(str, X.columns)) != set(names):
+        return None
+    columns = [X[name].to_numpy(dtype=np.float64) for name in names]
+    values = [spearman(columns[i], columns[j]) for i in range(len(names)) for j in range(i + 1, len(names))]
+    if not values:
+        return None
+    return {"median": float(np.median(values)), "min": float(np.min(values)), "max": float(np.max(values))}
 
 
 def _primary_key(task: TaskCode) -> str:
@@ -407,7 +427,10 @@ def build_document(task: TaskCode, analyses: list[dict[str, Any]]) -> tuple[Any,
             f"{data['standard_error']['best_inducer']}, standard error of its {primary} "
             f"{number(data['standard_error']['se_primary'])} ({data['standard_error']['method']}). Pairwise "
             f"Spearman correlation of the {corr['of']}: median {number(corr['median'], 2)}, max "
-            f"{number(corr['max'], 2)}.")
+            f"{number(corr['max'], 2)}."
+            + ("" if not data["output_correlation"] else
+               f" Of their raw scores, row by row: median {number(data['output_correlation']['median'], 2)}, "
+               f"max {number(data['output_correlation']['max'], 2)}."))
         document.parts.append(Table(
             f"Inducers on the {split} split", ["Inducer", *keys, f"SE of {primary}"],
             [[row["inducer"], *[number(row["scores"].get(k)) for k in keys], number(row["se_primary"])]

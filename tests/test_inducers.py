@@ -84,6 +84,9 @@ def test_ranking_task_every_number(int_data, shim):
     assert top["oracle_gain"] == pytest.approx(pair - max(statistics.fmean(per_item[top["a"]]),
                                                           statistics.fmean(per_item[top["b"]])))
     assert all(p["pair_oracle"] <= top["pair_oracle"] for p in result["pairs"])
+    raw = [scipy_stats.spearmanr(X[a], X[b]).statistic for k, a in enumerate(names) for b in names[k + 1:]]
+    assert result["output_correlation"]["median"] == pytest.approx(statistics.median(raw))
+    assert result["output_correlation"]["max"] == pytest.approx(max(raw))
 
 
 def test_correlation_task_uses_predictions(tmp_path, shim):
