@@ -57,11 +57,33 @@ class TaskCode:
 
 @dataclass
 class SplitData:
-    """Where a split's inducers and reference data are."""
+    """Where a split's inducers and reference data are: folders, or a bundle's zips extracted when first used."""
 
     name: str
-    input_dir: Path
-    reference_dir: Path | None
+    input_source: Path
+    reference_source: Path | None
+    scratch: Path | None = None
+    _extracted: dict[str, Path] = field(default_factory=dict, repr=False)
+
+    @property
+    def has_reference(self) -> bool:
+        return self.reference_source is not None
+
+    @property
+    def input_dir(self) -> Path:
+        """The folder ``load_inducers`` reads (a bundle's ``predict/``)."""
+        return self._folder("input", self.input_source, "predict")
+
+    @property
+    def reference_dir(self) -> Path | None:
+        return None if self.reference_source is None else self._folder("reference", self.reference_source, None)
+
+    def _folder(self, kind: str, source: Path, wanted: str | None) -> Path:
+        if source.is_dir() or self.scratch is None:
+            return source
+        if kind not in self._extracted:
+            self._extracted[kind] = _unwrapped(_extract(source, self.scratch / f"{self.name}-{kind}"), wanted)
+        return self._extracted[kind]
 
 
 @dataclass
@@ -177,11 +199,8 @@ def open_splits(source: Path, scratch: Path) -> tuple[dict, dict[str, SplitData]
             if not isinstance(inputs, str) or "_input_data" not in inputs:
                 continue
             split = inputs.split("_input_data")[0]
-            input_dir = _unwrapped(_extract(source / inputs, scratch / f"{split}-input"), "predict")
-            reference_dir = None
-            if isinstance(reference, str) and (source / reference).is_file():
-                reference_dir = _extract(source / reference, scratch / f"{split}-reference")
-            splits[split] = SplitData(split, input_dir, reference_dir)
+            has_reference = isinstance(reference, str) and (source / reference).is_file()
+            splits[split] = SplitData(split, source / inputs, source / reference if has_reference else None, scratch)
         if not splits:
             raise InducerError(f"{source}/competition.yaml: no task with <split>_input_data.zip")
         return yaml_doc, splits
@@ -240,7 +259,7 @@ def score_inducers(task: TaskCode, split: SplitData, only: str | None = None) ->
     """Every inducer of ``split`` (or the one named ``only``), scored by the task's scoring program."""
     from scoring_common.errors import InternalError, ParticipantError  # noqa: PLC0415
 
-    if split.reference_dir is None:
+    if not split.has_reference:
         raise InducerError(f"split {split.name}: no reference data (the test reference is the organisers')")
     with tempfile.TemporaryDirectory(prefix="bundlekit-inducer-run-") as work_name:
         work = Path(work_name)
@@ -492,8 +511,8 @@ def run_command(args: argparse.Namespace) -> int:
         task = resolve_task(args.source, args.task, args.bundles_dir)
         with tempfile.TemporaryDirectory(prefix="bundlekit-inducers-") as scratch:
             _, splits = open_splits(args.source, Path(scratch))
-            wanted = args.split or [s for s in SPLITS if s in splits and (s == "dev" or splits[s].reference_dir)]
-            missing = [s for s in wanted if s not in splits or splits[s].reference_dir is None]
+            wanted = args.split or [s for s in SPLITS if s in splits and (s == "dev" or splits[s].has_reference)]
+            missing = [s for s in wanted if s not in splits or not splits[s].has_reference]
             if missing:
                 raise InducerError(f"split {missing[0]}: no reference data in {args.source} (the test reference is "
                                    "in the organisers' bundle or data only)")
