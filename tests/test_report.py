@@ -468,6 +468,15 @@ def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch,
     assert {team["team"] for team in data["teams"]} == {"organisers", "madeup"}
     assert (out / "report.tex").read_text().count("\\toprule") == 2
 
+    # The organisers' bundle gives the inducers of both splits; the best of each is the build's.
+    assert main(["inducers", str(built.bundle_zip), "--out", str(tmp_path / "inducers")]) == 0
+    analysed = json.loads((tmp_path / "inducers" / "inducers.json").read_text())["splits"]
+    assert [split["split"] for split in analysed] == ["dev", "test"]
+    for split in analysed:
+        best = built.best_inducers[split["split"]]
+        assert split["inducers"][0]["inducer"] == best["best_inducer"]
+        assert split["inducers"][0]["scores"]["spearman"] == pytest.approx(best["scores"]["spearman"])
+
 
 @pytest.mark.skipif(__import__("shutil").which("pdflatex") is None, reason="no pdflatex (texlive-latex-recommended)")
 def test_latex_tables_compile(toy_campaign, tmp_path):
