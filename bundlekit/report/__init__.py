@@ -32,6 +32,20 @@ class ReportError(ValueError):
     """Options that cannot make a report (one-line message)."""
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give a positive number")
+    return value
+
+
+def _level(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: give a number between 0 and 1")
+    return value
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("campaign", type=Path, help="results folder (bundlekit results) or folder of local runs")
     parser.add_argument("--out", type=Path, help="output folder (default: CAMPAIGN/report)")
@@ -46,12 +60,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_bundles_dir_option(parser)
     parser.add_argument("--phase", help="phase to report (default: Test if present, else the phase with most runs); "
                                         "for local runs, the phase they were run in (default Test)")
-    parser.add_argument("--resamples", type=int, default=stats.DEFAULT_RESAMPLES,
+    parser.add_argument("--resamples", type=_positive, default=stats.DEFAULT_RESAMPLES,
                         help=f"bootstrap resamples (default {stats.DEFAULT_RESAMPLES})")
-    parser.add_argument("--permutations", type=int, default=stats.DEFAULT_PERMUTATIONS,
+    parser.add_argument("--permutations", type=_positive, default=stats.DEFAULT_PERMUTATIONS,
                         help=f"sign vectors of the randomisation test (default {stats.DEFAULT_PERMUTATIONS})")
     parser.add_argument("--seed", type=int, default=stats.DEFAULT_SEED, help=f"random seed (default {stats.DEFAULT_SEED})")
-    parser.add_argument("--alpha", type=float, default=stats.DEFAULT_ALPHA,
+    parser.add_argument("--alpha", type=_level, default=stats.DEFAULT_ALPHA,
                         help=f"significance level after Holm's correction (default {stats.DEFAULT_ALPHA})")
 
 
