@@ -10,6 +10,7 @@ upload scored again) only the latest finished one counts.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,10 +90,20 @@ def _read_json(path: Path) -> Any:
 
 
 def _numeric_scores(scores: Any) -> dict[str, float]:
+    """The finite numeric scores (numbers, or numbers written as strings as some APIs return them)."""
     if not isinstance(scores, dict):
         return {}
-    return {str(key): float(value) for key, value in scores.items()
-            if isinstance(value, (int, float)) and not isinstance(value, bool)}
+    numeric = {}
+    for key, value in scores.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if math.isfinite(number):
+            numeric[str(key)] = number
+    return numeric
 
 
 def _attach_per_item(run: Run) -> None:
