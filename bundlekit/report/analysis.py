@@ -128,7 +128,7 @@ def _gain(run: Run, baseline: Run, key: str, indices: np.ndarray | None, setting
 
 
 def inducers_used(run: Run) -> str:
-    """The run's fact-sheet answers about inducers, ``key: answer`` joined by ``; ``."""
+    """The run's fact-sheet answers to questions whose key names inducers, joined by ``; ``."""
     answers = [f"{value}" for key, value in sorted(run.fact_sheet.items()) if INDUCER_ANSWER_WORD in key.lower()]
     return "; ".join(answers)
 
