@@ -8,7 +8,6 @@ and in Docker) are in test_bundles.py, which includes fusion-mem.
 
 from __future__ import annotations
 
-import time
 import zipfile
 from pathlib import Path
 
@@ -46,10 +45,8 @@ def built(tmp_path_factory) -> BuildResult:
 
 # --- stand-in data ------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(data: Path, tmp_path: Path):
-    started = time.perf_counter()
+def test_generation_is_deterministic(data: Path, tmp_path: Path):
     task.generate_data(tmp_path, edition="2023", seed=2023, progress=lambda message: None)
-    assert time.perf_counter() - started < 5.0
     assert files_of(tmp_path) == files_of(data)
     task.generate_data(tmp_path / "other", edition="2023", seed=7, progress=lambda message: None)
     assert files_of(tmp_path / "other") != files_of(data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -52,11 +51,9 @@ def official(prediction: pd.DataFrame, X: pd.DataFrame, ref_dir: Path, run: Path
 
 # --- generation ---------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(data, tmp_path):
+def test_generation_is_deterministic(data, tmp_path):
     edition, dest = data
-    started = time.perf_counter()
     task.generate_data(tmp_path, edition=edition, seed=2023, progress=quiet)
-    assert time.perf_counter() - started < 5.0
     assert files_of(tmp_path) == files_of(dest)
     other = tmp_path / "other"
     task.generate_data(other, edition=edition, seed=7, progress=quiet)
@@ -289,10 +286,9 @@ def baseline_scores(data, splits, tmp_path_factory):
     scores = {"best single inducer": best}
     for name in BASELINES:
         module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_div_{name.replace('-', '_')}", fio)
-        started = time.perf_counter()
         model = module.Fusion().fit(X["dev"], y["dev"])
+        assert_converged(name, model)
         predictions = {split: model.predict(X[split]) for split in SPLITS}
-        assert time.perf_counter() - started < 20.0
         scores[name] = {split: official(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in SPLITS}
     return scores
@@ -368,3 +364,10 @@ def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fu
         assert sorted(archive.namelist()) == ["fusion.py", "metadata"]
         assert archive.read("metadata").decode().startswith("command: ")
     assert "F1@20" in capsys.readouterr().out
+
+
+def assert_converged(name: str, model) -> None:
+    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
+    inner = getattr(model, "model_", None)
+    if hasattr(inner, "n_iter_"):
+        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

@@ -31,6 +31,8 @@ EDITIONS: dict[str, dict] = {
              "roles": {"strong": 4, "group_a": 5, "group_b": 4, "group_c": 4, "moderate": 6, "random": 3, "negative": 3}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("inducers.csv",)
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
