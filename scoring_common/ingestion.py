@@ -149,6 +149,9 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
     the participant has ended). Raises :class:`ParticipantError` when the code fails,
     returns something invalid, breaks a limit or runs out of time.
     """
+    if not (submission_dir / FUSION_FILE).is_file():
+        raise ParticipantError(f"the code submission has no {FUSION_FILE} at the root of its zip; "
+                               "put fusion.py (defining class Fusion) at the top level")
     limits = _task_limits(program_dir)
     was_subreaper = sandbox.set_child_subreaper(True)
     before = frozenset(sandbox.process_tree(os.getpid()))  # the host's own children stay untouched
@@ -320,8 +323,14 @@ def _checked_run_name(scratch: Path, run_name: object) -> str:
 
 
 def _refuse_strays(output_dir: Path, present_before: frozenset[str]) -> None:
-    """The prediction output gains only what this program writes: refuse what the code put there."""
+    """The prediction output gains only what this program writes: remove and refuse what the code put there."""
     strays = sorted(p.name for p in output_dir.iterdir() if p.name not in present_before)
+    for name in strays:
+        path = output_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     if strays:
         raise ParticipantError(
             f"your fusion code wrote {strays[0]!r} into the prediction output folder, which only the ingestion "

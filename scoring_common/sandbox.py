@@ -43,14 +43,14 @@ class ResourceLimits:
         Processes of the participant's tree at once (the child included).
     file_size_mib : int
         Largest file a process may write (``RLIMIT_FSIZE``), MiB.
-    cpu_cores : int
+    cpu_cores : float
         CPU-time limit of each process (``RLIMIT_CPU``) = time limit x this many cores.
     """
 
     memory_gib: float = 6.0
     processes: int = 64
     file_size_mib: int = 1024
-    cpu_cores: int = 4
+    cpu_cores: float = 4
 
     def cpu_limit_s(self, time_limit_s: float) -> int:
         """The CPU-time limit, seconds: the wall-time limit times :attr:`cpu_cores`."""

@@ -144,21 +144,34 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
 
 
 def _ids_in(blob: bytes, ids: list[bytes], already: set[bytes]) -> set[bytes]:
-    """The ids (not in ``already``) that occur in ``blob``: 8-byte prefixes first, then whole."""
-    width = min(_PREFIX_BYTES, min(map(len, ids)))
-    by_prefix: dict[int, list[bytes]] = {}
-    for item in ids:
-        if item not in already:
-            by_prefix.setdefault(int.from_bytes(item[:width], "big"), []).append(item)
-    if len(blob) < width or not by_prefix:
+    """The ids (not in ``already``) that occur in ``blob``.
+
+    Vectorised: positions whose first two bytes start some id, then their 8-byte prefix
+    looked up among the ids' prefixes, then the whole id searched for in the blob.
+    """
+    pending = [item for item in ids if item not in already]
+    if not pending:
         return set()
+    width = min(_PREFIX_BYTES, min(map(len, pending)))
     data = np.frombuffer(blob, dtype=np.uint8)
-    windows = np.zeros(len(data) - width + 1, dtype=np.uint64)
+    count = len(data) - width + 1
+    if count <= 0:
+        return set()
+    by_prefix: dict[int, list[bytes]] = {}
+    heads = np.zeros(1 << 16, dtype=bool)
+    for item in pending:
+        by_prefix.setdefault(int.from_bytes(item[:width], "big"), []).append(item)
+        heads[item[0] << 8 | item[1]] = True
+    pairs = (data[:count].astype(np.uint16) << np.uint16(8)) | data[1:count + 1]
+    starts = np.flatnonzero(heads[pairs])
+    if not len(starts):
+        return set()
+    windows = np.zeros(len(starts), dtype=np.uint64)
     for offset in range(width):
-        windows <<= np.uint64(8)
-        windows |= data[offset:len(data) - width + 1 + offset].astype(np.uint64)
-    prefixes = np.fromiter(by_prefix, dtype=np.uint64, count=len(by_prefix))
-    hits = np.unique(windows[np.isin(windows, prefixes)])
+        windows = (windows << np.uint64(8)) | data[starts + offset].astype(np.uint64)
+    prefixes = np.array(sorted(by_prefix), dtype=np.uint64)
+    slots = np.minimum(np.searchsorted(prefixes, windows), len(prefixes) - 1)
+    hits = np.unique(windows[prefixes[slots] == windows])
     return {item for prefix in hits.tolist() for item in by_prefix[prefix] if item in blob}
 
 
@@ -185,7 +198,7 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
                     f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked (at {name}); "
                     "a code submission ships code and small fitted models, not data"
                 )
-            yield name, (tail + chunk).replace(b"\0", b"")
+            yield name, _without_nul(tail + chunk)
             tail = chunk[-overlap:]
         if depth >= MAX_ARCHIVE_DEPTH:
             return
@@ -205,6 +218,12 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
                 yield from _stream_blobs(name, inner, overlap, budget, depth + 1)
     except _UNREADABLE:
         return  # a corrupt or encrypted archive: what was readable has been searched
+
+
+def _without_nul(chunk: bytes) -> bytes:
+    """``chunk`` without its NUL bytes (UTF-16/32 text of ASCII ids becomes the ids themselves)."""
+    data = np.frombuffer(chunk, dtype=np.uint8)
+    return data[data != 0].tobytes()
 
 
 _DECOMPRESSORS = {
