@@ -21,7 +21,9 @@ What the cost columns measure (``timing.json``; the scorer publishes the first t
     Wall seconds from just before ``fusion.py`` is imported to the return of
     ``Fusion.predict``: the participant's import, ``Fusion()``, ``fit`` and ``predict``.
     The ingestion program timestamps both ends itself, from messages the child sends
-    on a pipe; the start message is sent before any participant code runs.
+    on a pipe; the start message is sent before any participant code runs, and the
+    child waits for the ingestion's "go" (sent once the start is timestamped) before
+    importing ``fusion.py``, so stopping the ingestion process cannot delay the start.
 ``cpu_s``
     CPU seconds (user + system) of the same span, the participant's processes included:
     the child's own usage between the two messages, plus every other process of the tree
@@ -62,15 +64,15 @@ from typing import Sequence
 
 from scoring_common import sandbox
 from scoring_common.errors import EXIT_INTERNAL_ERROR, EXIT_PARTICIPANT_ERROR, InternalError, ParticipantError
-from scoring_common.submission_checks import (
+from scoring_common.submission_checks import (  # noqa: F401 - CODE_SUBMISSION_METADATA re-exported
+    CODE_SUBMISSION_METADATA,
+    FUSION_FILE,
     METADATA_NAMES,
-    NO_OP_COMMANDS,
     check_metadata,
     check_no_embedded_ids,
     is_code_submission,
 )
 
-FUSION_FILE = "fusion.py"
 TIMING_FILE = "timing.json"
 #: The one-line reason of a failed prediction step, for the scorer (contract C3).
 ERROR_FILE = "prediction_error.txt"
@@ -82,12 +84,6 @@ RESULT_FILE = "result.json"
 TASK_MODULE = "_ingestion_task_fusion_io"
 #: Files of a submission that are never copied as results.
 SUBMISSION_METADATA = METADATA_NAMES
-#: The `metadata` of a code submission: its presence marks the zip as code for the platform,
-#: and its command must exist (a metadata without one fails there) and do nothing.
-CODE_SUBMISSION_METADATA = (
-    f"command: {NO_OP_COMMANDS[0]}\n"
-    "description: code submission; the ingestion program imports fusion.py and runs Fusion.fit and Fusion.predict\n"
-)
 #: How often the process tree is sampled for its size and memory.
 SAMPLE_EVERY_S = 0.1
 #: Longest line the child may send on the measurement pipe.
@@ -130,6 +126,7 @@ class _Watch:
     """What the parent observes of the child, on its own clock."""
 
     spawned: float
+    go_fd: int
     start: float | None = None
     start_cpu: float | None = None
     end: float | None = None
@@ -156,7 +153,8 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
     was_subreaper = sandbox.set_child_subreaper(True)
     before = frozenset(sandbox.process_tree(os.getpid()))  # the host's own children stay untouched
     present = frozenset(p.name for p in output_dir.iterdir())
-    read_fd, write_fd = os.pipe()
+    read_fd, write_fd = os.pipe()  # child -> parent: "start" and "end", timestamped on arrival
+    go_read_fd, go_fd = os.pipe()  # parent -> child: "go" once "start" is timestamped
     try:
         with tempfile.TemporaryDirectory(prefix="fusion-") as scratch_name:
             scratch = Path(scratch_name)
@@ -165,12 +163,13 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                        "import sys; sys.path.insert(0, sys.argv[1]); "
                        "from scoring_common.ingestion import child_main; child_main(sys.argv[2:])",
                        package_root, str(program_dir), str(input_dir), str(submission_dir), str(scratch),
-                       str(write_fd), json.dumps(limits.as_dict()), repr(float(time_limit_s))]
+                       f"{write_fd},{go_read_fd}", json.dumps(limits.as_dict()), repr(float(time_limit_s))]
             env = dict(os.environ, PYTHONUNBUFFERED="1")
-            watch = _Watch(spawned=time.monotonic())
-            process = subprocess.Popen(command, cwd=submission_dir, env=env, pass_fds=(write_fd,))
-            os.close(write_fd)
-            write_fd = -1
+            watch = _Watch(spawned=time.monotonic(), go_fd=go_fd)
+            process = subprocess.Popen(command, cwd=submission_dir, env=env, pass_fds=(write_fd, go_read_fd))
+            for fd in (write_fd, go_read_fd):
+                os.close(fd)
+            write_fd = go_read_fd = -1
             try:
                 outcome, usage = _watch_child(process, read_fd, watch, time_limit_s, limits, before)
             finally:  # on a time-out, a crash or SIGTERM: nothing of the participant's outlives this
@@ -190,9 +189,9 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
             _refuse_strays(output_dir, present)
             shutil.move(scratch / run_name, output_dir / run_name)
     finally:
-        os.close(read_fd)
-        if write_fd >= 0:
-            os.close(write_fd)
+        for fd in (read_fd, go_fd, write_fd, go_read_fd):
+            if fd >= 0:
+                os.close(fd)
         sandbox.set_child_subreaper(was_subreaper)
     (output_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return timing
@@ -266,6 +265,7 @@ def _read_messages(read_fd: int, watch: _Watch, block: bool) -> bool:
             continue
         if event == "start" and watch.start is None:  # the first: sent before any participant code
             watch.start, watch.start_cpu = arrived, cpu_s
+            os.write(watch.go_fd, b"go\n")  # the child waits for this: no code runs before the timestamp
         elif event == "end" and watch.start is not None:  # the last
             watch.end, watch.end_cpu = arrived, cpu_s
     return True
@@ -398,13 +398,13 @@ def _cpu_now() -> float:
 def child_main(argv: Sequence[str]) -> None:
     """Body of the child process: load, check, fit, predict, check, write the run.
 
-    Arguments: program dir, input dir, submission dir, scratch dir, report fd, limits
-    (JSON), time limit. Writes the run and a JSON result into the scratch dir, with
+    Arguments: program dir, input dir, submission dir, scratch dir, "REPORT_FD,GO_FD",
+    limits (JSON), time limit. Writes the run and a JSON result into the scratch dir, with
     either ``error`` (one participant-facing line) or the run's file name, then leaves
     with ``os._exit`` (no participant ``atexit`` or finaliser runs after the measure).
     """
     program_dir, input_dir, submission_dir, scratch = map(Path, argv[:4])
-    report_fd, limits = int(argv[4]), sandbox.ResourceLimits(**json.loads(argv[5]))
+    (report_fd, go_fd), limits = map(int, argv[4].split(",")), sandbox.ResourceLimits(**json.loads(argv[5]))
     sandbox.apply_limits(limits, float(argv[6]))
     sys.path.insert(1, str(program_dir))  # the task's own helper modules, behind scoring_common
     result: dict
@@ -416,6 +416,9 @@ def child_main(argv: Sequence[str]) -> None:
         X_predict = fusion_io.load_inducers(input_dir / "predict")
         check_no_embedded_ids(submission_dir, _item_ids(fusion_io, X_predict), _item_ids(fusion_io, X_train))
         os.write(report_fd, f"start {_cpu_now()!r}\n".encode())
+        if os.read(go_fd, 3) != b"go\n":
+            raise InternalError("the ingestion program did not acknowledge the start of the measure")
+        os.close(go_fd)
         started = True
         fusion_class = _load_fusion_class(submission_dir, limits)
         model = _call(fusion_class, "Fusion()", limits)
@@ -536,6 +539,10 @@ def main(program_file: str, argv: Sequence[str] | None = None) -> int:
         timing = run_fusion(program_dir, locate_data_root(input_dir), output_dir, submission_dir, time_limit_s)
     except ParticipantError as exc:
         return _fail(output_dir, "ERROR: ", str(exc), EXIT_PARTICIPANT_ERROR)
+    except SystemExit:  # SIGTERM: the runner stopped the step
+        _fail(output_dir, "ERROR: ", "the prediction step was stopped from outside (SIGTERM) before your code "
+                                     "finished, probably at the phase's time limit; make your code faster", 0)
+        raise
     except (InternalError, Exception):  # noqa: BLE001 - ours, not the participant's
         traceback.print_exc()
         return _fail(output_dir, "INTERNAL ERROR: ", "the ingestion program failed for a reason that is not your "

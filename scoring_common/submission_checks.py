@@ -30,10 +30,17 @@ import numpy as np
 
 from scoring_common.errors import ParticipantError
 
+FUSION_FILE = "fusion.py"
 #: Names under which the worker looks for a submission's command (the first one wins).
 METADATA_NAMES = ("metadata.yaml", "metadata")
 #: The only commands a code submission's metadata may give (they do nothing).
 NO_OP_COMMANDS = ("python3 -c pass", "python -c pass")
+#: The `metadata` of a code submission: its presence marks the zip as code for the platform,
+#: and its command must exist (a metadata without one fails there) and do nothing.
+CODE_SUBMISSION_METADATA = (
+    f"command: {NO_OP_COMMANDS[0]}\n"
+    "description: code submission; the ingestion program imports fusion.py and runs Fusion.fit and Fusion.predict\n"
+)
 #: One line of an accepted metadata, trailing whitespace removed: the no-op command, or a
 #: description in plain words (letters first; no ``:`` or ``#``, nothing YAML reads specially).
 _COMMAND_LINE = re.compile(r"command: (?P<command>python3? -c pass)")
@@ -61,7 +68,7 @@ def is_code_submission(submission_dir: Path) -> bool:
     The worker takes any top-level ``metadata.yaml`` or ``metadata`` (file or not) as the
     mark of code; a ``fusion.py`` without one is still run here, measured.
     """
-    return any(_exists(submission_dir / name) for name in (*METADATA_NAMES, "fusion.py"))
+    return any(_exists(submission_dir / name) for name in (*METADATA_NAMES, FUSION_FILE))
 
 
 def _exists(path: Path) -> bool:

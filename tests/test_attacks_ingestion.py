@@ -333,6 +333,15 @@ def test_a_forged_end_message_and_patched_clocks_win_nothing(toy):
     assert timing["cpu_s"] >= 1.0 - timing["overhead_wall_s"]
 
 
+def test_stopping_the_ingestion_process_does_not_delay_the_start(toy):
+    fusion = GOOD_FUSION.replace("class Fusion:", "import os, signal, time\n"
+                                 "os.kill(os.getppid(), signal.SIGSTOP)\ntime.sleep(1.0)\n"
+                                 "os.kill(os.getppid(), signal.SIGCONT)\nclass Fusion:")
+    done = ingest(toy, fusion)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((toy["output"] / "timing.json").read_text())["time_s"] >= 1.0
+
+
 def test_files_the_code_writes_into_the_output_are_refused(toy):
     fusion = GOOD_FUSION.replace("        return self",
                                  f"        open({str(toy['output'] / 'run2.csv')!r}, 'w').write('x')\n        return self")

@@ -230,5 +230,6 @@ def test_sigterm_kills_the_participants_code(toy, tmp_path):
     child = int(marker.read_text())
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    assert "stopped from outside (SIGTERM)" in (toy["output"] / "prediction_error.txt").read_text()
     status = Path(f"/proc/{child}/status")
     assert not status.exists() or "State:\tZ" in status.read_text()
