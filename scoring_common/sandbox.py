@@ -147,16 +147,52 @@ def _parents() -> dict[int, int]:
     return parents
 
 
+def children(pid: int) -> list[int] | None:
+    """The direct children of ``pid`` (every thread's), or None where /proc does not list them."""
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []  # the process is gone
+    found: list[int] = []
+    for thread in threads:
+        try:
+            text = Path(f"/proc/{pid}/task/{thread}/children").read_text()
+        except FileNotFoundError:
+            if os.path.isdir(f"/proc/{pid}/task/{thread}"):
+                return None  # a kernel without CONFIG_PROC_CHILDREN
+            continue  # the thread ended
+        except OSError:
+            continue
+        found.extend(int(child) for child in text.split())
+    return found
+
+
 def process_tree(root: int, exclude: frozenset[int] = frozenset()) -> list[int]:
-    """Every descendant of ``root`` (not ``root`` itself), skipping ``exclude`` and below."""
-    children: dict[int, list[int]] = {}
-    for pid, parent in _parents().items():
-        children.setdefault(parent, []).append(pid)
-    found, stack = [], [p for p in children.get(root, []) if p not in exclude]
+    """Every descendant of ``root`` (not ``root`` itself), skipping ``exclude`` and below.
+
+    Walks the ``children`` lists of /proc from ``root`` (cost grows with the tree, not with
+    the machine), or scans every process where the kernel does not provide them.
+    """
+    direct = children(root)
+    if direct is None:
+        return _scanned_tree(root, exclude)
+    found, stack = [], [pid for pid in direct if pid not in exclude]
     while stack:
         pid = stack.pop()
         found.append(pid)
-        stack.extend(children.get(pid, []))
+        stack.extend(children(pid) or [])
+    return found
+
+
+def _scanned_tree(root: int, exclude: frozenset[int]) -> list[int]:
+    below: dict[int, list[int]] = {}
+    for pid, parent in _parents().items():
+        below.setdefault(parent, []).append(pid)
+    found, stack = [], [pid for pid in below.get(root, []) if pid not in exclude]
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(below.get(pid, []))
     return found
 
 
@@ -189,9 +225,10 @@ def kill_descendants(exclude: frozenset[int] = frozenset(), rounds: int = 200) -
                 os.kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-        parents = _parents()
+        direct = children(me)
+        mine = set(direct) if direct is not None else {pid for pid, parent in _parents().items() if parent == me}
         for pid in pids:
-            if parents.get(pid) == me:
+            if pid in mine:
                 reaped.extend(_reap(pid))
         time.sleep(0.002)
     return reaped
