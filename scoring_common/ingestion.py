@@ -133,7 +133,6 @@ class _Watch:
     end_cpu: float | None = None
     exited: float | None = None
     peak_tree_bytes: int = 0
-    peak_processes: int = 0
     buffer: bytes = b""
     orphan_usage: list = field(default_factory=list)
 
@@ -178,6 +177,7 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                     _, status, usage = os.wait4(process.pid, 0)
                     process.returncode = os.waitstatus_to_exitcode(status)
                 watch.orphan_usage += sandbox.kill_descendants(before)
+                strays = _remove_strays(output_dir, present)
             _raise_for(outcome, time_limit_s, limits)
             result = _read_result(scratch / RESULT_FILE, process.returncode, limits, time_limit_s)
             if result.get("internal_error"):
@@ -186,14 +186,20 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                 raise ParticipantError(result["error"])
             run_name = _checked_run_name(scratch, result.get("run_file"))
             timing = _timing(watch, usage, run_name, time_limit_s)
-            _refuse_strays(output_dir, present)
+            if strays:
+                raise ParticipantError(
+                    f"your fusion code wrote {strays[0]!r} into the prediction output folder, which only the "
+                    "ingestion program writes; write temporary files under tempfile.gettempdir() instead"
+                )
             shutil.move(scratch / run_name, output_dir / run_name)
     finally:
         for fd in (read_fd, go_fd, write_fd, go_read_fd):
             if fd >= 0:
                 os.close(fd)
         sandbox.set_child_subreaper(was_subreaper)
-    (output_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written = output_dir / f".{TIMING_FILE}.tmp"
+    written.write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(written, output_dir / TIMING_FILE)  # replaces whatever stood there, link or file
     return timing
 
 
@@ -221,7 +227,6 @@ def _watch_child(process: subprocess.Popen, read_fd: int, watch: _Watch, time_li
         now = time.monotonic()
         if now >= next_sample:
             tree = [process.pid, *sandbox.process_tree(process.pid)]
-            watch.peak_processes = max(watch.peak_processes, len(tree))
             watch.peak_tree_bytes = max(watch.peak_tree_bytes, sandbox.resident_bytes(tree))
             if len(tree) > limits.processes:
                 return "processes", None
@@ -322,8 +327,8 @@ def _checked_run_name(scratch: Path, run_name: object) -> str:
     return run_name
 
 
-def _refuse_strays(output_dir: Path, present_before: frozenset[str]) -> None:
-    """The prediction output gains only what this program writes: remove and refuse what the code put there."""
+def _remove_strays(output_dir: Path, present_before: frozenset[str]) -> list[str]:
+    """Remove and return what appeared in the prediction output: only this program writes there."""
     strays = sorted(p.name for p in output_dir.iterdir() if p.name not in present_before)
     for name in strays:
         path = output_dir / name
@@ -331,11 +336,7 @@ def _refuse_strays(output_dir: Path, present_before: frozenset[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
         else:
             path.unlink(missing_ok=True)
-    if strays:
-        raise ParticipantError(
-            f"your fusion code wrote {strays[0]!r} into the prediction output folder, which only the ingestion "
-            "program writes; write temporary files under tempfile.gettempdir() instead"
-        )
+    return strays
 
 
 def _kill(pid: int) -> None:
