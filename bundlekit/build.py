@@ -33,6 +33,7 @@ from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
+from scoring_common.program import COST_KEYS
 
 SPLITS = ("dev", "test")
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -501,7 +502,7 @@ def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
 
 
 def _baseline_table(baseline_scores: dict, best: dict, yaml_doc: dict) -> str:
-    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in ("time_s",)]
+    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
     header = "| baseline | split | " + " | ".join(c["title"] for c in columns) + " |"
     lines = [header, "|" + " --- |" * (len(columns) + 2)]
     for split in SPLITS:
