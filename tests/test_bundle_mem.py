@@ -9,7 +9,6 @@ and in Docker) are in test_bundles.py, which includes fusion-mem.
 
 from __future__ import annotations
 
-import time
 import zipfile
 from pathlib import Path
 
@@ -47,10 +46,8 @@ def built(tmp_path_factory) -> BuildResult:
 
 # --- stand-in data ------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(data: Path, tmp_path: Path):
-    started = time.perf_counter()
+def test_generation_is_deterministic(data: Path, tmp_path: Path):
     task.generate_data(tmp_path, edition="2023", seed=2023, progress=lambda message: None)
-    assert time.perf_counter() - started < 5.0
     assert files_of(tmp_path) == files_of(data)
     task.generate_data(tmp_path / "other", edition="2023", seed=7, progress=lambda message: None)
     assert files_of(tmp_path / "other") != files_of(data)
@@ -172,9 +169,6 @@ def test_supervised_beats_the_best_inducer_on_test(built: BuildResult):
     spearman = {name: scores["test"]["spearman"] for name, scores in built.baseline_scores.items()}
     assert spearman["ridge"] > built.best_inducers["test"]["scores"]["spearman"] + 0.015
 
-
-def test_baselines_are_fast(built: BuildResult):
-    assert max(scores[split]["time_s"] for scores in built.baseline_scores.values() for split in scores) < 20.0
 
 
 def test_starting_kit_holds_the_loaders(built: BuildResult):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -47,11 +46,9 @@ def evaluate(prediction: pd.Series, X: pd.DataFrame, ref_dir: Path, run: Path) -
 
 # --- generation ---------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(data, tmp_path):
+def test_generation_is_deterministic(data, tmp_path):
     edition, dest = data
-    started = time.perf_counter()
     task.generate_data(tmp_path, edition=edition, seed=2023, progress=lambda message: None)
-    assert time.perf_counter() - started < 5.0
     assert files_of(tmp_path) == files_of(dest)
     other = tmp_path / "other"
     task.generate_data(other, edition=edition, seed=7, progress=lambda message: None)
@@ -184,10 +181,8 @@ def baseline_scores(data, splits, tmp_path_factory):
                                       for split in ("dev", "test")}}
     for name in BASELINES:
         module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_int_{name.replace('-', '_')}", fio)
-        started = time.perf_counter()
         model = module.Fusion().fit(X["dev"], y["dev"])
         predictions = {split: model.predict(X[split]) for split in ("dev", "test")}
-        assert time.perf_counter() - started < 20.0
         scores[name] = {split: evaluate(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in ("dev", "test")}
     return scores
