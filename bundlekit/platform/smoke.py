@@ -49,9 +49,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("bundle", type=Path, metavar="BUNDLE.zip", help="the bundle the competition was published from")
     parser.add_argument("--baselines", type=Path, metavar="FILE",
                         help="the build's baselines (default: BUNDLE.baselines.json beside the zip)")
+    parser.add_argument("--only", choices=("results", "code"),
+                        help="submit only the baselines as results, or only as code (default: both)")
 
 
-def plan(bundle: Path, baselines: dict, competition: dict) -> list[Planned]:
+def plan(bundle: Path, baselines: dict, competition: dict, only: str | None = None) -> list[Planned]:
     """Every (solution, phase) pair to submit, with the scores baselines.json expects."""
     import yaml
 
@@ -66,6 +68,8 @@ def plan(bundle: Path, baselines: dict, competition: dict) -> list[Planned]:
         if match is None or match["name"] not in baselines.get("solutions", {}):
             raise PlatformError(f"{bundle.name}: solution {solution['path']!r} is not one the build made "
                                 "(solutions/<name>-results-<split>.zip or -code.zip named in baselines.json)")
+        if only and (only == "code") != (match["split"] is None):
+            continue
         for task in sorted(solution["tasks"]):
             split = SPLITS[task]
             if match["split"] not in (None, split):
@@ -105,7 +109,7 @@ def run_command(args: argparse.Namespace) -> int:
             raise PlatformError(f"{args.bundle}: not a bundle zip")
         baselines = json.loads(baselines_path.read_text(encoding="utf-8"))
         competition = platform.competition(args.competition)
-        planned = plan(args.bundle, baselines, competition)
+        planned = plan(args.bundle, baselines, competition, args.only)
         started = time.monotonic()
         with zipfile.ZipFile(args.bundle) as archive, tempfile.TemporaryDirectory(prefix="bundlekit-smoke-") as scratch:
             for item in planned:
