@@ -120,3 +120,20 @@ def test_push_to_an_absent_registry_is_one_line(kit_image: str) -> None:
 def test_pull_of_an_unknown_digest_is_refused(loopback_registry: str, kit_image: str) -> None:
     with pytest.raises(registry.RegistryError, match="cannot pull .*push it first"):
         registry.pull_image(f"{loopback_registry}/bundlekit-test/absent@{DIGEST}")
+
+
+def test_run_pulls_exactly_the_bundle_reference_when_absent(loopback_registry: str, kit_image: str) -> None:
+    import docker
+
+    from bundlekit.runner import BundleError, _settings
+
+    reference = registry.push_image(kit_image, f"{loopback_registry}/bundlekit-test/fusion-kit:run")
+    client = docker.from_env()
+    client.images.remove(f"{loopback_registry}/bundlekit-test/fusion-kit:run")
+    client.images.remove(reference)  # untags the digest reference only: the kit's image stays
+    bundle = argparse.Namespace(docker_image=reference)
+    settings = _settings(bundle, True, None, "4g", 256, False, None, False)
+    assert settings.image is None and client.images.get(reference).id == client.images.get(kit_image).id
+    absent = f"{loopback_registry}/bundlekit-test/absent@{DIGEST}"
+    with pytest.raises(BundleError, match=f"cannot pull {absent}: .*; or build it"):
+        _settings(argparse.Namespace(docker_image=absent), True, None, "4g", 256, False, None, False)
