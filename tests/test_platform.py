@@ -41,7 +41,7 @@ def test_bad_token_is_one_line_naming_the_fix() -> None:
 
 def test_quota_is_an_html_500_explained() -> None:
     page = "<!doctype html>\n<html><body><h1>Server Error (500)</h1></body></html>"
-    text = explain(response(500, page, "text/html"), URL, hint="a reached quota; wait until tomorrow (UTC)")
+    text = explain(response(500, page, "text/html"), URL, hint_500="a reached quota; wait until tomorrow (UTC)")
     assert text == "HTTP 500 (an HTML error page); a reached quota; wait until tomorrow (UTC)"
 
 
@@ -271,3 +271,12 @@ def test_platform_errors_are_one_line(as_organiser, competition: int, bundle: Pa
     error = capsys.readouterr().err
     assert error.startswith("bundlekit results: GET /api/competitions/") and "HTTP 403 (Invalid token.)" in error
     assert error.count("\n") == 1
+
+
+def test_results_never_replace_a_folder_that_is_not_a_campaign(tmp_path: Path) -> None:
+    from bundlekit.platform.results import collect
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(PlatformError, match="the folder holds other files"):
+        collect(Platform(URL, token="t"), "1", tmp_path)
+    assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -93,7 +93,7 @@ class Platform:
         return {"Authorization": f"Token {self._token}"}
 
     def call(self, method: str, path: str, *, json: Any = None, params: dict | None = None, auth: bool = True,
-             hint: str = "", hint_404: str = "") -> Any:
+             hint: str = "", hint_404: str = "", hint_500: str = "") -> Any:
         """Send one API request; its JSON answer, or PlatformError in one line."""
         import requests
 
@@ -112,7 +112,7 @@ class Platform:
             except ValueError:
                 raise PlatformError(f"{what}: the answer is not JSON (HTTP {response.status_code}); is "
                                     f"{self.url} a Codabench instance? check CODABENCH_URL") from None
-        raise PlatformError(f"{what}: {explain(response, self.url, hint=hint, hint_404=hint_404)}")
+        raise PlatformError(f"{what}: {explain(response, self.url, hint=hint, hint_404=hint_404, hint_500=hint_500)}")
 
     def download(self, url: str, what: str) -> bytes:
         """The bytes behind a presigned storage URL (sent without the token: it signs itself)."""
@@ -192,7 +192,7 @@ class Platform:
         quota = (f"an HTTP 500 here is how the platform reports a reached quota: phase {phase['name']!r} allows "
                  f"{phase.get('max_submissions_per_day')} a day and {phase.get('max_submissions_per_person')} "
                  "in all; wait until tomorrow (UTC) or ask the organisers to raise the limits")
-        return int(self.call("POST", "/api/submissions/", json=body, hint=quota)["id"])
+        return int(self.call("POST", "/api/submissions/", json=body, hint_500=quota)["id"])
 
     def submission(self, submission_id: int) -> dict:
         return self.call("GET", f"/api/submissions/{submission_id}/",
@@ -283,7 +283,7 @@ def phase_closed(phase: dict, now: str | None = None) -> str | None:
     return ended.strftime("%Y-%m-%d %H:%M UTC") if ended <= current else None
 
 
-def explain(response: Any, url: str, hint: str = "", hint_404: str = "") -> str:
+def explain(response: Any, url: str, hint: str = "", hint_404: str = "", hint_500: str = "") -> str:
     """HTTP status, the platform's reason, and what to do, in one line."""
     status = response.status_code
     reason = _reason(response)
@@ -295,7 +295,8 @@ def explain(response: Any, url: str, hint: str = "", hint_404: str = "") -> str:
     if status == 404:
         return f"HTTP 404: {hint_404 or 'not found'}"
     if status >= 500:
-        return (f"HTTP {status} ({reason}); {hint or 'the platform failed: retry later, or give its administrators the time of the call'}")
+        return (f"HTTP {status} ({reason}); "
+                f"{hint_500 or 'the platform failed: retry later, or give its administrators the time of the call'}")
     return f"HTTP {status} ({reason}){'; ' + hint if hint else ''}"
 
 

@@ -73,6 +73,9 @@ def collect(platform: Platform, competition_id: str, out: Path, progress=None) -
     """Write the campaign folder; the number of submissions."""
     from bundlekit.unpack import ArchiveError, safe_extract
 
+    if out.exists() and any(out.iterdir()) and not (out / "competition.json").is_file():
+        raise PlatformError(f"--out {out}: the folder holds other files; give a new folder or an earlier campaign folder "
+                            "(which is replaced)")
     competition = platform.competition(competition_id)
     columns = campaign_columns(competition)
     phases = [{"id": p["id"], "name": p["name"]} for p in competition.get("phases") or []]
