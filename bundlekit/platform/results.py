@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 from bundlekit.platform.client import Platform, PlatformError, as_submitted, end_progress, progress_printer
@@ -69,7 +70,7 @@ def originals(submissions: list[dict], data_files: dict[int, str]) -> dict[int, 
     return rerun_of
 
 
-def collect(platform: Platform, competition_id: str, out: Path, progress=None) -> int:
+def collect(platform: Platform, competition_id: str, out: Path, progress: Callable[[str], None] | None = None) -> int:
     """Write the campaign folder; the number of submissions."""
     from bundlekit.unpack import ArchiveError, safe_extract
 
