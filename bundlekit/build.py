@@ -33,6 +33,7 @@ from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
+from scoring_common.program import COST_KEYS
 
 SPLITS = ("dev", "test")
 DATE_FORMAT = "%Y-%m-%d %H:%M"
@@ -141,6 +142,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     public_truth = _public_truth_files(hooks, data)
     inputs = _input_files(task, source, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
+    accepted.update(image_warnings_accepted(options.docker_image))
     best = {}
     for split in SPLITS:
         say(f"[{task}] {split}: scoring every inducer to find the best one")
@@ -325,6 +327,16 @@ def _as_inducer(message: str) -> str:
     return message.rsplit("; ", 1)[0]  # the participant's fix does not apply
 
 
+def image_warnings_accepted(docker_image: str) -> dict[str, str]:
+    """The image warning a build accepts: a tag-pinned image is fine for local runs, not for a platform."""
+    from bundlekit.registry import is_pinned_by_digest  # noqa: PLC0415
+
+    if is_pinned_by_digest(docker_image):
+        return {}
+    return {"docker.no-digest": "built with a tag, for local runs; to publish, build with --image "
+                                "NAME@sha256:... from `bundlekit image --push`"}
+
+
 def _accepted_warnings(source: Path, hooks: ModuleType, public_truth: list[str]) -> dict[str, str]:
     """The checker warnings the task acknowledges: ``ACCEPTED_WARNINGS``, rule id -> reason.
 
@@ -501,7 +513,7 @@ def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
 
 
 def _baseline_table(baseline_scores: dict, best: dict, yaml_doc: dict) -> str:
-    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in ("time_s",)]
+    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
     header = "| baseline | split | " + " | ".join(c["title"] for c in columns) + " |"
     lines = [header, "|" + " --- |" * (len(columns) + 2)]
     for split in SPLITS:
@@ -582,7 +594,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, metavar="DIR",
                         help="build from the organisers' real files in DIR/{dev,test}/{input_data,reference_data}/ "
                              "(one task only)")
-    parser.add_argument("--docker-image", default=defaults.docker_image, help="pinned image (default %(default)s)")
+    parser.add_argument("--image", "--docker-image", dest="docker_image", default=defaults.docker_image, metavar="REF",
+                        help="the bundles' docker_image: best the digest reference `bundlekit image --push` prints, "
+                             "NAME@sha256:... (default %(default)s, for local runs)")
     parser.add_argument("--contact-email", type=email_address, default=defaults.contact_email,
                         help="the organisers' e-mail address (default %(default)s)")
     parser.add_argument("--dev-start", type=parse_date, default=defaults.dev_start, help="UTC (default %(default)s)")
@@ -605,8 +619,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.data is not None and len(tasks) != 1:
         print("bundlekit build: --data needs exactly one task name", file=sys.stderr)
         return 2
-    if ":" not in args.docker_image or args.docker_image.endswith(":latest"):
-        print(f"bundlekit build: --docker-image {args.docker_image!r} is not pinned; give an exact tag", file=sys.stderr)
+    unpinned = _unpinned_image(args.docker_image)
+    if unpinned:
+        print(f"bundlekit build: --image {unpinned}", file=sys.stderr)
         return 2
     options = BuildOptions(edition=args.edition, seed=args.seed, data=args.data, docker_image=args.docker_image,
                            contact_email=args.contact_email, dev_start=args.dev_start, test_start=args.test_start,
@@ -622,6 +637,19 @@ def run_command(args: argparse.Namespace) -> int:
     for result in results:
         print(result.bundle_zip)
     return 0
+
+
+def _unpinned_image(reference: str) -> str | None:
+    """Why ``reference`` cannot be a bundle's docker_image, or None when it is pinned (tag or digest)."""
+    from bundlekit.registry import parse_reference  # noqa: PLC0415
+
+    try:
+        parsed = parse_reference(reference)
+    except ValueError as exc:
+        return str(exc)
+    if parsed.digest is None and parsed.tag in (None, "latest"):
+        return f"{reference!r} is not pinned; give NAME@sha256:... (bundlekit image --push prints it) or an exact tag"
+    return None
 
 
 def _tasks_with_edition(tasks: list[str], edition: str, bundles_dir: Path) -> list[str]:

@@ -87,6 +87,7 @@ RULES = frozenset({
     "yaml.minimum", "yaml.type", "yaml.schema",
     # platforms, image, documents and files
     "platform.codabench-only", "platform.queue", "docker.missing", "docker.invalid", "docker.unpinned",
+    "docker.no-digest",
     "pages.none", "content.todo", "content.placeholder", "yaml.email", "path.symlink", "image.not-an-image", "image.format", "image.webp", "image.damaged",
     "file.is-folder", "file.empty", "file.encoding", "path.outside", "path.platform-key", "path.not-found",
     # archives, programs, data
@@ -763,6 +764,13 @@ class _BundleChecker:
                        f"'{image}' is not pinned: {'' if match['tag'] else 'without a tag, '}docker "
                        "pulls 'latest', which moves, so runs change without notice",
                        f"pin a version tag or a digest, e.g. {name}:1.0 or {name}@sha256:...")
+        elif not match["digest"]:
+            name = image.rsplit(":", 1)[0]
+            self.warning("docker.no-digest", "docker_image",
+                         f"'{image}' is pinned by tag only: the workers pull it before every run, and a tag "
+                         "can be pushed again, so they may run other bytes than the ones you tested",
+                         f"push the image and pin its digest: `bundlekit image --push REPOSITORY` prints "
+                         f"{name}@sha256:..., then `bundlekit build --image` that reference")
 
     def check_documents(self) -> None:
         self.check_yaml_placeholders()

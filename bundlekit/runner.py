@@ -1212,7 +1212,7 @@ def _settings(
         if not chosen:
             raise BundleError("competition.yaml has no docker_image: pin one (the platforms' defaults differ) or pass --image")
         if not image_available(chosen):
-            raise BundleError(f"image {chosen!r} is not available locally: build it (bundlekit image), pull it, or pass --image")
+            _pull_exactly(chosen)
         removed = remove_leftover_containers()
         if removed:
             print(f"bundlekit run: removed {removed} stopped container(s) left by an interrupted run "
@@ -1237,6 +1237,17 @@ def _refuse_existing(run_dirs: list[Path], force: bool) -> None:
             shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
             raise BundleError(f"{run_dir} already holds {shown} (an earlier run?): give --output a fresh folder, "
                               "or add --force to replace them")
+
+
+def _pull_exactly(image: str) -> None:
+    """Pull exactly ``image`` (a digest reference gets those bytes or nothing), as the platform's worker does."""
+    from bundlekit.registry import RegistryError, pull_image  # noqa: PLC0415
+
+    print(f"bundlekit run: image {image} is not present locally: pulling it", file=sys.stderr)
+    try:
+        pull_image(image)
+    except RegistryError as error:
+        raise BundleError(f"{error}; or build it (bundlekit image), or pass --image") from None
 
 
 def _run_dirs(output_dir: Path | None, submissions: list[Path]) -> list[Path]:

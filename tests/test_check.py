@@ -38,7 +38,7 @@ def minimal_document() -> dict:
         "description": "The smallest bundle that uses every part of the format.",
         "image": "logo.png",
         "terms": "pages/terms.md",
-        "docker_image": "codalab/codalab-legacy:py39",
+        "docker_image": "codalab/codalab-legacy@sha256:" + "0" * 64,
         "competition_type": "competition",
         "enable_detailed_results": True,
         "pages": [{"title": "Overview", "file": "pages/overview.md"}],
@@ -277,7 +277,7 @@ RULES = [
                  id="column-title-36"),
     pytest.param(put("leaderboards", 0, "columns", 0, "key", LONG[:37]), [("error", f"{COLUMNS}[0].key")],
                  id="column-key-36"),
-    pytest.param(put("docker_image", "a" * 125 + ":1.0"), [("error", "docker_image")], id="docker-image-128"),
+    pytest.param(put("docker_image", "a" * 57 + "@sha256:" + "0" * 64), [("error", "docker_image")], id="docker-image-128"),
     pytest.param(put("leaderboards", 0, "submission_rule", "Force_last"), [("error", "leaderboards[0].submission_rule")],
                  id="submission-rule"),
     pytest.param(put("leaderboards", 0, "columns", 0, "sorting", "descending"), [("error", f"{COLUMNS}[0].sorting")],
@@ -581,9 +581,10 @@ def test_problems_are_sorted_errors_first_then_by_path(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------
 
 EXAMPLE_WARNINGS = {
-    "iris": ["phases[0].solutions", "phases[1].solutions", "tasks[0].is_public", "tasks[1].is_public"],
-    "wheat_seeds": [],
-    "mini_mnist": [],
+    # docker_image: the examples pin their image by tag only (docker.no-digest)
+    "iris": ["docker_image", "phases[0].solutions", "phases[1].solutions", "tasks[0].is_public", "tasks[1].is_public"],
+    "wheat_seeds": ["docker_image"],
+    "mini_mnist": ["docker_image"],
 }
 #: Dates the platform reads month first (1-1-2026): refused as ambiguous.
 EXAMPLE_ERRORS = {example: ["phases[0].end", "phases[0].start", "phases[1].start"] for example in ("iris", "wheat_seeds")}
