@@ -1118,7 +1118,7 @@ class _SubmissionRun:
     def _read_timing(self, prediction_output: Path) -> None:
         try:  # the figures are informative: a broken file is the scorer's to report
             timing = json.loads(_read_output_file(prediction_output / "timing.json") or b"null")
-        except (_StepFailure, ValueError):
+        except (_StepFailure, ValueError, RecursionError):
             return
         if isinstance(timing, dict):
             for key, value in sorted(timing.items()):
