@@ -268,6 +268,8 @@ def yaml_bundle(root: Path, text: str) -> Path:
 @pytest.mark.parametrize("text, words", [
     (BILLION_LAUGHS, "line 6: aliases expand the document beyond 1,000,000 nodes"),
     ("a: " + "[" * 5000 + "]" * 5000 + "\n", "line 1: nesting deeper than 100 levels"),
+    ("a: " + "{b: " * 150 + "1" + "}" * 150 + "\n", "line 1: nesting deeper than 100 levels"),
+    ("".join(" " * depth + "-\n" for depth in range(150)), "line 101: nesting deeper than 100 levels"),
 ])
 def test_check_and_run_bound_yaml(tmp_path: Path, text: str, words: str, capsys) -> None:
     root = yaml_bundle(tmp_path / "bundle", text)
