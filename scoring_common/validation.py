@@ -15,8 +15,8 @@ from scoring_common.errors import ParticipantError, list_ids, quote
 
 #: A run larger than this many times the largest valid run of the split is refused unread.
 RUN_SIZE_FACTOR = 8
-#: Added to every size limit, so that a tiny split still accepts a header and stray blank lines.
-RUN_SIZE_SLACK_BYTES = 64 * 1024
+#: Added to every size limit, so that a tiny split still accepts long ids and stray blank lines.
+RUN_SIZE_SLACK_BYTES = 1 << 20
 #: Characters a valid number may take in a run (``-0.12345678901234567e-300`` and more).
 NUMBER_CHARS = 32
 #: Separators people put in place of the expected one, by name, in the order they are looked for.
@@ -73,12 +73,17 @@ def check_run_size(path: Path, largest_valid: int, *, what: str) -> None:
     limit = RUN_SIZE_FACTOR * largest_valid + RUN_SIZE_SLACK_BYTES
     if size > limit:
         raise ParticipantError(
-            f"is {_mib(size)}, more than {RUN_SIZE_FACTOR} times the largest valid run of this split "
-            f"({_mib(largest_valid)}); a run holds {what}, nothing else", file=path.name)
+            f"is {_size(size)}, more than {RUN_SIZE_FACTOR} times the largest valid run of this split "
+            f"({_size(largest_valid)}); a run holds {what}, nothing else", file=path.name)
 
 
-def _mib(size: int) -> str:
-    return f"{size / (1 << 20):.1f} MiB"
+def _size(n_bytes: int) -> str:
+    """A file size for a message: ``812 bytes``, ``3.4 KiB``, ``19.0 MiB``."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1 << 20:
+        return f"{n_bytes / 1024:.1f} KiB"
+    return f"{n_bytes / (1 << 20):.1f} MiB"
 
 
 def split_csv_line(text: str) -> list[str]:
@@ -115,13 +120,13 @@ def expect_field_count(fields: list[str], allowed: Iterable[int], *, layout: str
 
 
 def check_unknown_ids(run_ids: Iterable[str], known_ids: set[str], *, what: str, file: str,
-                      first_lines: dict[str, int]) -> None:
-    """Raise if the run names ids the split does not have (the run's own ids are quoted)."""
+                      first_lines: dict[str, int], hint: str = "") -> None:
+    """Raise if the run names ids the split does not have (the run's own ids are quoted); ``hint`` ends the message."""
     unknown = sorted(set(run_ids) - known_ids, key=lambda i: first_lines[i])
     if unknown:
         raise ParticipantError(
             f"{len(unknown)} {what}(s) not in this split, e.g. {list_ids(unknown)}; "
-            f"score only the {what}s of the split you submit to (dev and test differ)",
+            f"score only the {what}s of the split you submit to (dev and test differ){hint}",
             file=file, line=first_lines[unknown[0]],
         )
 

@@ -19,6 +19,7 @@ from bundlekit.build import BuildOptions, BuildResult, build_task, load_module, 
 from bundlekit.check import check_bundle
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
+from scoring_output import check_hidden_details, check_per_item_scores, score_split
 
 #: The benchmark's own tasks (scaffold tests add and remove temporary ones).
 TASKS = sorted(p.name for p in BUNDLES_DIR.glob("fusion-*") if (p / "task.py").is_file())
@@ -163,3 +164,15 @@ def test_participants_see_no_test_split_figure(built: BuildResult):
         assert json.loads(archive.read("split.json")) == {"public": True, "split": "dev"}
     document = yaml.safe_load(texts["competition.yaml"])
     assert {phase["name"]: phase.get("hide_output", False) for phase in document["phases"]}["Test"] is True
+
+
+def test_scoring_writes_per_item_scores_and_hides_them_on_test(built: BuildResult, tmp_path: Path):
+    """C1 and C2 on the real bundle: per-item scores on both splits, per-item figures shown on dev only."""
+    for split in ("dev", "test"):
+        output, scores = score_split(built.bundle_dir, split, tmp_path / split)
+        rows = check_per_item_scores(output, scores)
+        details = (output / "detailed_results.html").read_text(encoding="utf-8")
+        if split == "test":
+            check_hidden_details(output, rows, [built.best_inducers["test"]["best_inducer"]])
+        else:
+            assert f"Best single inducer on this split: {built.best_inducers['dev']['best_inducer']}" in details
