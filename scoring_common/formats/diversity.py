@@ -23,9 +23,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, quote
-from scoring_common.textio import read_lines
+from scoring_common.textio import iter_lines, read_lines
 from scoring_common.validation import (
+    NUMBER_CHARS,
     check_missing_count,
+    check_run_size,
     check_unknown_ids,
     expect_field_count,
     is_number,
@@ -42,6 +44,9 @@ TREC_FIELDS = ("query_id", "iter", "photo_id", "rank", "score", "run_id")
 _RELEVANCE_VALUES = frozenset({"1", "0", "-1"})
 #: Ranks above this are refused (they could not be stored as 64-bit integers anyway).
 _MAX_RANK = 10**9
+#: Characters an item id and a run id may take in the size limit of a run.
+ITEM_ID_CHARS = 64
+RUN_ID_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -209,6 +214,10 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
                   item: str = "photo") -> RankedRun:
     """Read and validate a TREC run ``query_id iter item_id rank score run_id``.
 
+    The run is read as a stream (a malformed line stops the reading there) and refused
+    unread when it is more than :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times
+    the largest valid run (:func:`largest_trec_run_bytes`).
+
     Rules (each broken one is a :class:`ParticipantError` naming the file and line):
     exactly 6 whitespace-separated fields; no header; a known query; rank an integer >= 0,
     unique within a query, each query's smallest rank 0 (gaps are allowed); score a finite
@@ -227,17 +236,24 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
         What is ranked, for the messages ("photo").
     """
     name = path.name
-    lines = read_lines(path)
-    if not lines:
+    check_run_size(path, largest_trec_run_bytes(query_ids, max_per_query),
+                   what=f"at most {max_per_query} lines per query of the split")
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+    n_fields = len(TREC_FIELDS)
+    for number, text in iter_lines(path):
+        row = text.split()
+        if len(row) != n_fields:
+            _raise_field_count(name, number, text, row)
+        if not rows and _is_header(row[3], row[4]):
+            raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
+                                   file=name, line=number)
+        numbers.append(number)
+        rows.append(row)
+    if not rows:
         raise ParticipantError(f"is empty; write one line per ranked {item}: {' '.join(TREC_FIELDS)}", file=name)
-    numbers = [number for number, _ in lines]
-    rows = [text.split() for _, text in lines]
-    if any(len(row) != len(TREC_FIELDS) for row in rows):
-        _raise_field_count(name, lines, rows)
     queries, items, rank_text, score_text = (list(map(itemgetter(column), rows)) for column in (0, 2, 3, 4))
-    if _is_header(rank_text[0], score_text[0]):
-        raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
-                               file=name, line=numbers[0])
+    del rows
 
     query_index = {query_id: code for code, query_id in enumerate(query_ids)}
     codes = np.array([query_index.get(query_id, -1) for query_id in queries], dtype=np.int64)
@@ -250,7 +266,7 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     scores = _parse_scores(name, numbers, score_text)
     line_numbers = np.array(numbers, dtype=np.int64)
 
-    if len(set(zip(codes.tolist(), items))) != len(rows):
+    if len(set(zip(codes.tolist(), items))) != len(items):
         _raise_duplicate_item(name, numbers, queries, items, item)
     n_ranked = np.bincount(codes, minlength=len(query_ids))
     if n_ranked.max() > max_per_query:
@@ -309,14 +325,27 @@ def _check_first_ranks(name: str, first: np.ndarray, ranks: np.ndarray, line_num
             f"(rank 0 is the best {item}); renumber the ranks from 0", file=name, line=int(line_numbers[entry]))
 
 
-def _raise_field_count(name: str, lines: list[tuple[int, str]], rows: list[list[str]]) -> None:
-    index = next(i for i, row in enumerate(rows) if len(row) != len(TREC_FIELDS))
-    number, text = lines[index]
+#: Separators people use in place of whitespace, by name.
+_NOT_TREC_SEPARATORS = ((",", "commas"), (";", "semicolons"), ("|", "'|' characters"))
+
+
+def _raise_field_count(name: str, number: int, text: str, row: list[str]) -> None:
     layout = f"{' '.join(TREC_FIELDS)} separated by spaces or tabs; run_id has no spaces"
-    if "," in text and len(rows[index]) < len(TREC_FIELDS):
-        raise ParticipantError(f"found {len(rows[index])} fields, expected {len(TREC_FIELDS)} ({layout}); "
-                               "commas do not separate fields in a TREC run", file=name, line=number)
-    expect_field_count(rows[index], (len(TREC_FIELDS),), layout=layout, file=name, line=number)
+    if len(row) < len(TREC_FIELDS):
+        for separator, separators in _NOT_TREC_SEPARATORS:
+            if separator in text:
+                raise ParticipantError(f"found {len(row)} fields, expected {len(TREC_FIELDS)} ({layout}); "
+                                       f"{separators} do not separate fields in a TREC run", file=name, line=number)
+    expect_field_count(row, (len(TREC_FIELDS),), layout=layout, file=name, line=number)
+
+
+def largest_trec_run_bytes(query_ids: Sequence[str], max_per_query: int) -> int:
+    """Bytes of the largest valid TREC run: ``max_per_query`` lines per query, every field at full width.
+
+    Free-form fields count at :data:`ITEM_ID_CHARS` (item id) and :data:`RUN_ID_CHARS` (run id).
+    """
+    fixed = ITEM_ID_CHARS + len("Q0") + len(str(_MAX_RANK)) + NUMBER_CHARS + RUN_ID_CHARS + len("     \r\n")
+    return max_per_query * (len("".join(query_ids).encode()) + len(query_ids) * fixed)
 
 
 def _parse_ranks(name: str, numbers: list[int], rank_text: Sequence[str], item: str) -> np.ndarray:
