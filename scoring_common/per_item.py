@@ -52,9 +52,9 @@ class PerItemScores:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([ITEM_COLUMN, *self.columns])
-        cells = [_cells(values) for values in self.columns.values()]
-        for position in natural_order(list(self.item_ids)):
-            writer.writerow([self.item_ids[position], *(column[position] for column in cells)])
+        order = natural_order(list(self.item_ids))
+        columns = [[cells[position] for position in order] for cells in map(_cells, self.columns.values())]
+        writer.writerows(zip([self.item_ids[position] for position in order], *columns))
         return buffer.getvalue()
 
     def check_means(self, scores: Mapping[str, float]) -> None:
@@ -74,14 +74,10 @@ class PerItemScores:
 
 def _cells(values: Sequence | np.ndarray) -> list[str]:
     """Cell texts of one column: ``repr`` of floats, empty for NaN, strings as they are."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
-        values = values.astype(np.float64).tolist()
-    cells = []
-    for value in values:
-        if isinstance(value, str):
-            cells.append(value)
-        elif value is None or math.isnan(value):
-            cells.append("")
-        else:
-            cells.append(repr(float(value)))
+    if not isinstance(values, np.ndarray) and all(isinstance(value, str) for value in values):
+        return list(values)
+    floats = np.asarray(values, dtype=np.float64)
+    cells = list(map(repr, floats.tolist()))
+    for position in np.flatnonzero(np.isnan(floats)).tolist():
+        cells[position] = ""
     return cells
