@@ -145,8 +145,9 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
         if len(found) >= needed:
             raise ParticipantError(
                 f"the submission's {name} holds at least {len(found)} of the {len(ids)} item ids of the split being "
-                f"predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code submission must "
-                "compute its predictions in Fusion.predict: submit a run as a result zip instead"
+                f"predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code submission computes "
+                "its predictions in Fusion.predict from the data the ingestion passes it, so remove that file (and "
+                "any copy of the data), or submit a run as a result zip instead"
             )
 
 
