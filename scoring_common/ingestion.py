@@ -143,7 +143,9 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
 
     Returns the timing record written to ``timing.json`` (last, once every process of
     the participant has ended). Raises :class:`ParticipantError` when the code fails,
-    returns something invalid, breaks a limit or runs out of time.
+    returns something invalid, breaks a limit or runs out of time. One call at a time
+    per process: the calling process becomes a child subreaper for the duration and
+    kills every descendant it did not have before the call.
     """
     if not (submission_dir / FUSION_FILE).is_file():
         raise ParticipantError(f"the code submission has no {FUSION_FILE} at the root of its zip; "
