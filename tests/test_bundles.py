@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE
-from bundlekit.build import BuildOptions, BuildResult, build_task, load_module, module_name
+from bundlekit.build import BuildOptions, BuildResult, build_task, image_warnings_accepted, load_module, module_name
 from bundlekit.check import check_bundle
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
@@ -35,7 +35,8 @@ def built(request, tmp_path_factory) -> BuildResult:
 def test_bundle_passes_the_checker(built: BuildResult):
     problems = check_bundle(built.bundle_zip)
     assert [p for p in problems if p.severity == "error"] == []
-    accepted = load_module(BUNDLES_DIR / built.task / "task.py", module_name(built.task, "task")).ACCEPTED_WARNINGS
+    accepted = {**load_module(BUNDLES_DIR / built.task / "task.py", module_name(built.task, "task")).ACCEPTED_WARNINGS,
+                **image_warnings_accepted(DEFAULT_IMAGE)}
     assert [str(p) for p in problems if p.rule not in accepted] == []
 
 
