@@ -28,7 +28,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
-from scoring_common.errors import ParticipantError
+from scoring_common.errors import ParticipantError, quote
 
 FUSION_FILE = "fusion.py"
 #: Names under which the worker looks for a submission's command (the first one wins).
@@ -144,10 +144,10 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
         found |= _ids_in(blob, ids, found)
         if len(found) >= needed:
             raise ParticipantError(
-                f"the submission's {name} holds at least {len(found)} of the {len(ids)} item ids of the split being "
-                f"predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code submission computes "
-                "its predictions in Fusion.predict from the data the ingestion passes it, so remove that file (and "
-                "any copy of the data), or submit a run as a result zip instead"
+                f"the submission's file {quote(name)} holds at least {len(found)} of the {len(ids)} item ids of the "
+                f"split being predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code "
+                "submission computes its predictions in Fusion.predict from the data the ingestion passes it, so "
+                "remove that file (and any copy of the data), or submit a run as a result zip instead"
             )
 
 
@@ -203,8 +203,8 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise ParticipantError(
-                    f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked (at {name}); "
-                    "a code submission ships code and small fitted models, not data"
+                    f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked "
+                    f"(at {quote(name)}); a code submission ships code and small fitted models, not data"
                 )
             yield name, _without_nul(tail + chunk)
             tail = chunk[-overlap:]
