@@ -154,7 +154,7 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
 def _ids_in(blob: bytes, ids: list[bytes], already: set[bytes]) -> set[bytes]:
     """The ids (not in ``already``) that occur in ``blob``.
 
-    Vectorised: positions whose first two bytes start some id, then their 8-byte prefix
+    Vectorised: positions whose first byte, then first two bytes, start some id, then their 8-byte prefix
     looked up among the ids' prefixes, then the whole id searched for in the blob.
     """
     pending = [item for item in ids if item not in already]
@@ -170,8 +170,15 @@ def _ids_in(blob: bytes, ids: list[bytes], already: set[bytes]) -> set[bytes]:
     for item in pending:
         by_prefix.setdefault(int.from_bytes(item[:width], "big"), []).append(item)
         heads[item[0] << 8 | item[1]] = True
-    pairs = (data[:count].astype(np.uint16) << np.uint16(8)) | data[1:count + 1]
-    starts = np.flatnonzero(heads[pairs])
+    firsts = sorted({item[0] for item in pending})
+    if len(firsts) <= 16:  # a few comparisons beat a table look-up per byte
+        first_ok = data[:count] == firsts[0]
+        for byte in firsts[1:]:
+            first_ok |= data[:count] == byte
+    else:
+        first_ok = heads.reshape(256, 256).any(axis=1)[data[:count]]
+    starts = np.flatnonzero(first_ok)
+    starts = starts[heads[(data[starts].astype(np.uint16) << np.uint16(8)) | data[starts + 1]]]
     if not len(starts):
         return set()
     windows = np.zeros(len(starts), dtype=np.uint64)
