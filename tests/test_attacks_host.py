@@ -487,3 +487,12 @@ def test_a_scores_file_that_would_exhaust_the_runner(tmp_path: Path, name: str, 
     (tmp_path / name).write_text(content)
     with pytest.raises(runner._StepFailure, match=words.replace("(", r"\(").replace(")", r"\)")):
         runner.read_scores(tmp_path)
+
+
+def test_a_submission_name_the_platform_refuses_is_warned_about(tmp_path: Path) -> None:
+    from bundlekit.unpack import inspect_submission
+
+    name = "s" * 61 + ".zip"
+    info = inspect_submission(write_submission(tmp_path / name, RESULT_FILES))
+    assert info.warnings == [f"the file name '{name}' is 65 characters long; the platform refuses uploads whose name "
+                             "is longer than 64: rename the zip before submitting it"]
