@@ -126,6 +126,13 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), pd.Series(list(lists.values()), index=images, dtype=object)
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test image, no concept, no curated list."""
+    (dest / "images.txt").write_bytes((test_input_dir / "images.txt").read_bytes())
+    (dest / "groundtruth.csv").write_text("ID\tCUIs\n", encoding="utf-8")
+    (dest / "secondary_concepts.txt").write_text("", encoding="utf-8")
+
+
 def validate_data(data_dir: Path) -> None:
     """Dev and test have the same inducers, no image in common and one curated concept list.
 

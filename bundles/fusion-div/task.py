@@ -165,6 +165,14 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test query, no judgement (rel 0)."""
+    queries = data_checks.csv_column(test_input_dir / "topics.csv", 0)
+    (dest / "rGT.csv").write_text("query_id,photo_id,rel\n" + "".join(
+        f"{query},unjudged,0\n" for query in queries), encoding="utf-8")
+    (dest / "dGT.csv").write_text("query_id,photo_id,cluster_id\n", encoding="utf-8")
+
+
 def validate_data(data_dir: Path) -> None:
     """Dev and test have the same inducer runs and no query in common."""
     inputs = data_checks.split_dirs(data_dir, "input_data")

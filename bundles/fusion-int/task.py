@@ -94,6 +94,14 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), X[name].rename("score")
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test keyframe, no truth (label 0)."""
+    path = test_input_dir / "inducers.csv"
+    rows = zip(data_checks.csv_column(path, 0), data_checks.csv_column(path, 1))
+    (dest / "groundtruth.csv").write_text("video_id,image_id,label,value\n" + "".join(
+        f"{video},{image},0,0\n" for video, image in rows), encoding="utf-8")
+
+
 def validate_data(data_dir: Path) -> None:
     """Dev and test have the same inducers and no video in common; every label is 0 or 1."""
     inputs = data_checks.split_dirs(data_dir, "input_data")
