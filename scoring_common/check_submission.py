@@ -440,12 +440,16 @@ def _report(kit: dict, phase: dict, verdict: dict) -> None:
     if phase["split"] == "dev":
         cells = [f"{c['title']} {scores[c['key']]:.{int(c.get('precision', 4))}f}"
                  for c in kit["columns"] if c["key"] in scores and not c.get("hidden")]
+        titles = {c["key"]: c["title"] for c in kit["columns"]}
         print(f"{phase['name']}: finished, as the platform would score it")
         print("  " + " | ".join(cells))
         best = kit.get("dev_best_inducer")
         if best and "gain_pct" in scores:
-            print(f"  gain over dev's best single inducer ({best['name']}, {best['primary_metric']} "
+            print(f"  gain over dev's best single inducer ({best['name']}, {titles.get(best['primary_metric'])} "
                   f"{best['score']:.4f}): {scores['gain_pct']:+.2f} %")
+        withheld = [c["title"] for c in kit["columns"] if c["key"] not in scores and c["key"] not in COST_KEYS]
+        if withheld:
+            print(f"  {', '.join(withheld)}: computed by the platform only (it needs reference data that stays hidden)")
     else:
         print(f"{phase['name']}: valid: the zip layout, the format and every {phase['split']} item (exactly once, "
               "known ids) pass the platform's checks")

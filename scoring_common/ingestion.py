@@ -34,6 +34,8 @@ FUSION_FILE = "fusion.py"
 TIMING_FILE = "timing.json"
 #: The child's report to the parent, in the scratch folder.
 RESULT_FILE = "result.json"
+#: The child's note, in the scratch folder, that fit has finished (its wall seconds), read on a time-out.
+FIT_DONE_FILE = "fit_done.json"
 #: Files of a submission that are never copied as results.
 SUBMISSION_METADATA = ("metadata", "metadata.yaml")
 #: The only command a code submission's metadata may give. The platform runs that command
@@ -107,7 +109,8 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
         if waited is None:
             raise ParticipantError(
                 f"your fusion code did not finish within its time limit of {time_limit_s:g} s "
-                "(loading, fit and predict together); make it faster or use fewer inducers"
+                f"(loading, fit and predict together): {_how_far(scratch / FIT_DONE_FILE)}; "
+                "make it faster or use fewer inducers"
             )
         returncode, usage = waited
         wall_s = time.perf_counter() - started
@@ -128,6 +131,15 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
     }
     (output_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return timing
+
+
+def _how_far(fit_done: Path) -> str:
+    """Which of fit and predict the time limit interrupted, with the measured time of fit."""
+    try:
+        fit_s = float(json.loads(fit_done.read_text(encoding="utf-8"))["fit_wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "Fusion.fit (or the loading before it) was still running"
+    return f"Fusion.fit took {fit_s:.1f} s, then Fusion.predict was still running"
 
 
 def locate_data_root(input_dir: Path) -> Path:
@@ -215,6 +227,8 @@ def child_main() -> None:
         started = time.perf_counter()
         model = _call(fusion_class, "Fusion()")
         _call(model.fit, "Fusion.fit", X_train, y_train)
+        (scratch / FIT_DONE_FILE).write_text(json.dumps({"fit_wall_s": time.perf_counter() - started}),
+                                             encoding="utf-8")
         prediction = _call(model.predict, "Fusion.predict", X_predict)
         fit_predict_wall_s = time.perf_counter() - started
         prediction = fusion_io.check_prediction(prediction, X_predict)
