@@ -1142,14 +1142,15 @@ class _SubmissionRun:
         self.result.detailed_results = self._detailed_results(output)
         scores = read_scores(output)
         _write_worker_metadata(output, "scoring", {"program": outcome})
-        empty = check_score_keys(self.bundle.columns, scores)
-        if self.phase.name in self.bundle.check_only_phases:
+        check_only = self.phase.name in self.bundle.check_only_phases
+        if check_only:
             scores = {key: value for key, value in scores.items() if key in COST_KEYS}
-            self.result.note, empty = CHECK_ONLY_NOTE, []
-        if "wall_s" not in self.result.times:  # a result submission: no cost to show
-            empty = [key for key in empty if key not in COST_KEYS]
+            self.result.note = CHECK_ONLY_NOTE
         self.result.scores = dict(sorted(scores.items()))
         self.result.leaderboard = leaderboard_row(self.bundle.columns, scores)
+        empty = [] if check_only else check_score_keys(self.bundle.columns, scores)
+        if "wall_s" not in self.result.times:  # a result submission: no cost to show
+            empty = [key for key in empty if key not in COST_KEYS]
         if empty:
             self.result.warnings.append(f"no score for the leaderboard column(s) {', '.join(map(repr, empty))}: "
                                         "the platform shows them empty")
