@@ -31,8 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from bundlekit import REPO_ROOT
 from bundlekit.archive import iter_files
+from bundlekit.project import SCORING_COMMON_DIR
 
 KIT_FILE = "kit.json"
 DATA_DIR = "data"
@@ -40,7 +40,8 @@ DEV_REFERENCE = "reference/dev"
 CHECK_REFERENCE = "reference/test-check"
 #: The task hook writing the check-only reference of the test split from its public input data.
 CHECK_REFERENCE_HOOK = "write_check_reference"
-IMAGE_LOCK = REPO_ROOT / "requirements" / "image.lock"
+#: The image's lock file, as shipped with the package (see bundlekit/image.py).
+IMAGE_LOCK = Path(__file__).resolve().with_name("image_context") / "requirements" / "image.lock"
 #: Files of a reference folder that carry no truth and are written for every split.
 REFERENCE_METADATA = ("baseline.json", "split.json")
 _PINNED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)")
@@ -78,7 +79,7 @@ def kit_description(task: str, yaml_doc: dict, code_time_limit: int, best_dev: d
 def stage_kit(kit: Path, *, task: str, hooks: ModuleType, data: Path, public_truth: list[str],
               programs: dict[str, Path], dev_reference: Path, description: dict[str, Any]) -> None:
     """Add to the staged starting kit ``kit`` everything of the participant kit but the task's own files."""
-    shutil.copyfile(REPO_ROOT / "scoring_common" / "check_submission.py", kit / "check_submission.py")
+    shutil.copyfile(SCORING_COMMON_DIR / "check_submission.py", kit / "check_submission.py")
     (kit / KIT_FILE).write_text(json.dumps(description, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (kit / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
     _copy_tree(data / "dev" / "input_data", kit / DATA_DIR / "dev")
