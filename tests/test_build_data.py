@@ -19,7 +19,7 @@ from bundlekit.build import BuildError, BuildOptions, build_task, load_module, m
 from bundlekit.check import Problem, check_bundle
 
 QUIET = BuildOptions(progress=lambda message: None).progress
-OUTPUTS = ("fusion-int", "fusion-int.zip", "fusion-int.baselines.json")
+OUTPUTS = ("fusion-int", "fusion-int.zip", "fusion-int.baselines.json", "fusion-int-participant.zip")
 
 
 def generate(task: str, dest: Path) -> Path:
@@ -225,8 +225,9 @@ def test_successful_build_replaces_the_outputs_and_accepts_the_known_warnings(
     assert (result.bundle_dir, result.bundle_zip) == (out / "fusion-int", out / "fusion-int.zip")
     assert not (out / "fusion-int" / "stale.txt").exists()
     assert capfd.readouterr().err.splitlines()[-2:] == [
-        "3 warnings accepted by the task: data.subfolders x2 (the ingestion program finds train/ and predict/ on "
-        "both platforms); leak.public-reference x1 (the dev ground truth is public by design: participants train "
+        # leak.public-reference x2: the public data, and the participant kit's reference/dev (with baseline.json)
+        "4 warnings accepted by the task: data.subfolders x2 (the ingestion program finds train/ and predict/ on "
+        "both platforms); leak.public-reference x2 (the dev ground truth is public by design: participants train "
         "on it)",
         "0 errors, 0 warnings",
     ]
