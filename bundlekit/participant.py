@@ -91,6 +91,12 @@ def stage_kit(kit: Path, *, task: str, hooks: ModuleType, data: Path, public_tru
     for name in [*public_truth, *REFERENCE_METADATA]:
         if (dev_reference / name).is_file():
             _copy_file(dev_reference / name, kit / DEV_REFERENCE / name)
+    withheld = {p.name for p in dev_reference.iterdir()} - {*public_truth, *REFERENCE_METADATA}
+    if withheld:  # the best inducer's other scores were computed with the withheld files: keep the primary only
+        baseline = json.loads((dev_reference / "baseline.json").read_text(encoding="utf-8"))
+        baseline["scores"] = {baseline["primary_metric"]: baseline["scores"][baseline["primary_metric"]]}
+        (kit / DEV_REFERENCE / "baseline.json").write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n",
+                                                           encoding="utf-8")
     hook = getattr(hooks, CHECK_REFERENCE_HOOK, None)
     if hook is not None:
         target = kit / CHECK_REFERENCE
