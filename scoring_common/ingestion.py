@@ -226,11 +226,11 @@ def child_main() -> None:
         X_predict = fusion_io.load_inducers(input_dir / "predict")
         started = time.perf_counter()
         model = _call(fusion_class, "Fusion()")
-        print("Fusion.fit running", flush=True)
+        print("Fusion.fit running", file=sys.stderr, flush=True)
         _call(model.fit, "Fusion.fit", X_train, y_train)
         fit_wall_s = time.perf_counter() - started
         (scratch / FIT_DONE_FILE).write_text(json.dumps({"fit_wall_s": fit_wall_s}), encoding="utf-8")
-        print(f"Fusion.fit took {fit_wall_s:.1f} s; Fusion.predict running", flush=True)
+        print(f"Fusion.fit took {fit_wall_s:.1f} s; Fusion.predict running", file=sys.stderr, flush=True)
         prediction = _call(model.predict, "Fusion.predict", X_predict)
         fit_predict_wall_s = time.perf_counter() - started
         prediction = fusion_io.check_prediction(prediction, X_predict)
