@@ -104,6 +104,7 @@ def test_text_report_names_the_gain_over_devs_best_inducer(built: dict) -> None:
     assert "Development: finished" in done.stdout
     assert "gain over dev's best single inducer (inducer_" in done.stdout
     assert "\r" not in done.stderr  # no live feedback off a terminal
+    assert "running in this Python" in done.stderr and "not in the competition's image" in done.stderr
 
 
 def test_test_phase_checks_everything_but_shows_no_score(built: dict) -> None:
@@ -113,6 +114,12 @@ def test_test_phase_checks_everything_but_shows_no_score(built: dict) -> None:
     assert "the score is computed by the platform" in done.stdout
     code, verdict = check_json(built, built["solutions"] / "logistic-regression-results-dev.zip", "--phase", "Test")
     assert code == 1 and "not in this split" in verdict["reason"] and "\n" not in verdict["reason"]
+
+
+def test_every_phase_on_the_test_split_is_check_only(built: dict) -> None:
+    code, verdict = check_json(built, built["solutions"] / "logistic-regression-results-test.zip",
+                               "--phase", "post-challenge")
+    assert (code, verdict["scores"]) == (0, {})
 
 
 def test_test_phase_runs_code_on_the_test_inducers(built: dict) -> None:
