@@ -76,16 +76,16 @@ def kit_description(task: str, yaml_doc: dict, code_time_limit: int, best_dev: d
                                  "score": best_dev["scores"][best_dev["primary_metric"]]}}
 
 
-def stage_kit(kit: Path, *, task: str, hooks: ModuleType, data: Path, public_truth: list[str],
+def stage_kit(kit: Path, *, hooks: ModuleType, public_data: Path, public_truth: list[str],
               programs: dict[str, Path], dev_reference: Path, description: dict[str, Any]) -> None:
-    """Add to the staged starting kit ``kit`` everything of the participant kit but the task's own files."""
+    """Add to the staged starting kit ``kit`` everything of the participant kit but the task's own files.
+
+    ``public_data`` is the staged public data (exactly what participants download).
+    """
     shutil.copyfile(SCORING_COMMON_DIR / "check_submission.py", kit / "check_submission.py")
     (kit / KIT_FILE).write_text(json.dumps(description, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (kit / "requirements.txt").write_text(pinned_requirements(), encoding="utf-8")
-    _copy_tree(data / "dev" / "input_data", kit / DATA_DIR / "dev")
-    for name in public_truth:
-        _copy_file(data / "dev" / "reference_data" / name, kit / DATA_DIR / "dev" / name)
-    _copy_tree(data / "test" / "input_data", kit / DATA_DIR / "test")
+    _copy_tree(public_data, kit / DATA_DIR)
     for name, program in programs.items():
         _copy_tree(program, kit / name)
     for name in [*public_truth, *REFERENCE_METADATA]:

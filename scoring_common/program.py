@@ -118,22 +118,36 @@ def _ignored(relative: Path) -> bool:
     return relative.name in NOT_RUN_FILES or relative.suffix in (".py", ".pyc")
 
 
+#: The score keys of the cost of a code submission, from ``timing.json`` (contract C4).
+COST_KEYS = ("time_s", "cpu_s", "memory_mib")
+#: Largest ``timing.json`` read, bytes, and deepest nesting of brackets in it.
+MAX_TIMING_BYTES = 16 * 1024
+MAX_TIMING_DEPTH = 4
+
+
 def read_timing(res_dir: Path) -> dict | None:
     """Return the ingestion program's measurement of the participant's code, if any.
 
     ``timing.json`` sits among files the participant controls (a result zip is copied
-    into the prediction output), so it is checked before it is believed: ``run_file``
-    must name a file of the prediction output itself and the measures must be finite
-    non-negative numbers. Anything else is a participant's file posing as the
-    measurement, and a :class:`ParticipantError`.
+    into the prediction output), so it is checked before it is believed: at most
+    :data:`MAX_TIMING_BYTES` and :data:`MAX_TIMING_DEPTH` levels of nesting (checked
+    before parsing), a JSON object whose ``run_file`` names a file of the prediction
+    output itself and whose :data:`COST_KEYS` are finite non-negative numbers, with
+    ``time_s`` no more than the platform's own elapsed time of the prediction step
+    (``ingestionElapsedTime`` in the worker's ``metadata``) when that is known. Anything
+    else is a :class:`ParticipantError`.
     """
     path = res_dir / TIMING_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
-    try:
-        timing = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        timing = None
+    timing = None
+    if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_TIMING_BYTES:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if _bracket_depth(text) <= MAX_TIMING_DEPTH:
+            try:
+                timing = json.loads(text)
+            except ValueError:
+                timing = None
     problem = _timing_problem(res_dir, timing)
     if problem:
         raise ParticipantError(
@@ -143,21 +157,55 @@ def read_timing(res_dir: Path) -> dict | None:
     return timing
 
 
+def cost_scores(timing: dict) -> dict[str, float]:
+    """The cost columns of a code submission (:data:`COST_KEYS`) from its checked timing."""
+    return {key: round(float(timing[key]), 3) for key in COST_KEYS}
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` in ``text`` (brackets inside strings count too: an upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _timing_problem(res_dir: Path, timing: object) -> str | None:
     if not isinstance(timing, dict):
-        return "not a JSON object"
+        return "not a small JSON object"
     run_file = timing.get("run_file")
     if not isinstance(run_file, str) or run_file != Path(run_file).name or run_file.startswith(".") or "\\" in run_file:
         return "run_file must be the plain name of a file beside it"
     run = res_dir / run_file
     if run.is_symlink() or not run.is_file():
         return "the run_file it names is not in the prediction output"
-    for key in ("wall_s", "cpu_s", "peak_memory_mib"):
-        value = timing.get(key, 0.0)
+    for key in COST_KEYS:
+        value = timing.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             return f"{key} must be a non-negative number"
-    if "wall_s" not in timing:
-        return "wall_s is missing"
+    elapsed = _platform_elapsed_s(res_dir)
+    if elapsed is not None and timing["time_s"] > elapsed:
+        return f"time_s {timing['time_s']:g} s is more than the {elapsed:g} s the platform measured for the whole step"
+    return None
+
+
+def _platform_elapsed_s(res_dir: Path) -> float | None:
+    """``ingestionElapsedTime`` of the worker's ``metadata`` (YAML, one ``key: value`` a line), if given."""
+    path = res_dir / "metadata"
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_TIMING_BYTES:
+        return None
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "ingestionElapsedTime":
+            try:
+                elapsed = float(value.strip())
+            except ValueError:
+                return None
+            return elapsed if math.isfinite(elapsed) and elapsed >= 0 else None
     return None
 
 
@@ -220,7 +268,7 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
         scores["gain_pct"] = gain_pct(scores[evaluation.primary], best)
         notes.append(f"Best single inducer on this split: {baseline['best_inducer']}.")
     if timing is not None:
-        scores["time_s"] = round(float(timing["wall_s"]), 3)
+        scores.update(cost_scores(timing))
 
     for key, value in scores.items():
         if not math.isfinite(value):
@@ -246,15 +294,15 @@ def _summary_table(scores: dict[str, float], baseline: dict | None) -> Table:
 
 def _timing_table(timing: dict) -> Table:
     rows = [
-        ["wall time (s), the leaderboard's time", timing.get("wall_s")],
-        ["of which Fusion.fit and Fusion.predict (s)", timing.get("fit_predict_wall_s")],
-        ["CPU time, user + system (s)", timing.get("cpu_s")],
-        ["peak memory (MiB)", timing.get("peak_memory_mib")],
+        ["time_s: import, Fusion(), fit and predict, wall (s)", timing.get("time_s")],
+        ["cpu_s: the same, CPU user + system, all processes (s)", timing.get("cpu_s")],
+        ["memory_mib: peak resident memory of the process tree (MiB)", timing.get("memory_mib")],
+        ["not counted: interpreter start, the kit's loading and run writing (s)", timing.get("overhead_wall_s")],
         ["time limit (s)", timing.get("time_limit_s")],
     ]
     return Table("Execution of the fusion code", ["measure", "value"], rows,
-                 note="Measured by the ingestion program on the child process that runs the participant's code: "
-                      "its start, the imports, loading the inducers, fit and predict.")
+                 note="Measured by the ingestion program on the process tree that runs the participant's code; "
+                      "the time runs from just before fusion.py is imported to the return of Fusion.predict.")
 
 
 def _without_cyclic_gc(function: Callable[..., dict], *args: object) -> dict:

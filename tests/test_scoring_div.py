@@ -137,12 +137,12 @@ def test_gain_and_time_are_added_when_their_files_exist(tmp_path):
     input_dir = layout(tmp_path, VALID_RUN)
     baseline = {"best_inducer": "inducer_a", "primary_metric": "f1_at_20", "scores": {"f1_at_20": 0.2}}
     (input_dir / "ref" / "baseline.json").write_text(json.dumps(baseline))
-    timing = {"run_file": "run.txt", "wall_s": 1.25, "cpu_s": 1.0, "peak_memory_mib": 50.0, "time_limit_s": 600}
+    timing = {"run_file": "run.txt", "time_s": 1.25, "cpu_s": 1.0, "memory_mib": 50.0, "time_limit_s": 600}
     (input_dir / "res" / "timing.json").write_text(json.dumps(timing))
     process, output_dir = run_scorer(input_dir)
     assert process.returncode == 0, process.stderr
     scores = json.loads((output_dir / "scores.json").read_text())
-    assert set(scores) == KEYS | {"gain_pct", "time_s"}
+    assert set(scores) == KEYS | {"gain_pct", "time_s", "cpu_s", "memory_mib"}
     assert scores["gain_pct"] == pytest.approx(100 * (expected_valid_scores()["f1_at_20"] - 0.2) / 0.2, abs=1e-8)
     assert scores["time_s"] == 1.25
 

@@ -276,14 +276,27 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
                      rank=ranks, score=scores, line=line_numbers, n_ranked=n_ranked)
 
 
-def judge_run(run: RankedRun, reference: DiversityReference) -> tuple[np.ndarray, np.ndarray]:
+def judge_run(run: RankedRun, reference: DiversityReference, *, pool_file: str | None = None,
+              run_file: str | None = None, item: str = "photo") -> tuple[np.ndarray, np.ndarray]:
     """Relevance and cluster code of every ranked item of ``run`` (read with ``reference.query_ids``).
 
     Items the ground truth does not judge are not relevant; rel -1 ("don't know") is not
     relevant either. The cluster code is -1 for items that are not relevant.
+
+    With ``pool_file`` (the public file listing each query's pool), the judged items of a
+    query are its pool and an item outside it is refused (a :class:`ParticipantError` at
+    its line of ``run_file``) instead of scoring as not relevant: the pool is public, so
+    the message may name the item.
     """
     keys = zip(run.query.tolist(), run.item_ids)
     rows = np.fromiter(map(reference.judged.get, keys, repeat(-1)), dtype=np.int64, count=len(run.item_ids))
+    if pool_file is not None and (rows < 0).any():
+        outside = np.flatnonzero(rows < 0)
+        entry = int(outside[np.argmin(run.line[outside])])
+        raise ParticipantError(
+            f"{item} {quote(run.item_ids[entry])} is not in the pool of query "
+            f"{quote(reference.query_ids[run.query[entry]])} ({pool_file}); rank only {item}s of the query's pool",
+            file=run_file, line=int(run.line[entry]))
     # Row -1 picks the appended "unjudged" entry.
     relevant = np.append(reference.relevant, False)[rows]
     cluster = np.append(reference.cluster, -1)[rows]

@@ -5,7 +5,8 @@ Reads the split's relevance (``rGT.csv``) and cluster (``dGT.csv``) ground truth
 MediaEval diversity metrics: precision P@X, cluster recall CR@X and their per-query
 harmonic mean F1@X, averaged over all the split's queries. F1@20 is the primary
 leaderboard metric; the detailed results give the three at X = 5, 10, 20, 30, 40, 50
-and per query at X = 20.
+and per query at X = 20. A photo outside its query's pool (``pool.csv`` of the input
+data: the photos ``rGT.csv`` judges) is refused, not scored as not relevant.
 """
 
 import sys
@@ -28,13 +29,15 @@ from scoring_common.report import Table, natural_order  # noqa: E402
 #: The leaderboard's cutoff.
 OFFICIAL_CUTOFF = 20
 PRIMARY = "f1_at_20"
+#: The public list of each query's pool (the photos judged in rGT.csv), in the input data.
+POOL_FILE = "pool.csv"
 
 
 def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     """Score one TREC run against the split's ground truth in ``ref_dir``."""
     reference = read_diversity_reference(ref_dir)
     run = read_trec_run(run_path, reference.query_ids, max_per_query=MAX_RANKED_PER_QUERY)
-    relevant, cluster = judge_run(run, reference)
+    relevant, cluster = judge_run(run, reference, pool_file=POOL_FILE, run_file=run_path.name)
     per_query = diversity_at(run.query, run.position, relevant, cluster, reference.n_clusters, DIVERSITY_CUTOFFS)
     means = mean_diversity(per_query)
     precision, cluster_recall, f1 = means[OFFICIAL_CUTOFF]
