@@ -171,10 +171,15 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
 
 
 def write_check_reference(test_input_dir: Path, dest: Path) -> None:
-    """Reference for checking test runs in the participant kit: every test query, no judgement (rel 0)."""
-    queries = data_checks.csv_column(test_input_dir / "topics.csv", 0)
+    """Reference for checking test runs in the participant kit: the public pools, no judgement.
+
+    Every pool photo is judged "don't know" (-1): the run's queries and photos are checked
+    as on the platform, and no row can be mistaken for the hidden rGT.csv's.
+    """
+    pool = test_input_dir / POOL_FILE
+    rows = zip(data_checks.csv_column(pool, 0), data_checks.csv_column(pool, 1))
     (dest / "rGT.csv").write_text("query_id,photo_id,rel\n" + "".join(
-        f"{query},unjudged,0\n" for query in queries), encoding="utf-8")
+        f"{query},{photo},-1\n" for query, photo in rows), encoding="utf-8")
     (dest / "dGT.csv").write_text("query_id,photo_id,cluster_id\n", encoding="utf-8")
 
 
