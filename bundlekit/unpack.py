@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from bundlekit import safe_yaml
+from bundlekit.platform_rules import upload_name_problem
 
 #: Default bound on the total inflated size of an archive.
 MAX_TOTAL_BYTES = 2 * 1024**3
@@ -316,6 +317,9 @@ def inspect_submission(zip_path: Path | str) -> SubmissionInfo:
     files = [info.filename for info in infos if not info.is_dir()]
     warnings: list[str] = []
     where = zip_path.name
+    too_long = upload_name_problem(where)
+    if too_long is not None:
+        warnings.append(f"{too_long}: rename the zip before submitting it")
     if not files:
         warnings.append(f"{where}: the zip holds no file")
     if metadata_name and not command:
