@@ -55,6 +55,8 @@ DOCKER_PIDS = "256"
 #: Packages whose versions matter for the programs and the participant's code.
 KEY_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy")
 COST_KEYS = ("time_s", "cpu_s", "memory_mib")
+#: Longest file name the platform accepts at upload (bundlekit/platform_rules.py).
+MAX_UPLOAD_NAME_CHARS = 64
 
 
 class KitError(Exception):
@@ -240,6 +242,9 @@ def _extract(zip_path: Path, dest: Path) -> list[str]:
 def _layout_warnings(zip_name: str, names: list[str], submission: Path) -> list[str]:
     """Layouts that still run here but deserve a fix, each with what to do."""
     warnings = []
+    if len(zip_name) > MAX_UPLOAD_NAME_CHARS:
+        warnings.append(f"the platform refuses an upload whose file name is longer than {MAX_UPLOAD_NAME_CHARS} "
+                        f"characters ({zip_name} has {len(zip_name)}); rename the zip before uploading it")
     macos = [n for n in names if n.startswith("__MACOSX/") or PurePosixPath(n).name == ".DS_Store"]
     if macos:
         warnings.append(f"{zip_name} holds macOS metadata ({macos[0]}); remove it: zip -d {zip_name} '__MACOSX/*' "

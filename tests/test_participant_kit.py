@@ -199,3 +199,18 @@ def test_in_docker_the_check_gives_the_same_scores(built: dict, kit_image: str) 
     assert verdict["engine"] == f"docker {kit_image}"
     expected = built["baselines"]["solutions"]["logistic-regression"]["dev"]
     assert {key: verdict["scores"][key] for key in CHECKED_KEYS} == {key: expected[key] for key in CHECKED_KEYS}
+
+
+def test_a_zip_name_the_platform_refuses_is_warned_about(built: dict, tmp_path: Path) -> None:
+    run = zipfile.ZipFile(built["solutions"] / "best-inducer-results-dev.zip").read("run.csv")
+    code, verdict = check_json(built, zip_of(tmp_path / f"{'x' * 70}.zip", {"run.csv": run}))
+    assert code == 0
+    assert verdict["warnings"] == [f"the platform refuses an upload whose file name is longer than 64 characters "
+                                   f"({'x' * 70}.zip has 74); rename the zip before uploading it"]
+
+
+def test_the_kit_and_the_host_agree_on_the_upload_name_limit() -> None:
+    from bundlekit import platform_rules
+    from scoring_common import check_submission
+
+    assert check_submission.MAX_UPLOAD_NAME_CHARS == platform_rules.MAX_UPLOAD_NAME_CHARS
