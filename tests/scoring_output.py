@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from scoring_common.seal import reference_key, unseal
+
 #: Columns of the correlation tasks, from which the scores are recomputed.
 CORRELATION_COLUMNS = ["prediction", "truth"]
 
@@ -42,7 +44,6 @@ def check_per_item_scores(output: Path, scores: dict[str, float]) -> list[dict[s
     reference data beside ``output``); return its rows."""
     sealed = output / "per_item_scores.sealed"
     if sealed.is_file():
-        assert not (output / "per_item_scores.csv").exists()
         text = unseal(sealed.read_text(encoding="utf-8"), reference_key(output.parent / "input" / "ref"))
     else:
         text = (output / "per_item_scores.csv").read_text(encoding="utf-8")
