@@ -12,13 +12,16 @@ Two things a code zip could use to look faster than it is:
 - **Predictions shipped inside the code** (the predicted split's inducers are public, so
   a run can be computed offline and hidden in the zip). :func:`check_no_embedded_ids`
   refuses a submission whose files, decompressed, carry a large share of the predicted
-  split's item ids.
+  split's item ids, also reversed, or in base64 or hex text.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import bz2
 import gzip
+import io
 import lzma
 import re
 import zipfile
@@ -130,7 +133,8 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
     training split's, which a fitted model may legitimately name), at least
     :data:`MIN_ID_CHARS` long. Every file of the submission is searched as raw bytes
     (so pickles and numpy files count), with NUL bytes removed (UTF-16/32 strings read
-    as ASCII), and the members of zip, gzip, bz2 and xz archives are searched too.
+    as ASCII), and the members of zip, gzip, bz2, xz, lzma and zlib archives are searched too,
+    each file also reversed and each run of base64 or hex text decoded.
     Refused when at least :data:`EMBEDDED_IDS_SHARE` of the ids are found.
     """
     known = set(known_ids)
@@ -213,7 +217,12 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
                     f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked "
                     f"(at {quote(name)}); a code submission ships code and small fitted models, not data"
                 )
-            yield name, _without_nul(tail + chunk)
+            window = _without_nul(tail + chunk)
+            yield name, window
+            yield name, window[::-1]
+            if depth < MAX_ARCHIVE_DEPTH:
+                for decoded in _decoded_text_runs(window):
+                    yield from _stream_blobs(name, io.BytesIO(decoded), overlap, budget, depth + 1)
             tail = chunk[-overlap:]
         if depth >= MAX_ARCHIVE_DEPTH:
             return
@@ -235,16 +244,59 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
         return  # a corrupt or encrypted archive: what was readable has been searched
 
 
+#: A run of base64 (standard or URL-safe) or hex text long enough to hold ids, line breaks allowed.
+_ENCODED_RUN = re.compile(rb"(?:[A-Za-z0-9+/_-][\r\n]*){64,}")
+
+
+def _decoded_text_runs(chunk: bytes) -> Iterator[bytes]:
+    """The bytes each long base64 or hex run of ``chunk`` decodes to (every alignment, as a run may be cut)."""
+    for match in _ENCODED_RUN.finditer(chunk):
+        text = re.sub(rb"[\r\n]", b"", match.group()).replace(b"-", b"+").replace(b"_", b"/")
+        for start in range(4):
+            piece = text[start:]
+            piece = piece[:len(piece) // 4 * 4]
+            try:
+                yield base64.b64decode(piece, validate=True)
+            except binascii.Error:
+                break
+        if re.fullmatch(rb"[0-9A-Fa-f]+", text):
+            for start in range(2):
+                piece = text[start:]
+                yield binascii.unhexlify(piece[:len(piece) // 2 * 2])
+
+
 def _without_nul(chunk: bytes) -> bytes:
     """``chunk`` without its NUL bytes (UTF-16/32 text of ASCII ids becomes the ids themselves)."""
     data = np.frombuffer(chunk, dtype=np.uint8)
     return data[data != 0].tobytes()
 
 
+class _ZlibReader(io.RawIOBase):
+    """A zlib stream (as ``zlib.compress`` and joblib write it) read as its decompressed bytes."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream, self._inflate = stream, zlib.decompressobj()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = b""
+        while not data and not self._inflate.eof:
+            compressed = self._inflate.unconsumed_tail or self._stream.read(1 << 16)
+            if not compressed:
+                break
+            data = self._inflate.decompress(compressed, len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
 _DECOMPRESSORS = {
     b"\x1f\x8b": lambda stream: gzip.GzipFile(fileobj=stream),
     b"BZh": bz2.BZ2File,
     b"\xfd7zXZ\x00": lzma.LZMAFile,
+    b"\x5d\x00\x00": lzma.LZMAFile,  # the legacy .lzma format
+    **{b"\x78" + level: lambda stream: io.BufferedReader(_ZlibReader(stream)) for level in (b"\x01", b"\x5e", b"\x9c", b"\xda")},
 }
 _UNREADABLE = (OSError, EOFError, RuntimeError, NotImplementedError, ValueError, zipfile.BadZipFile,
                lzma.LZMAError, zlib.error)

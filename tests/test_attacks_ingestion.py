@@ -9,10 +9,12 @@ image (``docker`` marker).
 
 from __future__ import annotations
 
+import base64
 import bz2
 import gzip
 import io
 import json
+import lzma
 import os
 import pickle
 import shutil
@@ -21,6 +23,7 @@ import sys
 import textwrap
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -467,6 +470,16 @@ DISGUISES = {
     "bundle.zip": _zip_bytes({"inner.zip": _zip_bytes({"deep/run.csv": RUN_TEXT.encode()})}),
     "weights.npz": _zip_bytes({"ids.npy": _npy(PREDICT_IDS)}),
     "fusion_table.py": f"TABLE = {dict.fromkeys(PREDICT_IDS[:25], 1.0)!r}\n".encode(),
+    "answers.b64": base64.b64encode(RUN_TEXT.encode()),
+    "answers_wrapped.b64": base64.encodebytes(RUN_TEXT.encode()),
+    "answers_urlsafe.b64": base64.urlsafe_b64encode(gzip.compress(RUN_TEXT.encode())),
+    "table_b64.py": b"import base64\nTABLE = base64.b64decode('" + base64.b64encode(RUN_TEXT.encode()) + b"')\n",
+    "answers.hex": RUN_TEXT.encode().hex().encode(),
+    "answers_upper.hex": RUN_TEXT.encode().hex().upper().encode(),
+    "answers.reversed": RUN_TEXT.encode()[::-1],
+    "ids_reversed.txt": "".join(f"{i[::-1]},0.5\n" for i in PREDICT_IDS).encode(),
+    "cache.zlib": zlib.compress(RUN_TEXT.encode()),
+    "cache.lzma": lzma.compress(RUN_TEXT.encode(), format=lzma.FORMAT_ALONE),
 }
 
 
