@@ -209,6 +209,10 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
                 f"expected {_LAYOUT} (a TAB or a comma also works)", file=name, line=number)
         if not image_id:
             raise ParticipantError(f"the {item} id is empty; write {_LAYOUT}", file=name, line=number)
+        if image_id not in image_index and concept_text is not None and concept_text.strip() in image_index:
+            raise ParticipantError(
+                f"the columns look swapped: {quote(concept_text.strip())} is one of the split's {item}s but comes "
+                f"after the separator; write {_LAYOUT}", file=name, line=number)
         previous = first_lines.get(image_id)
         if previous is not None:
             raise ParticipantError(
