@@ -39,6 +39,8 @@ import uuid
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from scoring_common.zip_members import UnsafeArchiveError, check_members
+
 KIT_DIR = Path(__file__).resolve().parent
 KIT_FILE = "kit.json"
 DEV_REFERENCE = "reference/dev"
@@ -218,24 +220,23 @@ def _writable(folder: Path) -> Path:
 
 
 def _extract(zip_path: Path, dest: Path) -> list[str]:
-    """Extract the zip after refusing what the platform's runner refuses (absolute paths, '..', links)."""
+    """Extract the zip after refusing every member ``bundlekit run`` refuses (:mod:`scoring_common.zip_members`)."""
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise SubmissionError(f"{zip_path.name} is not a valid zip ({exc}); zip your files again") from None
     with archive:
         names = archive.namelist()
-        for info in archive.infolist():
-            parts = PurePosixPath(info.filename.replace("\\", "/")).parts
-            if info.filename.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", info.filename):
-                raise SubmissionError(f"{zip_path.name}: member {info.filename!r} has an absolute path or '..'; "
-                                      "zip relative paths only")
-            if (info.external_attr >> 16) & 0o170000 == 0o120000:
-                raise SubmissionError(f"{zip_path.name}: member {info.filename!r} is a symbolic link; "
-                                      "zip the file it points to instead")
+        try:
+            check_members(archive, zip_path, dest_bytes=len(os.fsencode(dest.resolve())))
+        except UnsafeArchiveError as exc:
+            raise SubmissionError(str(exc)) from None
         if not [n for n in names if not n.endswith("/")]:
             raise SubmissionError(f"{zip_path.name} holds no file; put your run file (or fusion.py) in it")
-        archive.extractall(dest)
+        try:
+            archive.extractall(dest)
+        except (zipfile.BadZipFile, EOFError, NotImplementedError, OSError) as exc:
+            raise SubmissionError(f"{zip_path.name} cannot be extracted ({exc}); zip your files again") from None
     return names
 
 

@@ -5,13 +5,20 @@ Each case was accepted (or gave a misleading message) before its fix.
 
 from __future__ import annotations
 
+import stat
+import sys
+import warnings
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from bundlekit.unpack import UnsafeArchiveError, safe_extract
+from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
 
+REPO = Path(__file__).resolve().parent.parent
 IMAGES = [f"img_{i:04d}" for i in range(30)]
 
 
@@ -23,3 +30,73 @@ def test_swapped_concept_columns_are_named_swapped(tmp_path: Path, line_concepts
     message = str(caught.value)
     assert "columns look swapped" in message and "'img_0000'" in message and "image_id|CUI;CUI;..." in message
     assert "appears twice" not in message
+
+
+# --------------------------------------------------------------------------------------
+# check_submission.py refuses every zip `bundlekit run` refuses, with the same line
+# (before: tracebacks for a long name, a file-and-folder clash or an encrypted member;
+# a FIFO, a zip bomb or a duplicate name passed the check).
+# --------------------------------------------------------------------------------------
+
+RUN_LINE = "img_0000|C0000001\n"
+
+
+def _zip(path: Path, members: list[tuple[zipfile.ZipInfo | str, bytes]], deflate: bool = False) -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the duplicate name
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED if deflate else zipfile.ZIP_STORED) as archive:
+            for info, data in members:
+                archive.writestr(info, data)
+    return path
+
+
+def _typed(name: str, file_type: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name)
+    info.create_system, info.external_attr = 3, (file_type | 0o644) << 16
+    return info
+
+
+def _encrypted(path: Path) -> Path:
+    _zip(path, [("run.csv", RUN_LINE.encode())])
+    data = bytearray(path.read_bytes())
+    data[data.find(b"PK\x03\x04") + 6] |= 1
+    data[data.find(b"PK\x01\x02") + 8] |= 1
+    path.write_bytes(bytes(data))
+    return path
+
+
+BAD_ZIPS = {
+    "long name": (lambda p: _zip(p, [("a" * 300 + ".csv", RUN_LINE.encode())]), "longer than 255 bytes"),
+    "file and folder": (lambda p: _zip(p, [("run.csv", RUN_LINE.encode()), ("run.csv/x", b"y")]),
+                        "is both a file and a folder"),
+    "fifo": (lambda p: _zip(p, [(_typed("run.csv", stat.S_IFIFO), RUN_LINE.encode())]), "is a special file"),
+    "symlink": (lambda p: _zip(p, [(_typed("run.csv", stat.S_IFLNK), b"../ref/groundtruth.csv")]),
+                "is a symbolic link"),
+    "bomb": (lambda p: _zip(p, [("run.csv", RUN_LINE.encode()), ("zeros.bin", bytes(300 << 20))], deflate=True),
+             "a zip bomb"),
+    "duplicate": (lambda p: _zip(p, [("run.csv", RUN_LINE.encode()), ("run.csv", b"x|y\n")]), "appears twice"),
+    "encrypted": (_encrypted, "is encrypted"),
+    "dot dot": (lambda p: _zip(p, [("../run.csv", RUN_LINE.encode())]), "'..'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ZIPS))
+def test_check_submission_refuses_what_run_refuses_with_the_same_line(tmp_path: Path, case: str) -> None:
+    make, words = BAD_ZIPS[case]
+    zip_path = make(tmp_path / "submission.zip")
+    with pytest.raises(UnsafeArchiveError) as by_run:
+        safe_extract(zip_path, tmp_path / "run")
+    with pytest.raises(check_submission.SubmissionError) as by_check:
+        check_submission._extract(zip_path, tmp_path / "check")
+    assert str(by_check.value) == str(by_run.value)
+    assert words in str(by_check.value) and "\n" not in str(by_check.value)
+    assert not (tmp_path / "check").exists() or not any((tmp_path / "check").iterdir())
+
+
+def test_check_submission_needs_only_the_kits_modules() -> None:
+    """The kit's check_submission.py imports nothing but the standard library and scoring_common."""
+    for module in ("check_submission.py", "zip_members.py"):
+        source = (REPO / "scoring_common" / module).read_text()
+        imported = {line.split()[1].split(".")[0] for line in source.splitlines()
+                    if line.startswith(("import ", "from ")) and not line.startswith("from __future__")}
+        assert imported <= set(sys.stdlib_module_names) | {"scoring_common"}, module
