@@ -445,7 +445,13 @@ def child_main(argv: Sequence[str]) -> None:
         (scratch / FIT_DONE_FILE).write_text(json.dumps({"fit_wall_s": fit_wall_s}), encoding="utf-8")
         print(f"Fusion.fit took {fit_wall_s:.1f} s; Fusion.predict running", file=sys.stderr, flush=True)
         prediction = _call(model.predict, "Fusion.predict", limits, X_predict)
-        os.write(report_fd, f"end {_cpu_now()!r}\n".encode())
+        try:
+            os.write(report_fd, f"end {_cpu_now()!r}\n".encode())
+        except OSError:
+            raise ParticipantError(
+                "your fusion code closed or replaced a file descriptor it did not open (the kit's own, e.g. with "
+                "os.closerange), so the end of the measure could not be reported; close only the files your code "
+                "opened") from None
         prediction = fusion_io.check_prediction(prediction, X_predict)
         fusion_io.write_run(prediction, X_predict, scratch / fusion_io.RUN_FILE_NAME)
         result = {"run_file": fusion_io.RUN_FILE_NAME}

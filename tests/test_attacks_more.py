@@ -17,6 +17,7 @@ from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
+from tests.test_attacks_ingestion import assert_refused, ingest, make_toy
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGES = [f"img_{i:04d}" for i in range(30)]
@@ -100,3 +101,27 @@ def test_check_submission_needs_only_the_kits_modules() -> None:
         imported = {line.split()[1].split(".")[0] for line in source.splitlines()
                     if line.startswith(("import ", "from ")) and not line.startswith("from __future__")}
         assert imported <= set(sys.stdlib_module_names) | {"scoring_common"}, module
+
+
+# --------------------------------------------------------------------------------------
+# Code that closes the kit's file descriptors: before, "the kit could not check or write
+# what Fusion.predict returned (OSError: Bad file descriptor); return the type ...".
+# --------------------------------------------------------------------------------------
+
+CLOSING_FUSION = '''
+import os
+
+class Fusion:
+    def fit(self, X, y):
+        os.closerange(3, 1024)
+        return self
+    def predict(self, X):
+        return {k: sum(v) / len(v) for k, v in X.items()}
+'''
+
+
+def test_code_closing_the_kits_descriptors_is_told_so(tmp_path: Path) -> None:
+    toy = make_toy(tmp_path / "toy")
+    last = assert_refused(toy, ingest(toy, CLOSING_FUSION), "closed or replaced a file descriptor it did not open",
+                          "close only the files your code opened")
+    assert "return the type" not in last
