@@ -17,6 +17,7 @@ from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
+from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run
 from tests.test_attacks_ingestion import assert_refused, ingest, make_toy
 
 REPO = Path(__file__).resolve().parent.parent
@@ -125,3 +126,21 @@ def test_code_closing_the_kits_descriptors_is_told_so(tmp_path: Path) -> None:
     last = assert_refused(toy, ingest(toy, CLOSING_FUSION), "closed or replaced a file descriptor it did not open",
                           "close only the files your code opened")
     assert "return the type" not in last
+
+
+# --------------------------------------------------------------------------------------
+# A spreadsheet's export with ';' (or TAB) separators and decimal commas: before,
+# "500 video(s) not in this split, e.g. 'video01001;-0'".
+# --------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("separator, name", [(";", "';'"), ("\t", "TAB")])
+def test_a_decimal_comma_export_names_the_separator(tmp_path: Path, separator: str, name: str) -> None:
+    videos = [f"video{i:05d}" for i in range(20)]
+    (tmp_path / "truth.csv").write_text("video_id,score\n" + "".join(f"{v},0.{n}\n" for n, v in enumerate(videos)))
+    names = TabularNames(item="video", id_column="video_id", target_column="score", item_list="the split's inducers")
+    reference = read_tabular_reference(tmp_path / "truth.csv", names, "regression")
+    (tmp_path / "run.csv").write_text("".join(f"{v}{separator}0,{n}5\n" for n, v in enumerate(videos)))
+    with pytest.raises(ParticipantError) as caught:
+        read_tabular_run(tmp_path / "run.csv", reference, names)
+    message = str(caught.value)
+    assert f"separated by {name}, with a decimal comma" in message and "not in this split" not in message

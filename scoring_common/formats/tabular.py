@@ -200,6 +200,8 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
         if not item_id:
             raise ParticipantError(f"the {names.item} id is empty; write {names.id_column},{names.target_column}",
                                    file=file, line=line_no)
+        if item_id not in index:
+            _raise_for_decimal_comma(item_id, index, names, layout, file, line_no)
         if value_text.strip() in index and item_id not in index:
             raise ParticipantError(
                 f"{quote(value_text.strip())} in the {names.target_column} column is a {names.item} id: the columns "
@@ -233,6 +235,17 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     aligned = np.empty(n_expected, dtype=np.float64 if class_code is None else np.int64)
     aligned[np.array(items, dtype=np.int64)] = values
     return aligned
+
+
+def _raise_for_decimal_comma(item_id: str, index: dict[str, int], names: TabularNames, layout: str,
+                             file: str, line: int) -> None:
+    """Name a line such as ``video1;0,5`` (a spreadsheet's ';' or TAB separator and decimal comma) for what it is."""
+    for separator, name in ((";", "';'"), ("\t", "TAB")):
+        if separator in item_id and item_id.split(separator)[0].strip() in index:
+            raise ParticipantError(
+                f"{quote(item_id)} is not a {names.item} id: the fields seem separated by {name}, with a decimal "
+                f"comma in the {names.target_column}; write {layout}, with a decimal point (0.5, not 0,5)",
+                file=file, line=line)
 
 
 def _run_value(text: str, names: TabularNames, file: str, line: int) -> float:
