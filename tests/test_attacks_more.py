@@ -17,6 +17,7 @@ from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
+from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run
 from tests.test_attacks_ingestion import assert_refused, ingest, make_toy
 
@@ -144,3 +145,15 @@ def test_a_decimal_comma_export_names_the_separator(tmp_path: Path, separator: s
         read_tabular_run(tmp_path / "run.csv", reference, names)
     message = str(caught.value)
     assert f"separated by {name}, with a decimal comma" in message and "not in this split" not in message
+
+
+def test_a_decimal_comma_ranking_export_names_the_separator(tmp_path: Path) -> None:
+    """fusion-int: ``video;image;0,5`` was "found 2 fields, expected 3 or 4" with no word of the separator."""
+    keyframes = [(f"video_{v}", f"video_{v}_{k}.jpg") for v in range(3) for k in range(5)]
+    (tmp_path / "truth.csv").write_text("video_id,image_id,label,value\n"
+                                        + "".join(f"{v},{k},{n % 2},0.{n}\n" for n, (v, k) in enumerate(keyframes)))
+    reference = read_ranking_reference(tmp_path / "truth.csv")
+    (tmp_path / "run.csv").write_text("".join(f"{v};{k};0,{n}5\n" for n, (v, k) in enumerate(keyframes)))
+    with pytest.raises(ParticipantError) as caught:
+        read_ranking_run(tmp_path / "run.csv", reference)
+    assert "separated by ';', with a decimal comma in the score" in str(caught.value)

@@ -274,8 +274,14 @@ def _header_fields(fields: list[str], text: str, names: RankingNames, file: str,
 
 
 def _separator_hint(fields: list[str], text: str) -> str:
-    """Name the separator of a line that has no comma at all."""
-    return separator_hint(text, ",") if len(fields) == 1 else ""
+    """Name the separator of a line that has no comma at all, or ';'/TAB fields with a decimal comma."""
+    if len(fields) == 1:
+        return separator_hint(text, ",")
+    for separator, name in ((";", "';'"), ("\t", "TAB")):
+        if separator in text:
+            return (f"; the fields seem separated by {name}, with a decimal comma in the score: separate them "
+                    f"with ',' and {_DECIMAL_COMMA_FIX}")
+    return ""
 
 
 def _raise_field_count(fields: list[str], text: str, layout: _RunLayout, names: RankingNames, file: str,
