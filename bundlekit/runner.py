@@ -239,6 +239,8 @@ class Bundle:
 
         try:
             data = safe_yaml.load(yaml_path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as error:
+            raise BundleError(f"competition.yaml: not UTF-8 text (byte {error.start}): save it as UTF-8") from None
         except safe_yaml.YamlLimitError as error:
             raise BundleError(f"competition.yaml line {error.line}: {error}: simplify it (bundlekit check "
                               "lists every problem)") from None

@@ -13,13 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from bundlekit import cli
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run
-from tests.test_attacks_ingestion import assert_refused, ingest, make_toy
+from test_attacks_host import write_submission
+from test_attacks_ingestion import assert_refused, ingest, make_toy
+from test_check import make_bundle
+from test_runner import RESULT_FILES
 
 REPO = Path(__file__).resolve().parent.parent
 IMAGES = [f"img_{i:04d}" for i in range(30)]
@@ -157,3 +161,18 @@ def test_a_decimal_comma_ranking_export_names_the_separator(tmp_path: Path) -> N
     with pytest.raises(ParticipantError) as caught:
         read_ranking_run(tmp_path / "run.csv", reference)
     assert "separated by ';', with a decimal comma in the score" in str(caught.value)
+
+
+# --------------------------------------------------------------------------------------
+# A competition.yaml that is not UTF-8: `check` said so, `run` ended in a UnicodeDecodeError traceback.
+# --------------------------------------------------------------------------------------
+
+def test_run_refuses_a_competition_yaml_that_is_not_utf8(tmp_path: Path, capsys) -> None:
+    root = make_bundle(tmp_path / "bundle")
+    text = (root / "competition.yaml").read_text(encoding="utf-8")
+    (root / "competition.yaml").write_bytes(text.replace("title:", "title: F\xfcsion", 1).encode("latin-1"))
+    submission = write_submission(tmp_path / "subs" / "r.zip", RESULT_FILES)
+    assert cli.main(["run", str(root), str(submission), "--no-docker", "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("bundlekit run: competition.yaml: not UTF-8 text (byte ")
