@@ -971,7 +971,12 @@ class _BundleChecker:
         import yaml  # noqa: PLC0415
 
         try:
-            content = safe_yaml.load(tree.read(metadata).decode("utf-8", errors="replace"))
+            content = safe_yaml.load(tree.read(metadata).decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            self.error("program.metadata-syntax", path,
+                       f"the {role}'s {metadata} is not UTF-8 text (byte {exc.start}): the platform finds no command",
+                       "save it as UTF-8")
+            return
         except (yaml.YAMLError, safe_yaml.YamlLimitError) as exc:
             mark = getattr(exc, "problem_mark", None)
             line = f" (line {mark.line + 1})" if mark else f" (line {exc.line}: {exc})" if hasattr(exc, "line") else ""

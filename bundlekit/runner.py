@@ -381,8 +381,8 @@ def read_metadata(program_dir: Path) -> tuple[str | None, str | None]:
         path = program_dir / name
         if path.is_file():
             try:
-                content = safe_yaml.load(path.read_text(encoding="utf-8", errors="replace"))
-            except (yaml.YAMLError, safe_yaml.YamlLimitError):
+                content = safe_yaml.load(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, safe_yaml.YamlLimitError, UnicodeDecodeError):  # the platform's reader fails too
                 return name, None
             command = content.get("command") if isinstance(content, dict) else None
             return name, (str(command) if command else None)

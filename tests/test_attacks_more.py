@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bundlekit import cli
+from bundlekit.check import check_bundle
+from bundlekit.runner import read_metadata
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission
 from scoring_common.errors import ParticipantError
@@ -176,3 +178,14 @@ def test_run_refuses_a_competition_yaml_that_is_not_utf8(tmp_path: Path, capsys)
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("bundlekit run: competition.yaml: not UTF-8 text (byte ")
+
+
+def test_a_program_metadata_that_is_not_utf8_fails_check_and_run(tmp_path: Path, capsys) -> None:
+    """Before: `check` found nothing and `run` ran the command with a U+FFFD argument."""
+    root = make_bundle(tmp_path / "bundle")
+    (root / "scoring_program" / "metadata.yaml").write_bytes(
+        "command: python3 $program/score.py $input $output \xfc\n".encode("latin-1"))
+    problems = [p for p in check_bundle(root) if p.severity == "error"]
+    assert [(p.rule, p.path) for p in problems] == [("program.metadata-syntax", "tasks[0].scoring_program")]
+    assert "is not UTF-8 text (byte " in problems[0].message
+    assert read_metadata(root / "scoring_program") == ("metadata.yaml", None)
