@@ -30,6 +30,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -193,6 +194,12 @@ def _run(kit: dict, phase: dict, zip_path: Path, engine: "Engine", work: Path, v
                               "(the platform's machines are not much larger); use less memory (float32, fewer "
                               "copies of X, no dense matrices of all pairs)")
     prediction_error = _error_line(work / "prediction.stderr.log") if step.exit_code else None
+    killed = _killing_signal(step.exit_code, engine.image is not None)
+    if killed and not prediction_error:
+        raise SubmissionError(
+            f"the prediction step was killed by signal {killed} ({_signal_name(killed)}), not by a limit of the check "
+            "(no time or memory limit was reached): the submission's code ended it, e.g. by killing its parent "
+            f"process; see {work / 'prediction.stderr.log'}")
     scoring = KIT_DIR / "scoring_program"
     argv = _command(scoring, {"$input": "/app/input", "$output": "/app/output", "$program": "/app/program"})
     output = _writable(work / "scoring")
@@ -281,6 +288,22 @@ def _write_worker_metadata(prediction: Path, step: "Step") -> None:
                                          encoding="utf-8")
 
 
+def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
+    """The signal that ended a program: a negative return code locally, 128 + signal from a container."""
+    if exit_code is None:
+        return None
+    if exit_code < 0:
+        return -exit_code
+    return exit_code - 128 if in_docker and 128 < exit_code < 128 + 65 else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
 def _error_line(log: Path) -> str | None:
     """The program's one-line ERROR message (last one on its stderr), without the prefix."""
     if not log.is_file():
@@ -365,7 +388,8 @@ class Engine:
             except ProcessLookupError:
                 pass
             process.wait()
-        out_of_memory = out_of_memory or (not timed_out and process.returncode != 0 and _mentions(stderr, "MemoryError"))
+        out_of_memory = out_of_memory or (not timed_out and process.returncode != 0 and _mentions(stderr, "MemoryError")
+                                          and _error_line(stderr) is None)  # the ingestion's own reason wins
         return Step(None if timed_out else process.returncode, elapsed, timed_out, out_of_memory and not timed_out)
 
 

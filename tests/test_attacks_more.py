@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bundlekit import cli
+from bundlekit import cli, runner
 from bundlekit.check import check_bundle
 from bundlekit.runner import read_metadata
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
@@ -189,3 +189,43 @@ def test_a_program_metadata_that_is_not_utf8_fails_check_and_run(tmp_path: Path,
     assert [(p.rule, p.path) for p in problems] == [("program.metadata-syntax", "tasks[0].scoring_program")]
     assert "is not UTF-8 text (byte " in problems[0].message
     assert read_metadata(root / "scoring_program") == ("metadata.yaml", None)
+
+
+# --------------------------------------------------------------------------------------
+# check_submission.py gives the verdict `bundlekit run` gives for code that runs out of
+# memory under the address-space limit (before: "ran out of memory: the check bounds it to
+# 4 GiB", over the ingestion's own line) or kills its parent (before: "the prediction step
+# failed (exit code 137)").
+# --------------------------------------------------------------------------------------
+
+def _local_step(tmp_path: Path, code: str) -> check_submission.Step:
+    work = tmp_path / "work"
+    work.mkdir()
+    mounts = {"/app/program": (tmp_path, True)}
+    return check_submission.Engine(None).run("prediction", ["python3", "-c", code], mounts, work, 60, quiet=True)
+
+
+def test_the_ingestions_memory_line_wins_over_the_checks_guess(tmp_path: Path) -> None:
+    step = _local_step(tmp_path, "import sys; print('MemoryError', file=sys.stderr); "
+                                 "print('ERROR: Fusion.predict raised MemoryError under the 6 GiB limit', "
+                                 "file=sys.stderr); sys.exit(1)")
+    assert step.exit_code == 1 and not step.out_of_memory
+    assert check_submission._error_line(tmp_path / "work" / "prediction.stderr.log").startswith("Fusion.predict raised")
+
+
+def test_a_memory_error_without_a_reason_is_still_memory(tmp_path: Path) -> None:
+    step = _local_step(tmp_path, "import sys; print('MemoryError', file=sys.stderr); sys.exit(1)")
+    assert step.out_of_memory
+
+
+@pytest.mark.parametrize("exit_code, in_docker, expected", [
+    (-9, False, 9), (137, True, 9), (137, False, None), (1, True, None), (0, True, None), (None, True, None)])
+def test_the_killing_signal_is_read_as_bundlekit_reads_it(exit_code, in_docker, expected) -> None:
+    assert check_submission._killing_signal(exit_code, in_docker) == expected
+    assert runner._killing_signal(exit_code, in_docker) == expected
+
+
+def test_a_step_killed_by_its_own_code_is_said_so(tmp_path: Path) -> None:
+    step = _local_step(tmp_path, "import os; os.kill(os.getpid(), 9)")
+    assert check_submission._killing_signal(step.exit_code, False) == 9
+    assert check_submission._signal_name(9) == "SIGKILL"
