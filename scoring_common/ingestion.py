@@ -394,7 +394,7 @@ def _read_result(result_path: Path, returncode: int, limits: sandbox.ResourceLim
             "SIGKILL": f" (likely out of memory: keep under the {limits.memory_gib:g} GiB address-space limit)",
         }
         return {"error": f"your fusion code was killed by {name}{reasons.get(name, '')}; "
-                         "see the log above for its output"}
+                         "see the prediction log for its output"}
     return {"error": f"your fusion code exited with code {returncode} before finishing; "
                      "do not call sys.exit or os._exit in fusion.py"}
 

@@ -229,3 +229,11 @@ def test_a_step_killed_by_its_own_code_is_said_so(tmp_path: Path) -> None:
     step = _local_step(tmp_path, "import os; os.kill(os.getpid(), 9)")
     assert check_submission._killing_signal(step.exit_code, False) == 9
     assert check_submission._signal_name(9) == "SIGKILL"
+
+
+def test_code_raising_keyboard_interrupt_points_to_the_prediction_log(tmp_path: Path) -> None:
+    """The reason reaches prediction_error.txt and the detailed results, where there is no "log above"."""
+    toy = make_toy(tmp_path / "toy")
+    fusion = CLOSING_FUSION.replace("os.closerange(3, 1024)", "raise KeyboardInterrupt")
+    last = assert_refused(toy, ingest(toy, fusion), "killed by SIGINT", "see the prediction log")
+    assert "log above" not in last
