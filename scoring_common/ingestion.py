@@ -38,8 +38,9 @@ What the cost columns measure (``timing.json``; the scorer publishes the first t
 
 Code in the child could forge the end message (never the start, nor the clock). So
 that nothing is won by it, work after the end message beyond what the kit needed
-before the start (``overhead`` before the start, times one) is charged to ``time_s``,
-and ``cpu_s`` is never less than the tree's CPU time minus the kit's share so bounded.
+to start and load the data (times one; not the scan of the submission's files, which a
+large submission could stretch) is charged to ``time_s``, and ``cpu_s`` is never less
+than the tree's CPU time minus the kit's share so bounded.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ class _Watch:
 
     spawned: float
     go_fd: int
+    loaded: float | None = None
     start: float | None = None
     start_cpu: float | None = None
     end: float | None = None
@@ -273,7 +275,9 @@ def _read_messages(read_fd: int, watch: _Watch, block: bool) -> bool:
             cpu_s = float(cpu)
         except ValueError:
             continue
-        if event == "start" and watch.start is None:  # the first: sent before any participant code
+        if event == "loaded" and watch.loaded is None and watch.start is None:
+            watch.loaded = arrived
+        elif event == "start" and watch.start is None:  # the first: sent before any participant code
             watch.start, watch.start_cpu = arrived, cpu_s
             os.write(watch.go_fd, b"go\n")  # the child waits for this: no code runs before the timestamp
         elif event == "end" and watch.start is not None:  # the last
@@ -288,7 +292,8 @@ def _timing(watch: _Watch, usage: resource.struct_rusage, run_name: str, time_li
                                "(its report pipe was closed or written to); leave inherited file descriptors alone")
     child_cpu = usage.ru_utime + usage.ru_stime
     others_cpu = sum(u.ru_utime + u.ru_stime for u in watch.orphan_usage)
-    kit_before_s = watch.start - watch.spawned
+    # The kit's own start-up and data loading: not the scan of the submission, whose size the participant sets.
+    kit_before_s = (watch.loaded if watch.loaded is not None else watch.start) - watch.spawned
     after_s = watch.exited - watch.end
     # Beyond what the kit needed before the start, time after the end message is the participant's.
     time_s = (watch.end - watch.start) + max(0.0, after_s - kit_before_s)
@@ -430,6 +435,7 @@ def child_main(argv: Sequence[str]) -> None:
         X_train = fusion_io.load_inducers(input_dir / "train")
         y_train = fusion_io.load_truth(input_dir / "train")
         X_predict = fusion_io.load_inducers(input_dir / "predict")
+        os.write(report_fd, f"loaded {_cpu_now()!r}\n".encode())  # the scan below grows with the submission
         check_no_embedded_ids(submission_dir, _item_ids(fusion_io, X_predict), _item_ids(fusion_io, X_train))
         os.write(report_fd, f"start {_cpu_now()!r}\n".encode())
         if os.read(go_fd, 3) != b"go\n":

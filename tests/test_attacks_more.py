@@ -5,6 +5,8 @@ Each case was accepted (or gave a misleading message) before its fix.
 
 from __future__ import annotations
 
+import os
+import resource
 import stat
 import sys
 import warnings
@@ -17,7 +19,7 @@ from bundlekit import cli, runner
 from bundlekit.check import check_bundle
 from bundlekit.runner import read_metadata
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
-from scoring_common import check_submission
+from scoring_common import check_submission, ingestion
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
@@ -237,3 +239,45 @@ def test_code_raising_keyboard_interrupt_points_to_the_prediction_log(tmp_path: 
     fusion = CLOSING_FUSION.replace("os.closerange(3, 1024)", "raise KeyboardInterrupt")
     last = assert_refused(toy, ingest(toy, fusion), "killed by SIGINT", "see the prediction log")
     assert "log above" not in last
+
+
+# --------------------------------------------------------------------------------------
+# Free time after the end message: it was bounded by the kit's time before the start,
+# which included the scan of the submission's files, so a large innocuous file (scanned
+# for seconds) bought as many seconds of unmeasured work after a forged end message.
+# --------------------------------------------------------------------------------------
+
+def _watch_from(messages: bytes) -> ingestion._Watch:
+    read_fd, write_fd = os.pipe()
+    go_read, go_write = os.pipe()
+    try:
+        watch = ingestion._Watch(spawned=0.0, go_fd=go_write)
+        os.write(write_fd, messages)
+        ingestion._read_messages(read_fd, watch, block=True)
+        return watch
+    finally:
+        for fd in (read_fd, write_fd, go_read, go_write):
+            os.close(fd)
+
+
+def test_the_allowance_after_the_end_excludes_the_scan_of_the_submission() -> None:
+    watch = _watch_from(b"loaded 0.1\nstart 5.0\n")
+    assert watch.loaded is not None and watch.start is not None
+    # Spawned at 0, data loaded at 0.5, a 9.5 s scan of a large file, 0.1 s of measured work, then a forged
+    # end message followed by 3 s of work: 2.5 s of it is beyond the kit's own 0.5 s and is charged.
+    watch.loaded, watch.start, watch.end, watch.exited = 0.5, 10.0, 10.1, 13.1
+    watch.start_cpu, watch.end_cpu = 5.0, 5.1
+    timing = ingestion._timing(watch, resource.struct_rusage((8.0,) + (0.0,) * 15), "run.csv", 60.0)
+    assert timing["time_s"] == pytest.approx(0.1 + 3.0 - 0.5)
+
+
+def test_a_loaded_message_forged_after_the_start_is_ignored() -> None:
+    watch = _watch_from(b"start 0.2\nloaded 0.3\n")
+    assert watch.loaded is None
+
+
+def test_the_child_reports_the_end_of_loading_before_the_start(tmp_path: Path) -> None:
+    toy = make_toy(tmp_path / "toy")
+    source = (REPO / "scoring_common" / "ingestion.py").read_text()
+    assert source.index('f"loaded {_cpu_now()!r}') < source.index("check_no_embedded_ids(submission_dir")
+    assert ingest(toy, CLOSING_FUSION.replace("os.closerange(3, 1024)", "pass")).returncode == 0
