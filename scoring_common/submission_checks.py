@@ -18,7 +18,6 @@ Two things a code zip could use to look faster than it is:
 from __future__ import annotations
 
 import base64
-import binascii
 import bz2
 import gzip
 import io
@@ -134,7 +133,7 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
     :data:`MIN_ID_CHARS` long. Every file of the submission is searched as raw bytes
     (so pickles and numpy files count), with NUL bytes removed (UTF-16/32 strings read
     as ASCII), and the members of zip, gzip, bz2, xz, lzma and zlib archives are searched too,
-    each file also reversed and each run of base64 or hex text decoded.
+    each id also searched for reversed, in hex and in base64 (an archive in base64 text is opened too).
     Refused when at least :data:`EMBEDDED_IDS_SHARE` of the ids are found.
     """
     known = set(known_ids)
@@ -143,9 +142,14 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
     if len(ids) < MIN_IDS_CHECKED:
         return
     needed = max(1, int(np.ceil(EMBEDDED_IDS_SHARE * len(ids))))
+    variants = _id_variants(ids)
+    forms = sorted(variants)
+    found_forms: set[bytes] = set()
     found: set[bytes] = set()
-    for name, blob in _blobs(submission_dir, overlap=4 * max(map(len, ids))):
-        found |= _ids_in(blob, ids, found)
+    for name, blob in _blobs(submission_dir, overlap=4 * max(map(len, forms))):
+        new_forms = _ids_in(blob, forms, found_forms)
+        found_forms |= new_forms
+        found |= {variants[form] for form in new_forms}
         if len(found) >= needed:
             raise ParticipantError(
                 f"the submission's file {quote(name)} holds at least {len(found)} of the {len(ids)} item ids of the "
@@ -219,9 +223,8 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
                 )
             window = _without_nul(tail + chunk)
             yield name, window
-            yield name, window[::-1]
             if depth < MAX_ARCHIVE_DEPTH:
-                for decoded in _decoded_text_runs(window):
+                for decoded in _base64_archives(window):
                     yield from _stream_blobs(name, io.BytesIO(decoded), overlap, budget, depth + 1)
             tail = chunk[-overlap:]
         if depth >= MAX_ARCHIVE_DEPTH:
@@ -244,31 +247,53 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
         return  # a corrupt or encrypted archive: what was readable has been searched
 
 
-#: A run of base64 (standard or URL-safe) or hex text long enough to hold ids, line breaks allowed.
-_ENCODED_RUN = re.compile(rb"(?:[A-Za-z0-9+/_-][\r\n]*){64,}")
+#: Bytes of base64 text (standard and URL-safe alphabets), line breaks included.
+_BASE64_BYTES = np.zeros(256, dtype=bool)
+_BASE64_BYTES[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_\r\n")] = True
+#: Shortest run of base64 text opened as a possible archive.
+MIN_BASE64_ARCHIVE_CHARS = 64
 
 
-def _decoded_text_runs(chunk: bytes) -> Iterator[bytes]:
-    """The bytes each long base64 or hex run of ``chunk`` decodes to (every alignment, as a run may be cut)."""
-    for match in _ENCODED_RUN.finditer(chunk):
-        text = re.sub(rb"[\r\n]", b"", match.group()).replace(b"-", b"+").replace(b"_", b"/")
-        for start in range(4):
-            piece = text[start:]
-            piece = piece[:len(piece) // 4 * 4]
-            try:
-                yield base64.b64decode(piece, validate=True)
-            except binascii.Error:
-                break
-        if re.fullmatch(rb"[0-9A-Fa-f]+", text):
-            for start in range(2):
-                piece = text[start:]
-                yield binascii.unhexlify(piece[:len(piece) // 2 * 2])
+def _base64_archives(chunk: bytes) -> Iterator[bytes]:
+    """The decoded bytes of each long base64 run of ``chunk`` that starts with an archive's magic number."""
+    inside = _BASE64_BYTES[np.frombuffer(chunk, dtype=np.uint8)]
+    block = MIN_BASE64_ARCHIVE_CHARS // 2  # a long run fills at least one aligned block
+    if not inside[:len(inside) // block * block].reshape(-1, block).all(axis=1).any():
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], inside.view(np.int8), [0]))))
+    starts, ends = edges[::2], edges[1::2]
+    long_runs = ends - starts >= MIN_BASE64_ARCHIVE_CHARS
+    for start, end in zip(starts[long_runs].tolist(), ends[long_runs].tolist()):
+        text = chunk[start:end].replace(b"\r", b"").replace(b"\n", b"").replace(b"-", b"+").replace(b"_", b"/")
+        text = text[:len(text) // 4 * 4]
+        head = base64.b64decode(text[:12])
+        if head[:4] == b"PK\x03\x04" or any(head.startswith(magic) for magic in _DECOMPRESSORS):
+            yield base64.b64decode(text)
+
+
+def _id_variants(ids: list[bytes]) -> dict[bytes, bytes]:
+    """Each way an id is searched for -> the id: as it is, reversed, in hex, and in base64.
+
+    An id in base64 text starts at any of three positions of a 3-byte group; for each, the
+    base64 of its bytes that fill whole groups is searched (when at least
+    :data:`MIN_ID_CHARS` characters long). Forms shared by several ids are left out.
+    """
+    owners: dict[bytes, set[bytes]] = {}
+    for item in ids:
+        forms = {item, item[::-1], item.hex().encode(), item.hex().upper().encode()}
+        for skip in range(3):
+            whole = item[skip:skip + (len(item) - skip) // 3 * 3]
+            if len(whole) >= 6:
+                forms |= {base64.b64encode(whole), base64.urlsafe_b64encode(whole)}
+        for form in forms:
+            owners.setdefault(form, set()).add(item)
+    return {form: next(iter(items)) for form, items in owners.items() if len(items) == 1 and len(form) >= MIN_ID_CHARS}
 
 
 def _without_nul(chunk: bytes) -> bytes:
-    """``chunk`` without its NUL bytes (UTF-16/32 text of ASCII ids becomes the ids themselves)."""
+    """``chunk`` without NUL bytes (UTF-16/32 text of ASCII ids becomes the ids) and line breaks (wrapped base64)."""
     data = np.frombuffer(chunk, dtype=np.uint8)
-    return data[data != 0].tobytes()
+    return data[(data != 0) & (data != 10) & (data != 13)].tobytes()
 
 
 class _ZlibReader(io.RawIOBase):

@@ -5,6 +5,8 @@ Each case was accepted (or gave a misleading message) before its fix.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import os
 import resource
 import stat
@@ -13,6 +15,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bundlekit import cli, runner
@@ -22,6 +25,7 @@ from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission, ingestion
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
+from scoring_common.submission_checks import _id_variants, check_no_embedded_ids
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run
 from test_attacks_host import write_submission
@@ -281,3 +285,24 @@ def test_the_child_reports_the_end_of_loading_before_the_start(tmp_path: Path) -
     source = (REPO / "scoring_common" / "ingestion.py").read_text()
     assert source.index('f"loaded {_cpu_now()!r}') < source.index("check_no_embedded_ids(submission_dir")
     assert ingest(toy, CLOSING_FUSION.replace("os.closerange(3, 1024)", "pass")).returncode == 0
+
+
+# --------------------------------------------------------------------------------------
+# The id search through encodings (reversed, hex, base64) raises no false alarm.
+# --------------------------------------------------------------------------------------
+
+def test_encoded_model_weights_are_no_run_in_disguise(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    weights = rng.random(200_000).tobytes()
+    (tmp_path / "weights.b64").write_bytes(base64.encodebytes(weights))
+    (tmp_path / "weights.hex").write_bytes(weights.hex().encode())
+    (tmp_path / "weights.bin").write_bytes(weights)
+    (tmp_path / "gz.b64").write_bytes(base64.b64encode(gzip.compress(weights)))
+    check_no_embedded_ids(tmp_path, [f"item_{i:04d}" for i in range(100)])
+
+
+def test_forms_shared_by_several_ids_are_not_searched() -> None:
+    variants = _id_variants([b"item_0000", b"item_0001"])
+    assert all(len(form) >= 5 for form in variants)
+    assert base64.b64encode(b"tem_00") not in variants  # both ids hold it
+    assert variants[b"0000_meti"] == b"item_0000" and variants[b"item_0001".hex().encode()] == b"item_0001"
