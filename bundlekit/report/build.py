@@ -44,6 +44,8 @@ def write_report(args: argparse.Namespace) -> list[Path]:
         raise ReportError(f"{args.campaign}: no finished run to report")
     settings = Settings(resamples=args.resamples, permutations=args.permutations, seed=args.seed, alpha=args.alpha)
     data = analyse(campaign, phase, baseline, settings)
+    if data["phase"] is None and bundle_info is not None:  # local runs: the phase they were scored in
+        data["phase"] = args.phase or "Test"
     document, csv_tables = build_document(data)
     out = args.out or Path(args.campaign) / "report"
     return write_document(document, data, out, "report", csv_tables)
