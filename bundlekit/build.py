@@ -36,6 +36,8 @@ from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 from scoring_common.program import COST_KEYS
 
 SPLITS = ("dev", "test")
+#: The split whose ground truth participants get; every figure of the other stays out of the pages and kits.
+PUBLIC_SPLIT = "dev"
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 #: Share of the phase's time limit given to the participant's code (the rest is for
 #: starting the containers, loading and scoring).
@@ -428,6 +430,9 @@ def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth:
     reference = staged / f"{split}_reference_data"
     _copy_tree(data / split / "reference_data", reference)
     (reference / "baseline.json").write_text(json.dumps(best, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # The scorer shows per-item figures of public splits only (the dev ground truth is public by design).
+    split_info = {"split": split, "public": split == PUBLIC_SPLIT}
+    (reference / "split.json").write_text(json.dumps(split_info, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _stage_public_data(data: Path, staged: Path, public_truth: list[str], inputs: dict[str, list[str]]) -> None:
@@ -513,18 +518,23 @@ def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
 
 
 def _baseline_table(baseline_scores: dict, best: dict, yaml_doc: dict) -> str:
+    """The pages' table of baseline scores: the public split only.
+
+    Participants read the pages during the competition: no figure of the hidden test split
+    (not even which inducer is best on it) may appear there. The organisers get the test
+    figures in ``<task>.baselines.json``.
+    """
     columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
+    split = PUBLIC_SPLIT
     header = "| baseline | split | " + " | ".join(c["title"] for c in columns) + " |"
     lines = [header, "|" + " --- |" * (len(columns) + 2)]
-    for split in SPLITS:
-        name = best[split]["best_inducer"]
-        values = [best[split]["scores"].get(c["key"]) for c in columns]
-        lines.append(f"| best single inducer on {split} ({name}) | {split} | "
-                     + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
+    name = best[split]["best_inducer"]
+    values = [best[split]["scores"].get(c["key"]) for c in columns]
+    lines.append(f"| best single inducer on {split} ({name}) | {split} | "
+                 + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
     for solution, per_split in sorted(baseline_scores.items()):
-        for split in SPLITS:
-            values = [per_split[split].get(c["key"]) for c in columns]
-            lines.append(f"| {solution} | {split} | " + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
+        values = [per_split[split].get(c["key"]) for c in columns]
+        lines.append(f"| {solution} | {split} | " + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
     return "\n".join(lines)
 
 

@@ -908,12 +908,13 @@ def read_scores(output_dir: Path) -> dict[str, float]:
     if json_data is not None:
         try:
             scores = json.loads(json_data.decode("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _StepFailure(f"scores.json is not valid JSON ({error}): the platform fails the submission") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise _StepFailure(f"scores.json is not valid JSON ({reason}): the platform fails the submission") from None
     elif txt_data is not None:
         try:
-            scores = yaml.safe_load(txt_data.decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+            scores = safe_yaml.load(txt_data.decode("utf-8"))
+        except (yaml.YAMLError, safe_yaml.YamlLimitError, UnicodeDecodeError):
             raise _StepFailure("scores.txt is not valid YAML: write 'key: value' lines (with the space)") from None
     else:
         raise _StepFailure("Could not find scores file, did the scoring program output it? (no scores.json in /app/output)")
@@ -1117,7 +1118,7 @@ class _SubmissionRun:
     def _read_timing(self, prediction_output: Path) -> None:
         try:  # the figures are informative: a broken file is the scorer's to report
             timing = json.loads(_read_output_file(prediction_output / "timing.json") or b"null")
-        except (_StepFailure, ValueError):
+        except (_StepFailure, ValueError, RecursionError):
             return
         if isinstance(timing, dict):
             for key, value in sorted(timing.items()):

@@ -143,7 +143,9 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
 
     Returns the timing record written to ``timing.json`` (last, once every process of
     the participant has ended). Raises :class:`ParticipantError` when the code fails,
-    returns something invalid, breaks a limit or runs out of time.
+    returns something invalid, breaks a limit or runs out of time. One call at a time
+    per process: the calling process becomes a child subreaper for the duration and
+    kills every descendant it did not have before the call.
     """
     if not (submission_dir / FUSION_FILE).is_file():
         raise ParticipantError(f"the code submission has no {FUSION_FILE} at the root of its zip; "
@@ -205,7 +207,8 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
 
 def _task_limits(program_dir: Path) -> sandbox.ResourceLimits:
     """The task's declared limits, read from fusion_io.py without importing it (no pandas here)."""
-    text = (program_dir / "fusion_io.py").read_text(encoding="utf-8") if (program_dir / "fusion_io.py").is_file() else ""
+    path = program_dir / "fusion_io.py"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
     match = re.search(r"^RESOURCE_LIMITS\s*=\s*(\{[^}]*\})", text, flags=re.MULTILINE)
     if not match:
         return sandbox.DEFAULT_LIMITS
@@ -317,7 +320,8 @@ def _raise_for(outcome: str, time_limit_s: float, limits: sandbox.ResourceLimits
 
 
 def _checked_run_name(scratch: Path, run_name: object) -> str:
-    if not isinstance(run_name, str) or not _RUN_NAME.fullmatch(run_name) or run_name in (*RESERVED_FILES, *METADATA_NAMES):
+    reserved = (*RESERVED_FILES, *METADATA_NAMES)
+    if not isinstance(run_name, str) or not _RUN_NAME.fullmatch(run_name) or run_name in reserved:
         raise ParticipantError("your fusion code interfered with the ingestion program's report; "
                                "do not write into the ingestion program's folders")
     path = scratch / run_name

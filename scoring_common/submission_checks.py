@@ -28,7 +28,7 @@ from typing import BinaryIO, Iterable, Iterator
 
 import numpy as np
 
-from scoring_common.errors import ParticipantError
+from scoring_common.errors import ParticipantError, quote
 
 FUSION_FILE = "fusion.py"
 #: Names under which the worker looks for a submission's command (the first one wins).
@@ -144,16 +144,17 @@ def check_no_embedded_ids(submission_dir: Path, predicted_ids: Iterable[str],
         found |= _ids_in(blob, ids, found)
         if len(found) >= needed:
             raise ParticipantError(
-                f"the submission's {name} holds at least {len(found)} of the {len(ids)} item ids of the split being "
-                f"predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code submission must "
-                "compute its predictions in Fusion.predict: submit a run as a result zip instead"
+                f"the submission's file {quote(name)} holds at least {len(found)} of the {len(ids)} item ids of the "
+                f"split being predicted (a run shipped as code, refused from {EMBEDDED_IDS_SHARE:.0%}); a code "
+                "submission computes its predictions in Fusion.predict from the data the ingestion passes it, so "
+                "remove that file (and any copy of the data), or submit a run as a result zip instead"
             )
 
 
 def _ids_in(blob: bytes, ids: list[bytes], already: set[bytes]) -> set[bytes]:
     """The ids (not in ``already``) that occur in ``blob``.
 
-    Vectorised: positions whose first two bytes start some id, then their 8-byte prefix
+    Vectorised: positions whose first byte, then first two bytes, start some id, then their 8-byte prefix
     looked up among the ids' prefixes, then the whole id searched for in the blob.
     """
     pending = [item for item in ids if item not in already]
@@ -169,8 +170,15 @@ def _ids_in(blob: bytes, ids: list[bytes], already: set[bytes]) -> set[bytes]:
     for item in pending:
         by_prefix.setdefault(int.from_bytes(item[:width], "big"), []).append(item)
         heads[item[0] << 8 | item[1]] = True
-    pairs = (data[:count].astype(np.uint16) << np.uint16(8)) | data[1:count + 1]
-    starts = np.flatnonzero(heads[pairs])
+    firsts = sorted({item[0] for item in pending})
+    if len(firsts) <= 16:  # a few comparisons beat a table look-up per byte
+        first_ok = data[:count] == firsts[0]
+        for byte in firsts[1:]:
+            first_ok |= data[:count] == byte
+    else:
+        first_ok = heads.reshape(256, 256).any(axis=1)[data[:count]]
+    starts = np.flatnonzero(first_ok)
+    starts = starts[heads[(data[starts].astype(np.uint16) << np.uint16(8)) | data[starts + 1]]]
     if not len(starts):
         return set()
     windows = np.zeros(len(starts), dtype=np.uint64)
@@ -202,8 +210,8 @@ def _stream_blobs(name: str, stream: BinaryIO, overlap: int, budget: list[int],
             budget[0] -= len(chunk)
             if budget[0] < 0:
                 raise ParticipantError(
-                    f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked (at {name}); "
-                    "a code submission ships code and small fitted models, not data"
+                    f"the submission holds more than {MAX_SCANNED_BYTES >> 20} MiB of data once unpacked "
+                    f"(at {quote(name)}); a code submission ships code and small fitted models, not data"
                 )
             yield name, _without_nul(tail + chunk)
             tail = chunk[-overlap:]

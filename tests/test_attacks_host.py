@@ -475,3 +475,13 @@ def test_a_data_folder_that_links_to_a_host_folder_is_not_read(tmp_path: Path) -
     problems = check_bundle(root)
     assert rules(problems) == [("path.symlink", "<bundle>")]
     assert problems[0].message.startswith("'public_data' is a symbolic link")
+
+
+@pytest.mark.parametrize("name, content, words", [
+    ("scores.json", "[" * 100_000 + "]" * 100_000, "scores.json is not valid JSON (nested too deeply)"),
+    ("scores.txt", BILLION_LAUGHS, "scores.txt is not valid YAML"),
+])
+def test_a_scores_file_that_would_exhaust_the_runner(tmp_path: Path, name: str, content: str, words: str) -> None:
+    (tmp_path / name).write_text(content)
+    with pytest.raises(runner._StepFailure, match=words.replace("(", r"\(").replace(")", r"\)")):
+        runner.read_scores(tmp_path)

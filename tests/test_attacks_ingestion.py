@@ -91,7 +91,8 @@ def make_toy(root: Path, limits: dict | None = None, vendored: bool = False) -> 
     """A program, input data, an empty submission (code metadata) and an output folder."""
     program = root / "program"
     program.mkdir(parents=True)
-    (program / "fusion_io.py").write_text(TOY_FUSION_IO.format(limits=f"RESOURCE_LIMITS = {limits!r}" if limits else ""))
+    declared = f"RESOURCE_LIMITS = {limits!r}" if limits else ""
+    (program / "fusion_io.py").write_text(TOY_FUSION_IO.format(limits=declared))
     (program / "ingest.py").write_text(INGEST.format(repo=str(REPO)))
     if vendored:
         shutil.copytree(REPO / "scoring_common", program / "scoring_common",
@@ -343,8 +344,9 @@ def test_stopping_the_ingestion_process_does_not_delay_the_start(toy):
 
 
 def test_files_the_code_writes_into_the_output_are_refused(toy):
+    stray = toy["output"] / "run2.csv"
     fusion = GOOD_FUSION.replace("        return self",
-                                 f"        open({str(toy['output'] / 'run2.csv')!r}, 'w').write('x')\n        return self")
+                                 f"        open({str(stray)!r}, 'w').write('x')\n        return self")
     assert_refused(toy, ingest(toy, fusion), "wrote 'run2.csv' into the prediction output folder")
 
 
@@ -491,7 +493,7 @@ def test_a_decompression_bomb_is_refused_not_scanned_forever(toy, monkeypatch):
         for _ in range(18):
             stream.write(chunk)
     (toy["submission"] / "blob.gz").write_bytes(buffer.getvalue())
-    assert_refused(toy, ingest(toy, GOOD_FUSION), "MiB of data once unpacked (at blob.gz)")
+    assert_refused(toy, ingest(toy, GOOD_FUSION), "MiB of data once unpacked (at 'blob.gz')")
 
 
 # --------------------------------------------------------------------------------------

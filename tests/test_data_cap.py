@@ -270,9 +270,10 @@ def test_starting_kit_makes_result_and_code_zips(dest, tmp_path, capsys, task_fu
 
 
 def test_building_every_task_of_2022_skips_fusion_cap(capsys):
+    from bundlekit import BUNDLES_DIR
     from bundlekit.build import _tasks_with_edition
 
-    assert _tasks_with_edition(["fusion-cap", "fusion-int"], "2022") == ["fusion-int"]
+    assert _tasks_with_edition(["fusion-cap", "fusion-int"], "2022", BUNDLES_DIR) == ["fusion-int"]
     assert "skipping fusion-cap, which has no '2022' edition (editions: 2023)" in capsys.readouterr().err
 
 

@@ -223,9 +223,8 @@ def test_sigterm_kills_the_participants_code(toy, tmp_path):
         f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
     process = subprocess.Popen([sys.executable, str(toy["program"] / "ingest.py"), str(toy["input"]),
                                 str(toy["output"]), str(toy["submission"]), "60"])
-    deadline = time.monotonic() + 20
-    while not marker.exists() or not marker.read_text():
-        assert time.monotonic() < deadline, "the participant's code never started"
+    while not marker.exists() or not marker.read_text():  # however loaded the machine: no clock
+        assert process.poll() is None, "the ingestion ended before the participant's code started"
         time.sleep(0.05)
     child = int(marker.read_text())
     process.send_signal(signal.SIGTERM)

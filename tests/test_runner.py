@@ -435,7 +435,7 @@ def test_time_out_stops_the_whole_tree_term_first(bundle: Path, make_submission,
     stdout = (Path(result.logs_dir) / "prediction.stdout.log").read_text()
     pids = [int(line.split()[1]) for line in stdout.splitlines() if line.startswith("CHILD ")]
     assert len(pids) == 2
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a bound on waiting for the kernel, not a speed requirement
     while any(map(process_alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(process_alive, pids))

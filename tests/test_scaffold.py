@@ -30,6 +30,7 @@ from bundlekit.check import check_bundle
 from bundlekit.cli import main as cli_main
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
+from scoring_output import check_hidden_details, check_per_item_scores, score_split
 from bundlekit.scaffold import (
     KIT_TASKS,
     MARKER,
@@ -347,6 +348,16 @@ def test_scaffolded_baselines_run_like_the_platform_locally(built: BuildResult):
 @pytest.mark.docker
 def test_scaffolded_baselines_run_in_docker(built: BuildResult, kit_image: str):
     run_baselines(built, use_docker=True)
+
+
+@pytest.mark.slow
+def test_every_kind_writes_per_item_scores_and_hides_them_on_test(built: BuildResult, tmp_path: Path):
+    """C1 and C2 for every template kind: per-item scores on both splits, none shown on the hidden one."""
+    for split in ("dev", "test"):
+        output, scores = score_split(built.bundle_dir, split, tmp_path / split)
+        rows = check_per_item_scores(output, scores)
+        if split == "test":
+            check_hidden_details(output, rows, [built.best_inducers["test"]["best_inducer"]])
 
 
 @pytest.mark.slow

@@ -52,6 +52,7 @@ def _layout(tmp_path: Path, run: str | bytes | None, *, run_name: str = "run.csv
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "groundtruth.csv").write_text(GROUNDTRUTH, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     (input_dir / "ref" / "secondary_concepts.txt").write_text(SECONDARY, encoding="utf-8")
     if run is not None:
         path = input_dir / "res" / run_name

@@ -67,6 +67,7 @@ def layout(tmp_path: Path, run_text: str | bytes | None, run_name: str = "run.tx
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "rGT.csv").write_text(rgt, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     (input_dir / "ref" / "dGT.csv").write_text(dgt, encoding="utf-8")
     if run_text is not None:
         data = run_text if isinstance(run_text, bytes) else run_text.encode("utf-8")
@@ -170,7 +171,7 @@ def test_cutoff_drops_photos_ranked_below_it(tmp_path):
     filler = [f"1 0 f{i} {i} {100 - i} r" for i in range(20)]
     lines = filler + ["1 0 a1 20 1 r", "2 0 b1 0 1 r", "10 0 c1 0 1 r"]
     evaluation = score_module.evaluate(layout(tmp_path, run_lines(*lines)) / "ref", tmp_path / "input/res/run.txt")
-    query_table = evaluation.tables[1]
+    query_table = evaluation.item_tables[0]
     assert [row[:2] for row in query_table.rows] == [["1", 21], ["2", 1], ["10", 1]]
     assert query_table.rows[0][2:] == [0.0, 0.0, 0.0]
     cutoff_rows = {row[0]: row[1:] for row in evaluation.tables[0].rows}

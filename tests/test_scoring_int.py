@@ -51,6 +51,7 @@ def _layout(tmp_path: Path, run_text: str | None, *, run_name: str = "run.csv", 
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "groundtruth.csv").write_text(groundtruth, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     if run_text is not None:
         (input_dir / "res" / run_name).write_text(run_text, encoding="utf-8")
     for name, text in (extra or {}).items():
@@ -133,7 +134,7 @@ def test_evaluate_is_importable_without_side_effects(tmp_path: Path) -> None:
     evaluation = module.evaluate(input_dir / "ref", input_dir / "res" / "run.csv")
     assert evaluation.primary == "map_at_10"
     assert evaluation.scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-12)
-    per_video = evaluation.tables[1].rows
+    per_video = evaluation.item_tables[0].rows
     assert [row[:2] for row in per_video] == [["video_a", 4], ["video_b", 3], ["video_c", 2]]
     assert not (tmp_path / "output").exists()
 
