@@ -19,7 +19,8 @@ from bundlekit import BUNDLES_DIR
 from bundlekit.build import load_module, module_name
 from bundlekit.cli import main
 from bundlekit.report import stats
-from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, read_per_item, write_per_item
+from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, read_per_item
+from scoring_common.per_item import PerItemScores
 from scoring_common.metrics.regression import pearson, spearman
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -176,7 +177,7 @@ def test_mean_standard_error_and_rank_helpers():
 
 def test_per_item_file_round_trip_and_errors(tmp_path):
     path = tmp_path / PER_ITEM_FILE
-    write_per_item(path, ["a", "b"], {"f1": [0.1, None], "f1_secondary": [1 / 3, 0.0]})
+    path.write_text(PerItemScores(["b", "a"], {"f1": [math.nan, 0.1], "f1_secondary": [0.0, 1 / 3]}).render())
     assert path.read_text() == "item_id,f1,f1_secondary\na,0.1,0.3333333333333333\nb,,0.0\n"
     table = read_per_item(path)
     assert table.metric("f1") == 0.1 and table.metric("f1_secondary") == pytest.approx(1 / 6)
@@ -186,6 +187,11 @@ def test_per_item_file_round_trip_and_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- a campaign of made-up runs
+
+
+def write_per_item(path: Path, item_ids: list[str], columns: dict[str, list[float]]) -> None:
+    """A C1 file written by the scoring programs' own writer."""
+    path.write_text(PerItemScores(item_ids, columns).render(), encoding="utf-8")
 
 
 def write_results_campaign(root: Path, per_item: dict[str, list[float]], phase_of: dict[str, str]) -> None:
@@ -450,12 +456,12 @@ def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch,
     capsys.readouterr()
     with zipfile.ZipFile(built.bundle_dir / "test_reference_data.zip") as archive:
         archive.extractall(tmp_path / "reference")
-    for run_dir in runs.iterdir():  # until the scoring programs write C1 themselves
-        output = run_dir / "scoring" / "output"
-        if not (output / PER_ITEM_FILE).is_file():
-            ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
-                                                  run_dir / "prediction" / "output" / "run.csv")
-            write_per_item(output / PER_ITEM_FILE, ids, columns)
+    for run_dir in runs.iterdir():  # the scoring program in its own process wrote C1: check it
+        written = read_per_item(run_dir / "scoring" / "output" / PER_ITEM_FILE)
+        ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
+                                              run_dir / "prediction" / "output" / "run.csv")
+        assert list(written.item_ids) == ids
+        assert written.columns["prediction"] == pytest.approx(columns["prediction"])
 
     out = tmp_path / "report"
     assert main(["report", str(runs), "--bundle", str(built.bundle_zip), "--out", str(out)]) == 0

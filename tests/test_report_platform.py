@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from bundlekit.cli import main
-from bundlekit.report.per_item import PER_ITEM_FILE, write_per_item
+from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item
 
 sys.path.insert(0, str(Path(__file__).parent))
 import per_item_shim  # noqa: E402
@@ -62,14 +62,13 @@ def test_report_of_a_campaign_collected_from_the_platform(as_organiser, competit
     monkeypatch.setenv("CODABENCH_TOKEN", as_organiser["TOKEN"])
     campaign = tmp_path / "campaign"
     assert main(["results", str(competition), "--out", str(campaign)]) == 0
-    for submission_id, path in submitted.items():  # until the scoring programs write C1 themselves
-        output = campaign / "submissions" / str(submission_id) / "scoring_output"
-        if not (output / PER_ITEM_FILE).is_file():
-            with zipfile.ZipFile(path) as archive:
-                archive.extractall(tmp_path / f"run-{submission_id}")
-            ids, columns = per_item_shim.per_item("fusion-int", tmp_path / "reference",
-                                                  tmp_path / f"run-{submission_id}" / "run.csv")
-            write_per_item(output / PER_ITEM_FILE, ids, columns)
+    for submission_id, path in submitted.items():  # the platform's scoring wrote C1: check it
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(tmp_path / f"run-{submission_id}")
+        ids, columns = per_item_shim.per_item("fusion-int", tmp_path / "reference",
+                                              tmp_path / f"run-{submission_id}" / "run.csv")
+        written = read_per_item(campaign / "submissions" / str(submission_id) / "scoring_output" / PER_ITEM_FILE)
+        assert list(written.item_ids) == ids and written.columns["map_at_10"] == pytest.approx(columns["map_at_10"])
 
     out = tmp_path / "report"
     assert main(["report", str(campaign), "--phase", "Development", "--bundle", str(bundle), "--out", str(out),

@@ -131,19 +131,6 @@ def read_per_item(path: Path) -> ItemScores:
     return ItemScores(tuple(item_ids), {name: values[:, k] for k, name in enumerate(header)})
 
 
-def write_per_item(path: Path, item_ids: list[str], columns: dict[str, list[float | None]]) -> None:
-    """Write a C1 file: floats with ``repr``, ``None`` or NaN as an empty cell."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["item_id", *columns])
-        for k, item in enumerate(item_ids):
-            cells = []
-            for values in columns.values():
-                value = values[k]
-                cells.append("" if value is None or math.isnan(value) else repr(float(value)))
-            writer.writerow([item, *cells])
-
-
 def aligned(scores: ItemScores, item_ids: tuple[str, ...]) -> ItemScores:
     """``scores`` in the order of ``item_ids``; PerItemError if the items differ."""
     if scores.item_ids == item_ids:
