@@ -15,7 +15,8 @@ import numpy as np
 
 from bundlekit import BUNDLES_DIR
 from bundlekit.build import load_module, module_name
-from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item
+from bundlekit.report.per_item import read_per_item, read_scoring_output
+from scoring_common.seal import reference_key
 from scoring_common.report import natural_order
 
 TITLE_PREFIX = {"ImageCLEFfusion-int": "fusion-int", "ImageCLEFfusion-div": "fusion-div",
@@ -85,7 +86,7 @@ def install(monkeypatch) -> None:
         res = Path(input_dir) / "res"
         run = next(p for p in sorted(res.iterdir()) if p.is_file() and p.name not in ("metadata", "timing.json"))
         ids, columns = per_item(name, Path(input_dir) / "ref", run)
-        written = read_per_item(Path(output_dir) / PER_ITEM_FILE)
+        written = read_scoring_output(Path(output_dir), [reference_key(Path(input_dir) / "ref")])
         assert list(written.item_ids) == ids and list(written.columns) == list(columns), output_dir
         for key, values in columns.items():
             np.testing.assert_allclose(written.columns[key], np.array(values, dtype=float), rtol=0, atol=1e-12)

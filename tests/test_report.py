@@ -337,6 +337,8 @@ def local_runs(tmp_path: Path, task: str, monkeypatch) -> tuple[Path, Path, dict
     fusion_io = load_module(BUNDLES_DIR / task / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
     data = tmp_path / "data"
     hooks.generate_data(data, progress=lambda message: None)
+    # Published like a dev split (contract C2), so that the scorer writes the per-item CSV in clear.
+    (data / "test" / "reference_data" / "split.json").write_text('{"split": "test", "public": true}')
     X = fusion_io.load_inducers(data / "test" / "input_data")
     predictions = dict(hooks.inducer_predictions(X))
     name = next(iter(predictions.values())).name
@@ -456,20 +458,29 @@ def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch,
     capsys.readouterr()
     with zipfile.ZipFile(built.bundle_dir / "test_reference_data.zip") as archive:
         archive.extractall(tmp_path / "reference")
-    for run_dir in runs.iterdir():  # the scoring program in its own process wrote C1: check it
-        written = read_per_item(run_dir / "scoring" / "output" / PER_ITEM_FILE)
+    from bundlekit.report.per_item import read_scoring_output
+    from scoring_common.seal import reference_key
+
+    for run_dir in runs.iterdir():  # the test split is hidden: the scorer sealed its C1 file (C2)
+        output = run_dir / "scoring" / "output"
+        assert not (output / PER_ITEM_FILE).exists() and (output / "per_item_scores.sealed").is_file()
+        written = read_scoring_output(output, [reference_key(tmp_path / "reference")])
         ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
                                               run_dir / "prediction" / "output" / "run.csv")
         assert list(written.item_ids) == ids
         assert written.columns["prediction"] == pytest.approx(columns["prediction"])
+    assert main(["report", str(runs), "--out", str(tmp_path / "unopened")]) == 0
+    unopened = json.loads((tmp_path / "unopened" / "report.json").read_text())
+    assert any("sealed (hidden split): pass --bundle" in note for note in unopened["notes"])
 
     out = tmp_path / "report"
     assert main(["report", str(runs), "--bundle", str(built.bundle_zip), "--out", str(out)]) == 0
     data = json.loads((out / "report.json").read_text())
     assert data["baseline"]["id"] == built.best_inducers["test"]["best_inducer"]
     assert data["title"].startswith("ImageCLEFfusion") and data["primary_metric"] == "spearman"
-    for row in data["runs"]:
-        if row["gain"] is not None:  # the report's gain is the leaderboard's, over the same best inducer
+    for row in data["runs"]:  # sealed files opened with the bundle; the gain is the leaderboard's
+        assert row["per_item"] and (row["is_baseline"] or row["gain"] is not None)
+        if row["gain"] is not None:
             assert row["gain"]["gain_pct"] == pytest.approx(row["scores"]["gain_pct"], abs=1e-6)
     assert {team["team"] for team in data["teams"]} == {"organisers", "madeup"}
     assert (out / "report.tex").read_text().count("\\toprule") == 2
