@@ -16,6 +16,7 @@ COMMANDS = {
     "run": ("bundlekit.runner", "run submissions the way the platform's compute worker does"),
     "image": ("bundlekit.image", "build the kit's pinned Docker image"),
     "new": ("bundlekit.scaffold", "create a new task bundle from a template"),
+    "realism": ("bundlekit.realism", "measure the stand-in data beside the real tasks (docs/realism.md)"),
 }
 
 
