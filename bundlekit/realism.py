@@ -154,9 +154,6 @@ def realism_table(tasks: list[str], seed: int = SEED) -> str:
             cells = [REAL_FIGURES[task][figure]] + [measured[e][figure] for e in editions]
             lines.append(f"| {figure} | " + " | ".join(cells) + " |")
         lines.append("")
-        notes = getattr(hooks, "REALISM_NOTES", "")
-        if notes:
-            lines += [" ".join(notes.split()), ""]
     return "\n".join(lines)
 
 
