@@ -12,8 +12,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundlekit import DEFAULT_IMAGE, DIST_DIR
+from bundlekit import DEFAULT_IMAGE
 from bundlekit.build import SPLITS, BuildError, BuildOptions, available_tasks, build_task
+from bundlekit.project import add_bundles_dir_option, default_dist_dir, find_bundles_dir
+from scoring_common.program import COST_KEYS
 
 PHASE_OF_SPLIT = {"dev": "Development", "test": "Test"}
 #: Scores are compared to this many decimals (the runner reads them back from scores.json).
@@ -39,7 +41,8 @@ def baseline_name(zip_path: Path) -> str:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tasks", nargs="*", metavar="TASK", help="tasks (default: all under bundles/)")
     parser.add_argument("--no-docker", action="store_true", help="run as local processes even if Docker is there")
-    parser.add_argument("--out", type=Path, default=DIST_DIR, help="output folder (default dist/)")
+    parser.add_argument("--out", type=Path, help="output folder (default: dist/ beside the task folder)")
+    add_bundles_dir_option(parser)
     parser.add_argument("--jobs", type=int, default=2, help="submissions run in parallel (default %(default)s)")
 
 
@@ -55,11 +58,17 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"demo: cannot build the image ({exc}); running as local processes", file=sys.stderr)
             use_docker = False
     where = f"in Docker ({DEFAULT_IMAGE})" if use_docker else "as local processes (no Docker engine answers)"
+    bundles_dir = find_bundles_dir(args.bundles_dir)
+    tasks = args.tasks or available_tasks(bundles_dir)
+    if not tasks:
+        print(f"demo: no task under {bundles_dir}; start one with `bundlekit new NAME --kind KIND`", file=sys.stderr)
+        return 1
+    out = (args.out or default_dist_dir(bundles_dir)).resolve()
     mismatches: list[str] = []
     total = 0
-    for task in args.tasks or available_tasks():
+    for task in tasks:
         try:
-            built = build_task(task, BuildOptions(out=args.out.resolve()))
+            built = build_task(task, BuildOptions(bundles_dir=bundles_dir, out=out))
         except BuildError as exc:
             print(f"demo: {exc}", file=sys.stderr)
             return 1
@@ -80,7 +89,7 @@ def run_command(args: argparse.Namespace) -> int:
                     mismatches.append(f"{task} {zip_path.name} on {phase}: {result.reason}")
                     continue
                 for key, value in result.scores.items():
-                    if key != "time_s" and abs(value - expected[key]) > TOLERANCE:
+                    if key not in COST_KEYS and abs(value - expected[key]) > TOLERANCE:
                         mismatches.append(f"{task} {zip_path.name} on {phase}: {key} {value} != in-process {expected[key]}")
         print(f"\n{task}")
         _print_table(["submission", "phase", "status", *titles], rows)

@@ -153,7 +153,8 @@ def test_leaderboard_is_spearman_pearson_gain_time(built: BuildResult):
     import yaml
 
     document = yaml.safe_load((built.bundle_dir / "competition.yaml").read_text(encoding="utf-8"))
-    assert [c["key"] for c in document["leaderboards"][0]["columns"]] == ["spearman", "pearson", "gain_pct", "time_s"]
+    assert [c["key"] for c in document["leaderboards"][0]["columns"]] == ["spearman", "pearson", "gain_pct",
+                                                                         "time_s", "cpu_s", "memory_mib"]
     assert built.best_inducers["test"]["primary_metric"] == "spearman"
     for page in (built.bundle_dir / "pages").glob("*.md"):
         text = page.read_text(encoding="utf-8")

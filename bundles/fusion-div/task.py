@@ -41,6 +41,8 @@ EDITIONS: dict[str, dict] = {
                        "diversity_group_c": 6, "moderate": 10, "weak": 8, "random": 6, "negative": 4}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("topics.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}

@@ -35,6 +35,8 @@ EDITIONS: dict[str, dict] = {
              "roles": {"good": 3, "family_a": 5, "family_b": 4, "family_c": 4, "weak": 5, "random": 4, "negative": 4}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("inducers.csv",)
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}

@@ -32,6 +32,8 @@ EDITIONS: dict[str, dict] = {
              "roles": {"strong": 3, "group_a": 6, "group_b": 5, "moderate": 6, "random": 3, "negative": 3}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("inducers.csv",)
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}

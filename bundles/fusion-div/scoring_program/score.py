@@ -23,6 +23,7 @@ from scoring_common.formats.diversity import (  # noqa: E402
     read_trec_run,
 )
 from scoring_common.metrics.diversity import DIVERSITY_CUTOFFS, diversity_at, mean_diversity  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table, natural_order  # noqa: E402
 
@@ -60,7 +61,10 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
          for code in natural_order(reference.query_ids)],
         note="Queries in id order.",
     )
-    return Evaluation(scores=scores, primary=PRIMARY, tables=[cutoff_table, query_table])
+    per_item = PerItemScores(reference.query_ids, {"f1_at_20": official.f1, "cr_at_20": official.cluster_recall,
+                                                   "p_at_20": official.precision})
+    return Evaluation(scores=scores, primary=PRIMARY, tables=[cutoff_table], item_tables=[query_table],
+                      per_item=per_item)
 
 
 TASK = TaskScoring(
