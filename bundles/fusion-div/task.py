@@ -42,7 +42,7 @@ EDITIONS: dict[str, dict] = {
 }
 DEFAULT_EDITION = "2023"
 #: The input files of a split (globs under input_data/): the only ones the build publishes.
-INPUT_FILES = ("topics.csv", "inducers/*.txt")
+INPUT_FILES = ("topics.csv", "pool.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
