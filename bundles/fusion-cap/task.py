@@ -68,6 +68,8 @@ MODALITY_CONFUSION, MODALITY_PLAUSIBILITY = 0.35, 1.0
 #: The dev reference files participants train on; the curated concept list stays hidden
 #: (it is shared with the test split's reference data).
 PUBLIC_TRUTH_FILES = ("groundtruth.csv",)
+#: The placeholder concept of the participant kit's check-only test reference.
+CHECK_ONLY_CONCEPT = "C0000000"
 #: The secondary (curated) concept list stands for the official evaluator's manually
 #: validated concepts: every imaging-modality concept, the SECONDARY_TOP most frequent other
 #: concepts and SECONDARY_SAMPLED mid-frequency ones.
@@ -208,6 +210,19 @@ def _stacker_f1(X: dict, y: dict, fusion_io) -> float:
     thresholds = np.arange(0.2, 0.65, 0.05)
     tuned = max(thresholds, key=lambda th: fusion_io.mean_f1(predict(X["dev"], th), y["dev"]))
     return float(fusion_io.mean_f1(predict(X["test"], tuned), y["test"]))
+
+
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test image, one made-up concept (no truth).
+
+    The F1 is undefined over empty sets, so every image gets the same placeholder concept,
+    which is also the whole curated list (the real one is hidden).
+    """
+    images = (test_input_dir / "images.txt").read_text(encoding="utf-8").split()
+    (dest / "images.txt").write_text("".join(f"{image}\n" for image in images), encoding="utf-8")
+    (dest / "groundtruth.csv").write_text("ID\tCUIs\n" + "".join(
+        f"{image}\t{CHECK_ONLY_CONCEPT}\n" for image in images), encoding="utf-8")
+    (dest / "secondary_concepts.txt").write_text(f"{CHECK_ONLY_CONCEPT}\n", encoding="utf-8")
 
 
 def validate_data(data_dir: Path) -> None:

@@ -199,6 +199,19 @@ def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, s
                      "photos the inducers ranked"}
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: the public pools, no judgement.
+
+    Every pool photo is judged "don't know" (-1): the run's queries and photos are checked
+    as on the platform, and no row can be mistaken for the hidden rGT.csv's.
+    """
+    pool = test_input_dir / POOL_FILE
+    rows = zip(data_checks.csv_column(pool, 0), data_checks.csv_column(pool, 1))
+    (dest / "rGT.csv").write_text("query_id,photo_id,rel\n" + "".join(
+        f"{query},{photo},-1\n" for query, photo in rows), encoding="utf-8")
+    (dest / "dGT.csv").write_text("query_id,photo_id,cluster_id\n", encoding="utf-8")
+
+
 def validate_data(data_dir: Path) -> None:
     """Dev and test have the same inducer runs and no query in common; each split's pool is public.
 
