@@ -1182,17 +1182,17 @@ class _SubmissionRun:
             info = inspect_submission(self.submission)
             self.result.warnings.extend(info.warnings)
             submission_dir = _make_dir(self.run_dir / "submission")
-            # Every container starts now, in the background, while the submission is unpacked.
-            cpus = scheduling.timed_cpus() if info.command else scheduling.untimed_cpus()
-            submission_mounts, ingestion_mounts = self._prediction_mounts(submission_dir)
-            if info.command:
-                self._prepare_ahead("submission", submission_mounts, cpus)
-            if ingestion_mounts:
-                self._prepare_ahead("ingestion", ingestion_mounts, cpus)
-            self._prepare_ahead("scoring", self._scoring_mounts(), scheduling.untimed_cpus())
             safe_extract(self.submission, submission_dir)
         except ArchiveError as error:
             raise _StepFailure(str(error)) from None
+        # Every container of the run starts now, in the background: each step finds its own ready.
+        cpus = scheduling.timed_cpus() if info.command else scheduling.untimed_cpus()
+        submission_mounts, ingestion_mounts = self._prediction_mounts(submission_dir)
+        if info.command:
+            self._prepare_ahead("submission", submission_mounts, cpus)
+        if ingestion_mounts:
+            self._prepare_ahead("ingestion", ingestion_mounts, cpus)
+        self._prepare_ahead("scoring", self._scoring_mounts(), scheduling.untimed_cpus())
         self._predict(submission_dir)
         self._score()
 
