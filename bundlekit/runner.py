@@ -710,6 +710,7 @@ class _Container:
         self.engine = engine
         self.options = engine.create_options(mounts, cpus)
         self.container: Any = None
+        self.created_at = time.time()
         try:
             self.container = _docker_client().containers.create(engine.image, entrypoint=IDLE_ENTRYPOINT, **self.options)
             self.container.start()
@@ -758,9 +759,22 @@ class _Container:
                 break
         elapsed = time.monotonic() - start
         exit_code = None if timed_out else api.exec_inspect(exec_id)["ExitCode"]
+        out_of_memory = exit_code not in (0, None) and (exit_code == 137 or self._killed_for_memory())
         self.close()  # kills whatever still runs, which ends the streams
         pump.join(LOG_JOIN_SECONDS)
-        return _Outcome(exit_code, elapsed, timed_out, not timed_out and exit_code == 137)
+        return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
+
+    def _killed_for_memory(self) -> bool:
+        """Whether the kernel killed a process of the container for memory (a child, say).
+
+        The container's OOMKilled flag is only set when its main process exits; the
+        engine's "oom" events say it at once.
+        """
+        events = _docker_client().events(
+            since=f"{self.created_at:.6f}", until=f"{time.time():.6f}", decode=True,
+            filters={"container": self.container.id, "event": "oom"},
+        )
+        return any(True for _ in events)
 
     def _run_once(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
                   cancel: threading.Event) -> _Outcome:
@@ -1164,6 +1178,8 @@ class _SubmissionRun:
                     ahead.result().close()
                 except Exception:  # noqa: BLE001 - it failed to start: nothing to remove
                     pass
+            if "scoring" in self._ahead:  # no trace of a scoring step that never ran
+                shutil.rmtree(self.run_dir / "scoring", ignore_errors=True)
             if not self.settings.keep:
                 for name in ("submission", "programs", "work"):
                     shutil.rmtree(self.run_dir / name, ignore_errors=True)
