@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import errno
 import functools
 import json
@@ -1509,7 +1510,7 @@ def run_submission(
 
 
 def run_many(
-    bundle: Path,
+    bundle: Path | Bundle,
     submissions: list[Path],
     phase: str | None,
     *,
@@ -1528,12 +1529,13 @@ def run_many(
 ) -> list[RunResult]:
     """Run several submissions in parallel; results in the order of ``submissions``.
 
-    Same parameters as :func:`run_submission`, plus ``jobs`` (parallel runs, default
+    Same parameters as :func:`run_submission` (``bundle`` may also be an open
+    :class:`Bundle`, whose extractions are then reused), plus ``jobs`` (parallel runs, default
     min(4, CPUs)), ``progress`` (a progress bar on stderr) and ``single_run_dir`` (use
     ``output_dir`` itself as the run folder of a single submission). Each submission
     gets a sub-folder of ``output_dir`` (default a new temporary folder).
     """
-    with Bundle(Path(bundle)) as loaded:
+    with contextlib.nullcontext(bundle) if isinstance(bundle, Bundle) else Bundle(Path(bundle)) as loaded:
         return _run_loaded(
             loaded, submissions, phase, task=task, use_docker=use_docker, time_limit=time_limit,
             memory=memory, pids=pids, network=network, image=image, output_dir=output_dir,
