@@ -1623,7 +1623,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", help="Docker image (default: the bundle's docker_image)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--jobs", type=_at_least_one, default=min(4, os.cpu_count() or 1),
-                        help="submissions run in parallel (default min(4, CPUs))")
+                        help="submissions run in parallel (default min(4, CPUs)); the prediction steps of "
+                        "code submissions, which are timed, still run one at a time, each pinned to a CPU of its "
+                        "own, so that their cost columns do not depend on --jobs")
     parser.add_argument("--keep", action="store_true",
                         help="keep the staged submission and programs in the run folder")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: a new temporary folder)")
