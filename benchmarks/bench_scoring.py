@@ -1,22 +1,21 @@
-"""Benchmark of the three scoring programs against the reference implementations.
+"""Benchmark of the four scoring programs, against the reference implementations where one exists.
 
-For each task and scale the script writes seeded synthetic reference data and a valid run
-into a temporary folder (real size: fusion-int 609 keyframes in 25 videos, fusion-div
-35 queries x 50 ranked photos over pools of ~300 judged photos, fusion-cap 1500 images
-with ~5 concepts each over a vocabulary of 8000; every count but the vocabulary is
-multiplied by the scale), then times, as the median of ``--repeat`` runs:
+For each task and scale the task's own generator writes its stand-in data at that many
+times the real size (one inducer; see :func:`generate`), then the script times, as the
+median of ``--repeat`` runs:
 
 - our process: ``python score.py INPUT OUTPUT`` as a subprocess, wall time, everything
-  included (interpreter start, imports, reading, scoring, scores.json and the HTML report);
+  included (interpreter start, imports, reading, scoring, scores.json and the HTML report),
+  and its peak resident memory;
 - ``evaluate()``: the task's ``evaluate(ref_dir, run_path)`` called in a fresh child
   process, timed inside it (the reading and scoring part of the above);
 - the reference implementation, in this process (its imports not timed): pytrec_eval for
   fusion-int, the per-image scikit-learn loop of the old ImageCLEF concept-detection
-  evaluator for fusion-cap; fusion-div has none.
+  evaluator for fusion-cap; fusion-div and fusion-mem have none.
 
 The table goes to stdout, progress to stderr. Usage::
 
-    python benchmarks/bench_scoring.py [--repeat N] [--scales 1,10,100] [--tasks int,div,cap] [--markdown]
+    python benchmarks/bench_scoring.py [--repeat N] [--scales 1,10,100] [--tasks int,div,cap,mem] [--markdown]
 """
 
 from __future__ import annotations
@@ -54,7 +53,7 @@ SCORE_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Workload:
-    """One task's synthetic data at one scale: ``input_dir/ref`` and the run in ``input_dir/res``."""
+    """One task's generated data at one scale: ``input_dir/ref`` and the run in ``input_dir/res``."""
 
     input_dir: Path
     run_path: Path
@@ -421,7 +420,7 @@ def table_rows(results: list[Result]) -> tuple[list[str], list[list[str]], list[
                      _seconds(result.process_s), _seconds(result.evaluate_s), result.task.reference_name, reference,
                      *speedups, f"{1e6 * result.process_s / result.n_items:.1f}",
                      f"{1e6 * result.evaluate_s / result.n_items:.1f}", f"{result.peak_mib:.0f}",
-                     f"{result.input_mib:.1f}"])
+                     f"{result.input_mib:.2f}"])
     for task in dict.fromkeys(r.task for r in results):
         checks = [f"x{r.scale:g}: {r.cross_check}" for r in sorted(results, key=lambda r: r.scale) if r.task is task]
         notes.append(f"{task.bundle}: {task.note}. Cross-check of scores.json: {'; '.join(checks)}.")
