@@ -26,7 +26,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE, DIST_DIR, REPO_ROOT
+from bundlekit import DEFAULT_IMAGE
+from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 
@@ -59,7 +60,8 @@ class BuildOptions:
     dev_start: datetime = datetime(2027, 1, 15)
     test_start: datetime = datetime(2027, 4, 1)
     test_end: datetime = datetime(2027, 5, 1)
-    out: Path = DIST_DIR
+    bundles_dir: Path = field(default_factory=find_bundles_dir)
+    out: Path = field(default_factory=lambda: default_dist_dir(find_bundles_dir()))
     check: bool = True
     progress: Callable[[str], None] = field(default=lambda message: print(message, file=sys.stderr, flush=True))
 
@@ -75,9 +77,12 @@ class BuildResult:
     best_inducers: dict[str, dict[str, Any]]  # split -> baseline.json content
 
 
-def available_tasks() -> list[str]:
-    """Names of the task sources under ``bundles/``."""
-    return sorted(p.name for p in BUNDLES_DIR.iterdir() if (p / "task.py").is_file())
+def available_tasks(bundles_dir: Path | None = None) -> list[str]:
+    """Names of the task sources under ``bundles_dir`` (default: the project's ``bundles/``)."""
+    folder = bundles_dir or find_bundles_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "task.py").is_file())
 
 
 def load_module(path: Path, name: str) -> ModuleType:
@@ -97,9 +102,10 @@ def module_name(task: str, part: str) -> str:
 
 def build_task(task: str, options: BuildOptions) -> BuildResult:
     """Build one task's bundle into ``options.out``; on failure, remove its previous outputs there."""
-    source = BUNDLES_DIR / task
+    source = options.bundles_dir / task
     if not (source / "task.py").is_file():
-        raise BuildError(f"no task named {task!r}; tasks: {', '.join(available_tasks())}")
+        known = ", ".join(available_tasks(options.bundles_dir)) or "none, start one with `bundlekit new`"
+        raise BuildError(f"no task named {task!r} in {options.bundles_dir}; tasks: {known}")
     try:
         with tempfile.TemporaryDirectory(prefix=f"build-{task}-") as scratch_name:
             result = _build(task, source, options, Path(scratch_name))
@@ -248,7 +254,7 @@ def _stage_programs(source: Path, staged: Path, code_time_limit: int) -> dict[st
     for name in ("scoring_program", "ingestion_program"):
         target = staged / name
         _copy_tree(source / name, target)
-        _copy_tree(REPO_ROOT / "scoring_common", target / "scoring_common")
+        _copy_tree(SCORING_COMMON_DIR, target / "scoring_common")
         programs[name] = target
     metadata = programs["ingestion_program"] / "metadata.yaml"
     command = metadata.read_text(encoding="utf-8").strip()
@@ -439,7 +445,7 @@ def _stage_starting_kit(source: Path, staged: Path, programs: dict[str, Path]) -
     _copy_tree(source / "starting_kit", kit)
     kit.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(programs["ingestion_program"] / "fusion_io.py", kit / "fusion_io.py")
-    _copy_tree(REPO_ROOT / "scoring_common", kit / "scoring_common")
+    _copy_tree(SCORING_COMMON_DIR, kit / "scoring_common")
 
 
 def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
@@ -527,12 +533,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-start", type=parse_date, default=defaults.test_start, help="UTC")
     parser.add_argument("--test-end", type=parse_date, default=defaults.test_end,
                         help="UTC; the post-challenge phase starts one minute later")
-    parser.add_argument("--out", type=Path, default=defaults.out, help="output folder (default dist/)")
+    parser.add_argument("--out", type=Path, help="output folder (default: dist/ beside the task folder)")
+    add_bundles_dir_option(parser)
     parser.add_argument("--no-check", action="store_true", help="do not run the checker on the built bundles")
 
 
 def run_command(args: argparse.Namespace) -> int:
-    tasks = args.tasks or available_tasks()
+    bundles_dir = find_bundles_dir(args.bundles_dir)
+    tasks = args.tasks or available_tasks(bundles_dir)
+    if not tasks:
+        print(f"bundlekit build: no task under {bundles_dir}; start one with `bundlekit new NAME --kind KIND` "
+              "or name the task folder with --bundles-dir", file=sys.stderr)
+        return 1
     if args.data is not None and len(tasks) != 1:
         print("bundlekit build: --data needs exactly one task name", file=sys.stderr)
         return 2
@@ -541,9 +553,10 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     options = BuildOptions(edition=args.edition, seed=args.seed, data=args.data, docker_image=args.docker_image,
                            contact_email=args.contact_email, dev_start=args.dev_start, test_start=args.test_start,
-                           test_end=args.test_end, out=args.out.resolve(), check=not args.no_check)
+                           test_end=args.test_end, bundles_dir=bundles_dir,
+                           out=(args.out or default_dist_dir(bundles_dir)).resolve(), check=not args.no_check)
     if args.edition and not args.tasks:
-        tasks = _tasks_with_edition(tasks, args.edition)
+        tasks = _tasks_with_edition(tasks, args.edition, bundles_dir)
     try:
         results = [build_task(task, options) for task in tasks]
     except BuildError as exc:
@@ -554,11 +567,11 @@ def run_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tasks_with_edition(tasks: list[str], edition: str) -> list[str]:
+def _tasks_with_edition(tasks: list[str], edition: str, bundles_dir: Path) -> list[str]:
     """The tasks that have stand-in data of ``edition``; the others are skipped with a notice."""
     kept = []
     for task in tasks:
-        editions = getattr(load_module(BUNDLES_DIR / task / "task.py", module_name(task, "task")), "EDITIONS", {})
+        editions = getattr(load_module(bundles_dir / task / "task.py", module_name(task, "task")), "EDITIONS", {})
         if edition in editions:
             kept.append(task)
         else:

@@ -14,8 +14,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
 
-from bundlekit import DEFAULT_IMAGE, DIST_DIR
+from bundlekit import DEFAULT_IMAGE
 from bundlekit.build import SPLITS, BuildError, BuildOptions, BuildResult, available_tasks, build_task
+from bundlekit.project import add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.runner import Bundle, RunResult, run_many
 
 PHASE_OF_SPLIT = {"dev": "Development", "test": "Test"}
@@ -42,7 +43,8 @@ def baseline_name(zip_path: Path) -> str:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("tasks", nargs="*", metavar="TASK", help="tasks (default: all under bundles/)")
     parser.add_argument("--no-docker", action="store_true", help="run as local processes even if Docker is there")
-    parser.add_argument("--out", type=Path, default=DIST_DIR, help="output folder (default dist/)")
+    parser.add_argument("--out", type=Path, help="output folder (default: dist/ beside the task folder)")
+    add_bundles_dir_option(parser)
     parser.add_argument("--jobs", type=int, default=2, help="submissions run in parallel (default %(default)s)")
 
 
@@ -57,12 +59,18 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"demo: cannot build the image ({exc}); running as local processes", file=sys.stderr)
             use_docker = False
     where = f"in Docker ({DEFAULT_IMAGE})" if use_docker else "as local processes (no Docker engine answers)"
+    bundles_dir = find_bundles_dir(args.bundles_dir)
+    tasks = args.tasks or available_tasks(bundles_dir)
+    if not tasks:
+        print(f"demo: no task under {bundles_dir}; start one with `bundlekit new NAME --kind KIND`", file=sys.stderr)
+        return 1
+    out = (args.out or default_dist_dir(bundles_dir)).resolve()
     # Each task's runs start as soon as it is built, while the next one builds; all share one pool.
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool, ExitStack() as bundles:
         submitted: list[tuple[str, BuildResult, list[tuple[Path, str, str, Future]]]] = []
-        for task in args.tasks or available_tasks():
+        for task in tasks:
             try:
-                built = build_task(task, BuildOptions(out=args.out.resolve()))
+                built = build_task(task, BuildOptions(bundles_dir=bundles_dir, out=out))
             except BuildError as exc:
                 print(f"demo: {exc}", file=sys.stderr)
                 return 1

@@ -1,42 +1,30 @@
 """Build the kit's pinned Docker image (`bundlekit image`).
 
-The image comes from the repository's `Dockerfile` on top of the official
-`python:3.11.10-slim-bookworm`. Where Docker Hub cannot be reached, an equivalent base is
-made locally: `debootstrap` installs a minimal Debian bookworm with python3, python3-venv
-and ca-certificates, and `docker import` turns it into an image, kept for the next builds.
+The image comes from the kit's `Dockerfile` (shipped inside the package, so an installed kit
+builds it from any folder) on top of the official `python:3.11.10-slim-bookworm`. Where
+Docker Hub cannot be reached, an equivalent base is made locally with debootstrap
+(`bundlekit.offline_base`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
-from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__
+from bundlekit import DEFAULT_IMAGE, __version__
 
 #: The official base image, pinned to an exact version (never `latest`).
 DEFAULT_BASE_IMAGE = "python:3.11.10-slim-bookworm"
-#: The locally made replacement of DEFAULT_BASE_IMAGE; bump the suffix when its recipe changes.
-OFFLINE_BASE_IMAGE = "imageclef/fusion-kit-base:bookworm-1"
-OFFLINE_BASE_SUITE = "bookworm"
-OFFLINE_BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
-DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
-#: Copied into the offline base so that pip trusts what the build host trusts (proxies).
-HOST_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-OFFLINE_BASE_CHANGES = (
-    "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-    "ENV LANG=C.UTF-8",
-    'CMD ["python3"]',
-)
-DOCKERFILE = REPO_ROOT / "Dockerfile"
 OFFLINE_BASE_MODES = ("auto", "always", "never")
+#: The build context, shipped as package data: the Dockerfile and the files it copies, at the
+#: paths the Dockerfile names (in a source checkout these are links to the top-level files).
+IMAGE_CONTEXT_DIR = Path(__file__).resolve().with_name("image_context")
+IMAGE_CONTEXT_FILES = ("Dockerfile", "docker/measure.py", "requirements/image.lock")
 
 PING_TIMEOUT_S = 5
 PULL_TIMEOUT_S = 60  # longest silence tolerated while pulling, not the whole pull
@@ -96,7 +84,7 @@ def _client(timeout: float):
     except Exception as error:  # DockerException, connection errors, bad DOCKER_HOST
         raise ImageError(
             f"cannot reach the Docker engine ({_one_line(error)}); start it (`docker info` "
-            "must work), e.g. with ci/docker-setup.sh"
+            "must work), e.g. `sudo systemctl start docker` or `sudo dockerd &`"
         ) from None
 
 
@@ -133,7 +121,7 @@ def _require_engine() -> None:
     if not docker_available():
         raise ImageError(
             "the Docker engine does not answer; start it (`docker info` must work), "
-            "e.g. with ci/docker-setup.sh"
+            "e.g. `sudo systemctl start docker` or `sudo dockerd &`"
         )
 
 
@@ -146,7 +134,7 @@ def build_image(
     offline_base: str = "auto",
     no_cache: bool = False,
 ) -> str:
-    """Build the kit's image from the repository's Dockerfile; return its tag.
+    """Build the kit's image from the kit's Dockerfile; return its tag.
 
     `base` replaces DEFAULT_BASE_IMAGE. `offline_base` says when to make the base locally
     with debootstrap instead: "auto" (only for the default base, when it is neither
@@ -156,18 +144,33 @@ def build_image(
         raise ImageError(f"--offline-base must be one of {', '.join(OFFLINE_BASE_MODES)}")
     if base is not None and offline_base == "always":
         raise ImageError("--base IMAGE and --offline-base always exclude each other: drop one")
-    if not DOCKERFILE.is_file():
-        raise ImageError(
-            f"{DOCKERFILE} not found: `bundlekit image` builds from a source checkout of the kit"
-        )
     _require_engine()
     base_image = _resolve_base(base, offline_base)
     _progress(f"building {tag} on {base_image}")
     build_args = {"BASE_IMAGE": base_image, "KIT_VERSION": __version__}
+    with tempfile.TemporaryDirectory(prefix="bundlekit-image-") as context:
+        _build(tag, _copy_context(Path(context)), build_args, no_cache)
+    if not image_exists(tag):
+        raise ImageError(f"docker build of {tag} ended without an image; see the lines above")
+    return tag
+
+
+def _copy_context(context: Path) -> Path:
+    """Copy the build context (links resolved: Docker sends links as links) into ``context``."""
+    for relative in IMAGE_CONTEXT_FILES:
+        source = IMAGE_CONTEXT_DIR / relative
+        if not source.is_file():
+            raise ImageError(f"{source} is missing: reinstall the kit (pip install --force-reinstall ...)")
+        (context / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, context / relative)
+    return context
+
+
+def _build(tag: str, context: Path, build_args: dict[str, str], no_cache: bool) -> None:
     try:
         chunks = _client(BUILD_TIMEOUT_S).api.build(
-            path=str(REPO_ROOT),
-            dockerfile=DOCKERFILE.name,
+            path=str(context),
+            dockerfile="Dockerfile",
             tag=tag,
             buildargs=build_args,
             nocache=no_cache,
@@ -179,9 +182,6 @@ def build_image(
         _relay_build_output(chunks)
     except _engine_errors() as error:
         raise ImageError(f"docker build of {tag} failed: {_one_line(error)}") from None
-    if not image_exists(tag):
-        raise ImageError(f"docker build of {tag} ended without an image; see the lines above")
-    return tag
 
 
 def ensure_image(tag: str = DEFAULT_IMAGE) -> str:
@@ -207,6 +207,8 @@ def _relay_build_output(chunks: Iterable[dict]) -> None:
 
 def _resolve_base(base: str | None, offline_base: str) -> str:
     """The base image to build on, present in the engine when this returns."""
+    from bundlekit.offline_base import ensure_offline_base  # noqa: PLC0415 (debootstrap path only)
+
     if offline_base == "always":
         return ensure_offline_base()
     wanted = base or DEFAULT_BASE_IMAGE
@@ -242,182 +244,6 @@ def _pull(image: str) -> bool:
         _progress(f"cannot pull {image}: {_one_line(error)}")
         return False
     return True
-
-
-# --- offline base -----------------------------------------------------------------------
-
-
-def ensure_offline_base(tag: str = OFFLINE_BASE_IMAGE) -> str:
-    """Return the locally made base image, making it first if needed."""
-    if image_exists(tag):
-        _progress(f"reusing {tag}")
-        return tag
-    return make_offline_base(tag)
-
-
-def make_offline_base(tag: str = OFFLINE_BASE_IMAGE, mirror: str | None = None) -> str:
-    """Debootstrap a minimal Debian bookworm with python3 and `docker import` it as `tag`."""
-    if sys.platform != "linux":
-        raise ImageError("making the offline base needs Linux; build with --base IMAGE instead")
-    if os.geteuid() != 0:
-        raise ImageError("making the offline base with debootstrap needs root: run as root")
-    if shutil.which("debootstrap") is None:
-        raise ImageError(
-            "debootstrap is not installed: `apt-get install -y debootstrap` (Debian/Ubuntu), "
-            "or build with --base IMAGE from a registry you can reach"
-        )
-    mirror = mirror or debian_mirror()
-    workdir = Path(tempfile.mkdtemp(prefix="bundlekit-base-"))
-    rootfs = workdir / "rootfs"
-    try:
-        _progress(f"debootstrap {OFFLINE_BASE_SUITE} from {mirror} (a few minutes)")
-        _run_streamed(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(OFFLINE_BASE_PACKAGES)}",
-                OFFLINE_BASE_SUITE,
-                str(rootfs),
-                mirror,
-            ],
-            what="debootstrap",
-        )
-        _trim_rootfs(rootfs)
-        if HOST_CA_BUNDLE.is_file():
-            shutil.copyfile(HOST_CA_BUNDLE, rootfs / HOST_CA_BUNDLE.relative_to("/"))
-        archive = workdir / "rootfs.tar"
-        _run_streamed(
-            ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", str(archive), "."], what="tar"
-        )
-        _progress(f"docker import as {tag}")
-        repository, _, version = tag.rpartition(":")
-        try:
-            _client(BUILD_TIMEOUT_S).api.import_image_from_file(
-                str(archive),
-                repository=repository,
-                tag=version,
-                changes=list(OFFLINE_BASE_CHANGES),
-            )
-        except _engine_errors() as error:
-            raise ImageError(f"docker import of {tag} failed: {_one_line(error)}") from None
-    finally:
-        _remove_rootfs_workdir(workdir)
-    if not image_exists(tag):
-        raise ImageError(f"docker import did not create {tag}; see the lines above")
-    return tag
-
-
-def debian_mirror(apt_dir: Path = Path("/etc/apt")) -> str:
-    """The host's Debian mirror serving bookworm, else DEFAULT_DEBIAN_MIRROR.
-
-    Reads `sources.list` and `sources.list.d/*.list` (one-line format) and
-    `sources.list.d/*.sources` (deb822); BUNDLEKIT_DEBIAN_MIRROR overrides them.
-    """
-    override = os.environ.get("BUNDLEKIT_DEBIAN_MIRROR")
-    if override:
-        return override.rstrip("/")
-    files = [apt_dir / "sources.list"]
-    files += sorted((apt_dir / "sources.list.d").glob("*.list"))
-    files += sorted((apt_dir / "sources.list.d").glob("*.sources"))
-    for path in files:
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        entries = _deb822_entries(text) if path.suffix == ".sources" else _one_line_entries(text)
-        for uri, suites in entries:
-            if OFFLINE_BASE_SUITE in suites and re.match(r"https?://", uri):
-                return uri.rstrip("/")
-    return DEFAULT_DEBIAN_MIRROR
-
-
-def _one_line_entries(text: str) -> Iterator[tuple[str, list[str]]]:
-    for line in text.splitlines():
-        match = re.match(r"\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)", line)
-        if match:
-            yield match.group(1), [match.group(2)]
-
-
-def _deb822_entries(text: str) -> Iterator[tuple[str, list[str]]]:
-    for paragraph in re.split(r"\n\s*\n", text):
-        fields: dict[str, str] = {}
-        for line in paragraph.splitlines():
-            match = re.match(r"([A-Za-z-]+):\s*(.*)", line)
-            if match and not line.startswith("#"):
-                fields[match.group(1).lower()] = match.group(2)
-        if "deb" not in fields.get("types", "").split():
-            continue
-        if fields.get("enabled", "yes").strip().lower() == "no":
-            continue
-        for uri in fields.get("uris", "").split():
-            yield uri, fields.get("suites", "").split()
-
-
-#: Written into the offline base so later `apt-get install`s stay slim too (as Debian's
-#: own slim images do); licences (copyright files) are kept.
-DPKG_SLIM_CONFIG = """\
-path-exclude /usr/share/doc/*
-path-include /usr/share/doc/*/copyright
-path-exclude /usr/share/man/*
-path-exclude /usr/share/info/*
-path-exclude /usr/share/locale/*
-path-include /usr/share/locale/locale.alias
-"""
-
-
-def _trim_rootfs(rootfs: Path) -> None:
-    """Drop what the image does not need: downloaded packages, package lists, docs, locales."""
-    for folder in ("var/cache/apt/archives", "var/lib/apt/lists"):
-        for entry in (rootfs / folder).glob("*"):
-            if entry.is_file() and not entry.is_symlink():
-                entry.unlink()
-    for folder in ("usr/share/man", "usr/share/info", "usr/share/locale"):
-        for entry in (rootfs / folder).glob("*"):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-    for package_docs in sorted((rootfs / "usr/share/doc").iterdir()):
-        if package_docs.is_symlink() or not package_docs.is_dir():
-            continue
-        for entry in sorted(package_docs.iterdir()):
-            if entry.name == "copyright":
-                continue
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-    (rootfs / "etc/dpkg/dpkg.cfg.d/slim").write_text(DPKG_SLIM_CONFIG, encoding="utf-8")
-
-
-def _remove_rootfs_workdir(workdir: Path) -> None:
-    """Remove the debootstrap folder, first unmounting what a failed run left mounted."""
-    mounted = []
-    with open("/proc/self/mounts", encoding="utf-8") as mounts:
-        for line in mounts:
-            mount_point = line.split()[1].replace("\\040", " ")
-            if mount_point == str(workdir) or mount_point.startswith(f"{workdir}/"):
-                mounted.append(mount_point)
-    for mount_point in sorted(mounted, reverse=True):
-        subprocess.run(["umount", "--lazy", mount_point], check=False)
-    if any(Path(point).is_mount() for point in mounted):
-        _progress(f"left {workdir} in place: something is still mounted under it")
-        return
-    shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _run_streamed(command: list[str], what: str) -> None:
-    """Run a command, relaying its output to stderr; ImageError with its last line if it fails."""
-    last_line = ""
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    ) as process:
-        assert process.stdout is not None
-        for line in process.stdout:
-            sys.stderr.write(line)
-            if line.strip():
-                last_line = line.strip()
-        returncode = process.wait()
-    if returncode != 0:
-        raise ImageError(f"{what} failed (exit {returncode}): {last_line or 'no output'}")
 
 
 def _engine_errors() -> tuple[type[Exception], ...]:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from bundlekit import BUNDLES_DIR
+from bundlekit.project import BUNDLES_DIR_ENV, find_bundles_dir
 
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
 COMMON = "common"
@@ -156,7 +156,7 @@ def default_title(name: str) -> str:
     return " ".join([words[0].capitalize(), *words[1:]])
 
 
-def create_task(name: str, kind: str, dest: Path = BUNDLES_DIR, title: str | None = None,
+def create_task(name: str, kind: str, dest: Path | None = None, title: str | None = None,
                 force: bool = False, classes: Sequence[str] | None = None) -> Path:
     """Create the task ``dest/name`` from the ``kind`` template; return its folder.
 
@@ -167,8 +167,9 @@ def create_task(name: str, kind: str, dest: Path = BUNDLES_DIR, title: str | Non
         not one of :data:`KIT_TASKS`, nor an existing task's name with ``-`` and ``_`` swapped.
     kind : str
         One of :func:`available_kinds`.
-    dest : Path
-        Where task sources live (``bundles/`` by default; ``bundlekit build`` reads there).
+    dest : Path, optional
+        Where task sources live (default: the project's ``bundles/``, created in the working
+        folder when no project is found; ``bundlekit build`` reads there).
     title : str, optional
         The competition's title (default: made from the name).
     force : bool
@@ -181,7 +182,8 @@ def create_task(name: str, kind: str, dest: Path = BUNDLES_DIR, title: str | Non
     ScaffoldError
         On an invalid name, title, kind or classes, or an existing folder that may not be replaced.
     """
-    check_name(name, Path(dest))
+    dest = Path(dest) if dest is not None else find_bundles_dir()
+    check_name(name, dest)
     title = checked_title(name, title)
     template = load_template(kind)
     chosen = checked_classes(template, classes)
@@ -296,8 +298,9 @@ def logo_png(name: str, size: int = 96) -> bytes:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help="task name, e.g. fusion-mem (the folder and bundle name)")
     parser.add_argument("--kind", required=True, choices=available_kinds(), help="template to start from")
-    parser.add_argument("--dest", type=Path, default=BUNDLES_DIR,
-                        help="folder of task sources (default: bundles/, where `bundlekit build` looks)")
+    parser.add_argument("--dest", "--bundles-dir", type=Path, metavar="DIR",
+                        help="folder of task sources (default: the first bundles/ found from the working folder "
+                             f"upwards, else ./bundles, a new project; also ${BUNDLES_DIR_ENV})")
     parser.add_argument("--title", help="competition title (default: made from NAME)")
     parser.add_argument("--force", action="store_true",
                         help="replace the task DEST/NAME if it exists (its files are lost; only a folder with a "
@@ -320,9 +323,9 @@ def run_command(args: argparse.Namespace) -> int:
         return 1
     n_files = sum(1 for p in target.rglob("*") if p.is_file())
     print(f"created {target} ({args.kind}, {n_files} files)")
-    in_bundles = target.parent.resolve() == BUNDLES_DIR.resolve()
-    build = f"bundlekit build {args.name}" if in_bundles else \
-        f"move {target} into {BUNDLES_DIR} (bundlekit build reads task sources there), then bundlekit build {args.name}"
+    found = find_bundles_dir()
+    build = f"bundlekit build {args.name}" if target.parent.resolve() == found else \
+        f"bundlekit build {args.name} --bundles-dir {target.parent}"
     print("next:")
     print(f"  {build}")
     print(f"  bundlekit run dist/{args.name}.zip dist/{args.name}/solutions/best-inducer-code.zip --phase Test")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image
+from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image, offline_base
 
 MEASURE = REPO_ROOT / "docker" / "measure.py"
 DOCKER_SETUP = REPO_ROOT / "ci" / "docker-setup.sh"
@@ -206,7 +206,7 @@ def test_debian_mirror_from_one_line_sources(tmp_path, monkeypatch):
         "deb-src http://src.example/debian bookworm main\n"
         "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n"
     )
-    assert image.debian_mirror(tmp_path) == "http://mirror.example/debian"
+    assert offline_base.debian_mirror(tmp_path) == "http://mirror.example/debian"
 
 
 def test_debian_mirror_from_deb822_sources(tmp_path, monkeypatch):
@@ -219,15 +219,15 @@ def test_debian_mirror_from_deb822_sources(tmp_path, monkeypatch):
         "Types: deb\nURIs: http://security.example/debian-security\n"
         "Suites: bookworm-security\n"
     )
-    assert image.debian_mirror(tmp_path) == "http://deb822.example/debian"
+    assert offline_base.debian_mirror(tmp_path) == "http://deb822.example/debian"
 
 
 def test_debian_mirror_default_and_override(tmp_path, monkeypatch):
     monkeypatch.delenv("BUNDLEKIT_DEBIAN_MIRROR", raising=False)
     (tmp_path / "sources.list").write_text("deb http://archive.ubuntu.example/ubuntu jammy main\n")
-    assert image.debian_mirror(tmp_path) == image.DEFAULT_DEBIAN_MIRROR
+    assert offline_base.debian_mirror(tmp_path) == offline_base.DEFAULT_DEBIAN_MIRROR
     monkeypatch.setenv("BUNDLEKIT_DEBIAN_MIRROR", "http://override.example/debian/")
-    assert image.debian_mirror(tmp_path) == "http://override.example/debian"
+    assert offline_base.debian_mirror(tmp_path) == "http://override.example/debian"
 
 
 def test_trim_rootfs_keeps_copyrights_and_drops_docs(tmp_path):
@@ -243,7 +243,7 @@ def test_trim_rootfs_keeps_copyrights_and_drops_docs(tmp_path):
     (rootfs / "var/cache/apt/archives/python3.deb").write_text("deb")
     (rootfs / "var/lib/apt/lists").mkdir(parents=True)
     (rootfs / "etc/dpkg/dpkg.cfg.d").mkdir(parents=True)
-    image._trim_rootfs(rootfs)
+    offline_base._trim_rootfs(rootfs)
     assert sorted(p.name for p in docs.iterdir()) == ["copyright"]
     assert not (rootfs / "usr/share/locale/fr").exists()
     assert (rootfs / "usr/share/locale/locale.alias").exists()

@@ -24,6 +24,7 @@ import yaml
 
 import bundlekit.build
 from bundlekit import BUNDLES_DIR
+from bundlekit.project import BUNDLES_DIR_ENV
 from bundlekit.build import BuildOptions, BuildResult, build_task
 from bundlekit.check import check_bundle
 from bundlekit.cli import main as cli_main
@@ -287,7 +288,7 @@ def task_sources(tmp_path_factory) -> Path:
     for case, (kind, classes) in CASES.items():
         create_task(f"scaffold-{case}", kind, dest=sources, title=f"Scaffolded {case} task", classes=classes)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bundlekit.build, "BUNDLES_DIR", sources)
+        patch.setenv(BUNDLES_DIR_ENV, str(sources))
         yield sources
 
 
