@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             for key in args.tasks.split(","):
                 task = bench_scoring.TASKS[key].bundle
                 log(f"building {task}")
-                options = BuildOptions(bundles_dir=bench_scoring.REPO / "bundles", out=work / "dist", progress=lambda _: None)
+                options = BuildOptions(bundles_dir=bench_scoring.REPO / "bundles", out=work / "dist",
+                                       progress=lambda _: None)
                 bundles[task] = build_task(task, options).bundle_dir
         code_runs: list[TimedRun] = []
         if "cost" in args.parts:
