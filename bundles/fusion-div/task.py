@@ -313,6 +313,9 @@ def _titles(n_queries: int, rng: np.random.Generator) -> list[str]:
     combinations = [f"{city} {kind}" for city in CITIES for kind in PLACE_KINDS]
     combinations = [combinations[i] for i in rng.permutation(len(combinations))]
     names = list(LANDMARKS) + combinations
+    distinct = len(names)
+    for repeat in range(2, 2 + (n_queries - 1) // distinct):  # more queries than names (scaled data)
+        names += [f"{name} {repeat}" for name in names[:distinct]]
     chosen = names[:n_queries]
     return [chosen[i] for i in rng.permutation(len(chosen))]
 
