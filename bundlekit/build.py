@@ -13,6 +13,7 @@ stale or rejected bundle is left to upload.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import importlib.util
 import json
 import os
@@ -26,12 +27,17 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import DEFAULT_IMAGE
+from bundlekit import DEFAULT_IMAGE, safe_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
+from bundlekit.check import TEMPLATE_PLACEHOLDER
+from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
+from scoring_common.program import COST_KEYS
 
 SPLITS = ("dev", "test")
+#: The split whose ground truth participants get; every figure of the other stays out of the pages and kits.
+PUBLIC_SPLIT = "dev"
 DATE_FORMAT = "%Y-%m-%d %H:%M"
 #: Share of the phase's time limit given to the participant's code (the rest is for
 #: starting the containers, loading and scoring).
@@ -136,17 +142,23 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
     fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
     public_truth = _public_truth_files(hooks, data)
+    inputs = _input_files(task, source, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
+    accepted.update(image_warnings_accepted(options.docker_image))
     best = {}
     for split in SPLITS:
         say(f"[{task}] {split}: scoring every inducer to find the best one")
         best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
-        _stage_split(data, split, best[split], staged, public_truth)
-    _stage_public_data(data, staged, public_truth)
+        _stage_split(data, split, best[split], staged, public_truth, inputs)
+    _stage_public_data(data, staged, public_truth, inputs)
     solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
     _stage_starting_kit(source, staged, programs)
     yaml_doc["solutions"] = solutions
     _check_leaderboard_keys(yaml_doc, baseline_scores)
+    for name in (f"{task}.zip",):
+        too_long = upload_name_problem(name)
+        if too_long is not None:
+            raise BuildError(f"{too_long}; give the task a shorter name (its folder under bundles/)")
     pages_vars = {"baseline_table": _baseline_table(baseline_scores, best, yaml_doc),
                   "edition": options.edition or getattr(hooks, "DEFAULT_EDITION", ""),
                   "contact_email": options.contact_email}
@@ -155,8 +167,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     zip_directory(outputs / task, outputs / f"{task}.zip")
     (outputs / f"{task}.baselines.json").write_text(
         json.dumps({"best_inducers": best, "solutions": baseline_scores}, indent=2, sort_keys=True) + "\n")
-    if options.check:
-        _run_checker(task, outputs / f"{task}.zip", accepted)
+    _run_checker(task, outputs / f"{task}.zip", accepted, only_leaks=not options.check)
     _publish(task, outputs, options.out)
     return BuildResult(task, options.out / task, options.out / f"{task}.zip", baseline_scores, best)
 
@@ -221,8 +232,9 @@ def _reason(exc: BaseException, data: Path) -> str:
 
 
 def _render_yaml(source: Path, options: BuildOptions) -> dict:
-    import yaml  # noqa: PLC0415
-
+    problem = email_problem(options.contact_email)
+    if problem is not None:
+        raise BuildError(f"contact e-mail: {problem}")
     if not options.dev_start < options.test_start < options.test_end:
         raise BuildError("dates must satisfy --dev-start < --test-start < --test-end")
     one_minute = timedelta(minutes=1)
@@ -240,7 +252,7 @@ def _render_yaml(source: Path, options: BuildOptions) -> dict:
     if unknown:
         raise BuildError(f"{source / 'competition.yaml'}: unknown placeholder(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(values))}")
-    return yaml.safe_load(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    return safe_yaml.load(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
 
 
 def _code_time_limit(yaml_doc: dict) -> int:
@@ -317,6 +329,16 @@ def _as_inducer(message: str) -> str:
     return message.rsplit("; ", 1)[0]  # the participant's fix does not apply
 
 
+def image_warnings_accepted(docker_image: str) -> dict[str, str]:
+    """The image warning a build accepts: a tag-pinned image is fine for local runs, not for a platform."""
+    from bundlekit.registry import is_pinned_by_digest  # noqa: PLC0415
+
+    if is_pinned_by_digest(docker_image):
+        return {}
+    return {"docker.no-digest": "built with a tag, for local runs; to publish, build with --image "
+                                "NAME@sha256:... from `bundlekit image --push`"}
+
+
 def _accepted_warnings(source: Path, hooks: ModuleType, public_truth: list[str]) -> dict[str, str]:
     """The checker warnings the task acknowledges: ``ACCEPTED_WARNINGS``, rule id -> reason.
 
@@ -356,13 +378,45 @@ def _public_truth_files(hooks: ModuleType, data: Path) -> list[str]:
     return list(names)
 
 
+def _input_files(task: str, source: Path, hooks: ModuleType, data: Path, where: str,
+                 say: Callable[[str], None]) -> dict[str, list[str]]:
+    """Each split's input files the task declares (``INPUT_FILES``, globs); the others are not published.
+
+    A glob's ``*`` stays within one folder. The files left out are named in one line.
+    """
+    patterns = getattr(hooks, "INPUT_FILES", None)
+    if not patterns:
+        raise BuildError(f"{source / 'task.py'}: no INPUT_FILES; list the input files participants get "
+                         "(globs under input_data/, e.g. INPUT_FILES = (\"inducers.csv\",)), the only ones published")
+    inputs, left_out = {}, []
+    for split in SPLITS:
+        folder = data / split / "input_data"
+        names = [p.relative_to(folder).as_posix() for p in iter_files(folder)]
+        inputs[split] = [name for name in names if any(_glob_match(name, pattern) for pattern in patterns)]
+        left_out += [f"{split}/input_data/{name}" for name in names if name not in inputs[split]]
+        if not inputs[split]:
+            raise BuildError(f"{where}: {split}/input_data holds none of the task's input files "
+                             f"({', '.join(patterns)}); lay the files out as docs/data.md shows")
+    if left_out:
+        shown = ", ".join(left_out[:3]) + (f" and {len(left_out) - 3} more" if len(left_out) > 3 else "")
+        say(f"[{task}] not published (not an input file of the task: {', '.join(patterns)}): {shown}")
+    return inputs
+
+
+def _glob_match(name: str, pattern: str) -> bool:
+    """Whether a posix path matches a glob whose ``*`` never crosses a folder."""
+    parts, wanted = name.split("/"), pattern.split("/")
+    return len(parts) == len(wanted) and all(fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted))
+
+
 def _copy_files(source: Path, names: list[str], target: Path) -> None:
     for name in names:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, target / name)
 
 
-def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth: list[str]) -> None:
+def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth: list[str],
+                 inputs: dict[str, list[str]]) -> None:
     """input_data: train/ (dev inducers and truth) and predict/ (this split's inducers).
 
     Both sit in one wrapping folder: current Codabench moves the contents of a data zip's
@@ -370,20 +424,23 @@ def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth:
     program finds train/ and predict/ either way.
     """
     input_dir = staged / f"{split}_input_data" / "data"
-    _copy_tree(data / "dev" / "input_data", input_dir / "train")
+    _copy_files(data / "dev" / "input_data", inputs["dev"], input_dir / "train")
     _copy_files(data / "dev" / "reference_data", public_truth, input_dir / "train")
-    _copy_tree(data / split / "input_data", input_dir / "predict")
+    _copy_files(data / split / "input_data", inputs[split], input_dir / "predict")
     reference = staged / f"{split}_reference_data"
     _copy_tree(data / split / "reference_data", reference)
     (reference / "baseline.json").write_text(json.dumps(best, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # The scorer shows per-item figures of public splits only (the dev ground truth is public by design).
+    split_info = {"split": split, "public": split == PUBLIC_SPLIT}
+    (reference / "split.json").write_text(json.dumps(split_info, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def _stage_public_data(data: Path, staged: Path, public_truth: list[str]) -> None:
+def _stage_public_data(data: Path, staged: Path, public_truth: list[str], inputs: dict[str, list[str]]) -> None:
     """What participants download: dev inducers and truth, test inducers."""
     public = staged / "public_data"
-    _copy_tree(data / "dev" / "input_data", public / "dev")
+    _copy_files(data / "dev" / "input_data", inputs["dev"], public / "dev")
     _copy_files(data / "dev" / "reference_data", public_truth, public / "dev")
-    _copy_tree(data / "test" / "input_data", public / "test")
+    _copy_files(data / "test" / "input_data", inputs["test"], public / "test")
 
 
 def _stage_solutions(task: str, source: Path, staged: Path, programs: dict[str, Path], scoring: ModuleType,
@@ -461,18 +518,23 @@ def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
 
 
 def _baseline_table(baseline_scores: dict, best: dict, yaml_doc: dict) -> str:
-    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in ("time_s",)]
+    """The pages' table of baseline scores: the public split only.
+
+    Participants read the pages during the competition: no figure of the hidden test split
+    (not even which inducer is best on it) may appear there. The organisers get the test
+    figures in ``<task>.baselines.json``.
+    """
+    columns = [c for c in yaml_doc["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
+    split = PUBLIC_SPLIT
     header = "| baseline | split | " + " | ".join(c["title"] for c in columns) + " |"
     lines = [header, "|" + " --- |" * (len(columns) + 2)]
-    for split in SPLITS:
-        name = best[split]["best_inducer"]
-        values = [best[split]["scores"].get(c["key"]) for c in columns]
-        lines.append(f"| best single inducer on {split} ({name}) | {split} | "
-                     + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
+    name = best[split]["best_inducer"]
+    values = [best[split]["scores"].get(c["key"]) for c in columns]
+    lines.append(f"| best single inducer on {split} ({name}) | {split} | "
+                 + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
     for solution, per_split in sorted(baseline_scores.items()):
-        for split in SPLITS:
-            values = [per_split[split].get(c["key"]) for c in columns]
-            lines.append(f"| {solution} | {split} | " + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
+        values = [per_split[split].get(c["key"]) for c in columns]
+        lines.append(f"| {solution} | {split} | " + " | ".join("" if v is None else f"{v:.4f}" for v in values) + " |")
     return "\n".join(lines)
 
 
@@ -490,7 +552,13 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
     pages.mkdir()
     for page in sorted((source / "pages").glob("*.md")):
         text = page.read_text(encoding="utf-8")
-        text = PLACEHOLDER.sub(lambda m: str(pages_vars.get(m.group(1), m.group(0))), text)
+        unknown = sorted(set(PLACEHOLDER.findall(text)) - set(pages_vars))
+        if unknown:
+            raise BuildError(f"{page}: unknown placeholder(s) {', '.join(unknown)}; known: {', '.join(sorted(pages_vars))}")
+        text = PLACEHOLDER.sub(lambda m: str(pages_vars[m.group(1)]), text)
+        if TEMPLATE_PLACEHOLDER.search(text):
+            raise BuildError(f"{page}: '{TEMPLATE_PLACEHOLDER.search(text).group()[:60]}' is left after rendering; "
+                             "write {{ name }} with a known name, or the text itself")
         (pages / page.name).write_text(text, encoding="utf-8")
     for asset in ("logo.png",):
         shutil.copyfile(source / asset, bundle_dir / asset)
@@ -498,10 +566,13 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
         yaml.safe_dump(yaml_doc, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
 
 
-def _run_checker(task: str, bundle: Path, accepted: dict[str, str]) -> None:
+def _run_checker(task: str, bundle: Path, accepted: dict[str, str], only_leaks: bool = False) -> None:
+    """Print the checker's problems and stop on an error; ``only_leaks`` (``--no-check``) keeps the leak errors."""
     from bundlekit.check import check_bundle, format_problems  # noqa: PLC0415
 
     problems = check_bundle(bundle)
+    if only_leaks:
+        problems = [p for p in problems if p.rule == "leak.reference"]
     if problems:
         print(format_problems(problems, accepted), file=sys.stderr)
     if any(p.severity == "error" for p in problems):
@@ -510,13 +581,19 @@ def _run_checker(task: str, bundle: Path, accepted: dict[str, str]) -> None:
 
 
 def parse_date(text: str) -> datetime:
-    """Parse a UTC date given on the command line (``2027-04-01`` or ``2027-04-01 12:00``)."""
-    for layout in ("%Y-%m-%d", DATE_FORMAT, "%Y-%m-%dT%H:%M"):
-        try:
-            return datetime.strptime(text, layout)
-        except ValueError:
-            continue
-    raise argparse.ArgumentTypeError(f"{text!r} is not a date; write it in UTC as 2027-04-01 or '2027-04-01 12:00'")
+    """A date of the command line, in UTC (ISO 8601; an offset is converted), as an argparse type."""
+    try:
+        return parse_utc_date(text)[0]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def email_address(text: str) -> str:
+    """``--contact-email``, as an argparse type: refused as the platform refuses it."""
+    problem = email_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return text.strip()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -527,15 +604,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, metavar="DIR",
                         help="build from the organisers' real files in DIR/{dev,test}/{input_data,reference_data}/ "
                              "(one task only)")
-    parser.add_argument("--docker-image", default=defaults.docker_image, help="pinned image (default %(default)s)")
-    parser.add_argument("--contact-email", default=defaults.contact_email)
+    parser.add_argument("--image", "--docker-image", dest="docker_image", default=defaults.docker_image, metavar="REF",
+                        help="the bundles' docker_image: best the digest reference `bundlekit image --push` prints, "
+                             "NAME@sha256:... (default %(default)s, for local runs)")
+    parser.add_argument("--contact-email", type=email_address, default=defaults.contact_email,
+                        help="the organisers' e-mail address (default %(default)s)")
     parser.add_argument("--dev-start", type=parse_date, default=defaults.dev_start, help="UTC (default %(default)s)")
     parser.add_argument("--test-start", type=parse_date, default=defaults.test_start, help="UTC")
     parser.add_argument("--test-end", type=parse_date, default=defaults.test_end,
                         help="UTC; the post-challenge phase starts one minute later")
     parser.add_argument("--out", type=Path, help="output folder (default: dist/ beside the task folder)")
     add_bundles_dir_option(parser)
-    parser.add_argument("--no-check", action="store_true", help="do not run the checker on the built bundles")
+    parser.add_argument("--no-check", action="store_true",
+                        help="do not stop on the checker's findings (a leak of the test answers still stops the build)")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -548,8 +629,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.data is not None and len(tasks) != 1:
         print("bundlekit build: --data needs exactly one task name", file=sys.stderr)
         return 2
-    if ":" not in args.docker_image or args.docker_image.endswith(":latest"):
-        print(f"bundlekit build: --docker-image {args.docker_image!r} is not pinned; give an exact tag", file=sys.stderr)
+    unpinned = _unpinned_image(args.docker_image)
+    if unpinned:
+        print(f"bundlekit build: --image {unpinned}", file=sys.stderr)
         return 2
     options = BuildOptions(edition=args.edition, seed=args.seed, data=args.data, docker_image=args.docker_image,
                            contact_email=args.contact_email, dev_start=args.dev_start, test_start=args.test_start,
@@ -565,6 +647,19 @@ def run_command(args: argparse.Namespace) -> int:
     for result in results:
         print(result.bundle_zip)
     return 0
+
+
+def _unpinned_image(reference: str) -> str | None:
+    """Why ``reference`` cannot be a bundle's docker_image, or None when it is pinned (tag or digest)."""
+    from bundlekit.registry import parse_reference  # noqa: PLC0415
+
+    try:
+        parsed = parse_reference(reference)
+    except ValueError as exc:
+        return str(exc)
+    if parsed.digest is None and parsed.tag in (None, "latest"):
+        return f"{reference!r} is not pinned; give NAME@sha256:... (bundlekit image --push prints it) or an exact tag"
+    return None
 
 
 def _tasks_with_edition(tasks: list[str], edition: str, bundles_dir: Path) -> list[str]:

@@ -3,8 +3,7 @@
 BUNDLE is a directory or a zip, ours or anyone's. Each problem names its place in
 ``competition.yaml`` as a dotted path (``phases[1].start``), says what is wrong and how
 to fix it. Errors make the upload or the runs fail on Codabench or AI4MediaBench;
-warnings are legal but likely mistakes or differences between the two platforms
-(shared/spec/codabench.md). The exit status is 1 when there are errors (or warnings,
+warnings are legal but likely mistakes or differences between the two platforms. The exit status is 1 when there are errors (or warnings,
 with ``--strict``).
 
 Every problem has a stable rule id (:data:`RULES`), shown in brackets. A task's build
@@ -22,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import hashlib
 import json
+import os
 import re
 import shutil
 import struct
@@ -33,10 +34,19 @@ import zipfile
 import zlib
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import IO, Any, Iterable, Iterator, Literal, Mapping, NamedTuple
+
+from bundlekit import safe_yaml
+from bundlekit.platform_rules import (
+    DATE_HINT,
+    MAX_UPLOAD_NAME_CHARS,
+    email_problem,
+    parse_utc_date,
+    upload_name_problem,
+)
 
 SCHEMA_PATH = Path(__file__).with_name("schema") / "competition.schema.json"
 #: Above this, a public Codabench queue cuts the phase's time limit anyway.
@@ -59,6 +69,8 @@ BUNDLE_PATH = "<bundle>"
 YAML_PATH = "competition.yaml"
 #: What a freshly scaffolded task writes wherever the organiser still has to write the text.
 TODO_MARKER = "TODO(organiser)"
+#: A template placeholder left unrendered in a page (Jinja-like).
+TEMPLATE_PLACEHOLDER = re.compile(r"\{\{[^{}\n]{0,200}\}\}|\{%[^{}\n]{0,200}%\}")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: How reading a zip or its members fails: damaged, truncated, encrypted, unknown compression.
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError)
@@ -68,17 +80,18 @@ ENCRYPTED_FLAG = 0x1
 #: The id of every rule, ``family.name``: stable, so that builds and scripts can accept warnings by id.
 RULES = frozenset({
     # the bundle and its yaml
-    "bundle.unreadable", "bundle.not-found", "bundle.no-yaml", "bundle.yaml-in-folder",
-    "yaml.encoding", "yaml.syntax", "yaml.duplicate-key", "yaml.not-mapping",
+    "bundle.unreadable", "bundle.not-found", "bundle.no-yaml", "bundle.yaml-in-folder", "bundle.name-too-long",
+    "yaml.encoding", "yaml.syntax", "yaml.duplicate-key", "yaml.not-mapping", "yaml.too-complex",
     # the schema
     "yaml.required-key", "yaml.unknown-key", "yaml.enum", "yaml.too-long", "yaml.empty", "yaml.empty-list",
     "yaml.minimum", "yaml.type", "yaml.schema",
     # platforms, image, documents and files
     "platform.codabench-only", "platform.queue", "docker.missing", "docker.invalid", "docker.unpinned",
-    "pages.none", "content.todo", "image.not-an-image", "image.format", "image.webp", "image.damaged",
+    "docker.no-digest",
+    "pages.none", "content.todo", "content.placeholder", "yaml.email", "path.symlink", "image.not-an-image", "image.format", "image.webp", "image.damaged",
     "file.is-folder", "file.empty", "file.encoding", "path.outside", "path.platform-key", "path.not-found",
     # archives, programs, data
-    "archive.empty", "archive.not-a-zip", "archive.damaged", "archive.no-data",
+    "archive.empty", "archive.not-a-zip", "archive.damaged", "archive.unsafe", "archive.no-data",
     "program.wrapped", "program.no-metadata", "program.metadata-syntax", "program.no-command",
     "program.command-type", "command.shell", "command.quotes", "command.whitespace", "command.variable",
     "command.missing-script", "command.executable", "data.subfolders",
@@ -211,9 +224,19 @@ class _Tree:
 
 
 class _FolderTree(_Tree):
+    """A folder's regular files; symbolic links are listed apart (``links``) and never followed."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        super().__init__([p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()])
+        files, self.links = [], []
+        for folder, subfolders, names in os.walk(root):
+            for name in sorted([*subfolders, *names]):
+                path = Path(folder, name)
+                if path.is_symlink():
+                    self.links.append(path.relative_to(root).as_posix())
+                elif name in names and path.is_file():
+                    files.append(path.relative_to(root).as_posix())
+        super().__init__(files)
 
     def is_dir(self, name: str) -> bool:
         return (self.root / name).is_dir()
@@ -222,7 +245,7 @@ class _FolderTree(_Tree):
         return (self.root / name).stat().st_size
 
     def open(self, name: str) -> IO[bytes]:
-        return open(self.root / name, "rb")
+        return os.fdopen(os.open(self.root / name, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
     def sub(self, folder: str) -> _Tree:
         return _FolderTree(self.root / folder)
@@ -287,6 +310,28 @@ def _damaged_member(archive: zipfile.ZipFile) -> tuple[str, str] | None:
     return None
 
 
+def _unsafe_reason(archive: zipfile.ZipFile, name: str) -> str | None:
+    """Why ``bundlekit run`` refuses to unpack the zip (a '..' or absolute member, a link, a bomb), or None.
+
+    Only the central directory is read: a bomb is found without inflating anything.
+    """
+    from bundlekit.runner import BUNDLE_MAX_FILES  # noqa: PLC0415
+    from bundlekit.unpack import UnsafeArchiveError, check_members  # noqa: PLC0415
+
+    if any(info.flag_bits & ENCRYPTED_FLAG for info in archive.infolist()):
+        return None  # reported as damaged, with the platform's view of it
+    try:
+        check_members(archive, Path(name), max_files=BUNDLE_MAX_FILES)
+    except UnsafeArchiveError as exc:
+        return str(exc)
+    return None
+
+
+def _unsafe_problem(path: str, reason: str) -> Problem:
+    return Problem("error", "archive.unsafe", path, f"{reason.rsplit(': ', 1)[0]}; the platform's unzip and "
+                   "bundlekit run refuse it", reason.rsplit(': ', 1)[-1])
+
+
 def _damaged_problem(path: str, what: str, damaged: tuple[str, str]) -> Problem:
     member, reason = damaged
     return Problem("error", "archive.damaged", path, f"{what} has a corrupt or encrypted member '{member}' ({reason}): "
@@ -298,13 +343,25 @@ def _open_bundle(path: Path, problems: list[Problem], stack: ExitStack) -> _Tree
     if path.is_dir():
         tree: _Tree = _FolderTree(path)
         where = f"the folder {path}"
+        for link in tree.links:
+            problems.append(Problem("error", "path.symlink", BUNDLE_PATH, f"'{link}' is a symbolic link: the "
+                                    "bundle would carry what it points to, outside the bundle (the checker does "
+                                    "not follow it)", "replace the link by the file itself"))
     elif path.is_file():
+        too_long = upload_name_problem(path.name)
+        if too_long is not None:
+            problems.append(Problem("error", "bundle.name-too-long", BUNDLE_PATH, too_long,
+                                    f"rename the zip (at most {MAX_UPLOAD_NAME_CHARS} characters)"))
         try:
             archive = stack.enter_context(zipfile.ZipFile(path))
         except ZIP_ERRORS:
             problems.append(Problem("error", "bundle.unreadable", BUNDLE_PATH,
                                     f"{path} is neither a folder nor a readable zip",
                                     "upload a zip of the bundle's files (competition.yaml at its root)"))
+            return None
+        unsafe = _unsafe_reason(archive, path.name)
+        if unsafe is not None:
+            problems.append(_unsafe_problem(BUNDLE_PATH, unsafe))
             return None
         damaged = _damaged_member(archive)
         if damaged is not None:
@@ -340,7 +397,7 @@ def _load_yaml(root: _Tree, problems: list[Problem]) -> dict | None:
 
     duplicates: list[tuple[str, int, int]] = []
 
-    class Loader(yaml.SafeLoader):
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when present: 3 times faster
         """Safe loading that also notes keys given twice in one mapping (the last one wins)."""
 
         def construct_mapping(self, node: Any, deep: bool = False) -> dict:
@@ -355,10 +412,15 @@ def _load_yaml(root: _Tree, problems: list[Problem]) -> dict | None:
 
     try:
         text = root.read(YAML_PATH).decode("utf-8")
-        document = yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader subclass)
+        document = safe_yaml.load(text, Loader)
     except UnicodeDecodeError as exc:
         problems.append(Problem("error", "yaml.encoding", YAML_PATH, f"not UTF-8 text (byte {exc.start})",
                                 "save it as UTF-8"))
+        return None
+    except safe_yaml.YamlLimitError as exc:
+        problems.append(Problem("error", "yaml.too-complex", YAML_PATH, f"line {exc.line}: {exc}; the platform's "
+                                "reader would exhaust its memory or stack", "write the document without deep nesting "
+                                "or aliases that repeat large parts"))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -557,22 +619,14 @@ def _copied_as(original: str, copy: str) -> str:
     return f", as {copy}"
 
 
-def _platform_datetime(value: Any) -> tuple[datetime, timedelta | None]:
-    """The instant the platform reads (dateutil for text); the offset it drops, if any.
-
-    Raises ValueError or OverflowError when the platform cannot read it either.
-    """
+def _dateutil_reading(value: Any) -> datetime | None:
+    """How the platform (dateutil, month first) reads a non-ISO date text, or None when it cannot."""
     from dateutil import parser  # noqa: PLC0415
 
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, date):
-        moment = datetime.combine(value, time())
-    elif isinstance(value, str):
-        moment = parser.parse(value)
-    else:
-        raise ValueError(f"{value!r} is not a date")
-    return moment.replace(tzinfo=None), moment.utcoffset()
+    try:
+        return parser.parse(value).replace(tzinfo=None) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        return None
 
 
 def _strings(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -661,6 +715,7 @@ class _BundleChecker:
 
     def run(self) -> list[Problem]:
         self.problems += _schema_problems(self.doc)
+        self.check_contact_email()
         self.check_platform_keys()
         self.check_docker_image()
         self.check_documents()
@@ -709,6 +764,13 @@ class _BundleChecker:
                        f"'{image}' is not pinned: {'' if match['tag'] else 'without a tag, '}docker "
                        "pulls 'latest', which moves, so runs change without notice",
                        f"pin a version tag or a digest, e.g. {name}:1.0 or {name}@sha256:...")
+        elif not match["digest"]:
+            name = image.rsplit(":", 1)[0]
+            self.warning("docker.no-digest", "docker_image",
+                         f"'{image}' is pinned by tag only: the workers pull it before every run, and a tag "
+                         "can be pushed again, so they may run other bytes than the ones you tested",
+                         f"push the image and pin its digest: `bundlekit image --push REPOSITORY` prints "
+                         f"{name}@sha256:..., then `bundlekit build --image` that reference")
 
     def check_documents(self) -> None:
         self.check_yaml_placeholders()
@@ -780,6 +842,26 @@ class _BundleChecker:
                        "save it as UTF-8 (markdown or HTML)")
             return
         self.check_placeholders(path, _normalise(value) or value, text)
+        self.check_template_leftovers(path, _normalise(value) or value, text)
+
+    def check_template_leftovers(self, path: str, shown: str, text: str) -> None:
+        """A page that still holds a ``{{ placeholder }}``: the platform shows it as is."""
+        found = TEMPLATE_PLACEHOLDER.search(text)
+        if found is None:
+            return
+        line = text.count("\n", 0, found.start()) + 1
+        count = len(TEMPLATE_PLACEHOLDER.findall(text))
+        self.error("content.placeholder", path, f"{shown} line {line} holds the unrendered placeholder "
+                   f"'{found.group()[:60]}' ({count} in the file); the platform shows it as is",
+                   "render the page (the kit's build does) or write the text in its place")
+
+    def check_contact_email(self) -> None:
+        value = self.doc.get("contact_email")
+        if value is not None:
+            problem = email_problem(value)
+            if problem is not None:
+                self.error("yaml.email", "contact_email", problem, "write the organisers' address, e.g. "
+                           "fusion-organisers@example.org")
 
     def locate(self, path: str, value: str, *, platform_key_allowed: bool = False) -> str | None:
         """The bundle-relative path of a yaml value when it exists, else None with the problem."""
@@ -788,6 +870,8 @@ class _BundleChecker:
             self.error("path.outside", path,
                        f"'{value}' points outside the bundle", "use a path relative to the bundle root")
             return None
+        if any(relative == link or relative.startswith(link + "/") for link in getattr(self.root, "links", ())):
+            return None  # reported as a symbolic link, never followed
         if self.root.is_file(relative) or self.root.is_dir(relative):
             return relative
         if platform_key_allowed and _is_uuid(value.strip()):
@@ -824,6 +908,10 @@ class _BundleChecker:
                 archive = _open_zip(self.root, relative, self.stack)
             except ZIP_ERRORS:
                 self.not_a_zip(path, value, relative)
+                return None
+            unsafe = _unsafe_reason(archive, PurePosixPath(relative).name)
+            if unsafe is not None:
+                self.problems.append(_unsafe_problem(path, unsafe))
                 return None
             damaged = _damaged_member(archive)
             if damaged is not None:
@@ -883,10 +971,10 @@ class _BundleChecker:
         import yaml  # noqa: PLC0415
 
         try:
-            content = yaml.safe_load(tree.read(metadata).decode("utf-8", errors="replace"))
-        except yaml.YAMLError as exc:
+            content = safe_yaml.load(tree.read(metadata).decode("utf-8", errors="replace"))
+        except (yaml.YAMLError, safe_yaml.YamlLimitError) as exc:
             mark = getattr(exc, "problem_mark", None)
-            line = f" (line {mark.line + 1})" if mark else ""
+            line = f" (line {mark.line + 1})" if mark else f" (line {exc.line}: {exc})" if hasattr(exc, "line") else ""
             self.error("program.metadata-syntax", path,
                        f"the {role}'s {metadata} is not valid YAML{line}: the platform finds no command",
                        "write it as `command: ...`")
@@ -1085,15 +1173,21 @@ class _BundleChecker:
         if value in (None, ""):
             return None
         try:
-            moment, offset = _platform_datetime(value)
-        except (ValueError, OverflowError):
-            self.error("date.invalid", _join(path, key), f"'{value}' is not a date the platform can read",
-                       "write it in UTC as 2024-01-01 or '2024-01-01 12:00'")
+            moment, offset = parse_utc_date(value)
+        except (ValueError, OverflowError) as exc:
+            reason, _, fix = str(exc).partition("; ")
+            read = _dateutil_reading(value)
+            if read is not None:
+                reason += f": the platform reads it month first ({_show(read)}), many readers day first"
+                fix = f"write {_show(read)} if that is the date meant"
+            self.error("date.invalid", _join(path, key), reason, fix or DATE_HINT)
             return None
-        if offset:
+        if offset:  # the platform drops the offset: it reads the local time as UTC
+            read = moment + offset
             self.warning("date.offset", _join(path, key),
                          f"the time zone offset of '{value}' is dropped, not converted: the "
-                         f"platform reads {_show(moment)} UTC", f"write the date in UTC ({_show(moment - offset)})")
+                         f"platform reads {_show(read)} UTC", f"write the date in UTC ({_show(moment)})")
+            return read
         return moment
 
     # --- leaderboards and fact sheet --------------------------------------------------
@@ -1192,6 +1286,7 @@ class _BundleChecker:
         once, with every place it appears.
         """
         copies = self.exposed_files()
+        references: list[tuple[_Archive, bool]] = []
         for i, task in _items(self.doc.get("tasks")):
             reference = self.quiet_archive(_join(_join("tasks", i), "reference_data"), task.get("reference_data"))
             if reference is None:
@@ -1208,6 +1303,55 @@ class _BundleChecker:
             final = not isinstance(task.get("index"), int) or task["index"] in final_tasks
             for names in groups.values():
                 self.report_leak(reference, names, found[names[0]], final)
+            if all(reference.relative != r.relative for r, _ in references):
+                references.append((reference, final))
+        self.check_copied_rows(references, copies)
+
+    def check_copied_rows(self, references: list[tuple[_Archive, bool]],
+                          copies: dict[tuple[int, int], list[tuple[_Archive, _File]]]) -> None:
+        """Reference rows in a participant's file that is no exact copy: compressed, CRLF, BOM, re-separated.
+
+        A file holding at least ``COPY_SHARE`` of a reference file's distinct rows (normalised,
+        see :mod:`bundlekit.fingerprint`) is reported as a copy of it.
+        """
+        from bundlekit import fingerprint  # noqa: PLC0415
+
+        originals = []  # (reference, final, file, its rows, its (size, crc))
+        for reference, final in references:
+            for name in reference.tree.names():
+                rows = fingerprint.fingerprint(functools.partial(reference.tree.open, name))
+                if len(rows) >= fingerprint.MIN_ROWS:
+                    originals.append((reference, final, name, rows,
+                                      (reference.tree.size(name), reference.tree.crc(name))))
+        if not originals:
+            return
+        owners: dict[int, list[int]] = {}  # row hash -> the originals that hold it
+        for number, (_, _, _, rows, _) in enumerate(originals):
+            for row in rows:
+                owners.setdefault(row, []).append(number)
+        for key, places in copies.items():
+            archive, file = places[0]
+            matched: list[set[int]] = [set() for _ in originals]
+            for row in fingerprint.row_hashes(functools.partial(file.tree.open, file.name)):
+                for number in owners.get(row, ()):
+                    matched[number].add(row)
+            with file.tree.open(file.name) as stream:
+                how = fingerprint.compression(stream.read(6))
+            for found, (reference, final, name, rows, original_key) in zip(matched, originals):
+                if key == original_key or len(found) < fingerprint.COPY_SHARE * len(rows):
+                    continue  # an exact copy is reported above
+                where = ", ".join(f"{a.yaml_path} ('{a.relative}', as {f.shown})" for a, f in places
+                                  if a.relative != reference.relative)
+                if not where:
+                    continue
+                message = (f"{len(found)} of the {len(rows)} rows of {name} of '{reference.relative}' are in "
+                           f"{where}{f' ({how})' if how else ''}; participants can read the answers")
+                if final:
+                    self.error("leak.reference", reference.yaml_path, message,
+                               "remove the copy of the reference rows from the participants' data")
+                else:
+                    self.warning("leak.public-reference", reference.yaml_path, message + " (the task is not in the "
+                                 "final phase)", "remove it, unless this task's answers are public by design")
 
     def exposed_files(self) -> dict[tuple[int, int], list[tuple[_Archive, _File]]]:
         """The non-empty files participants can read, with those of the zips among them, by (size, CRC)."""
@@ -1238,7 +1382,7 @@ class _BundleChecker:
                 inner = _open_zip(tree, name, self.stack)
             except ZIP_ERRORS:
                 continue  # participants cannot unzip it either
-            if _damaged_member(inner) is None:
+            if _unsafe_reason(inner, name) is None and _damaged_member(inner) is None:
                 inner_tree = _ZipTree(inner)
                 yield from (_File(inner_tree, member, f"{name}/{member}") for member in inner_tree.names())
 

@@ -16,6 +16,13 @@ COMMANDS = {
     "run": ("bundlekit.runner", "run submissions the way the platform's compute worker does"),
     "image": ("bundlekit.image", "build the kit's pinned Docker image"),
     "new": ("bundlekit.scaffold", "create a new task bundle from a template"),
+    "report": ("bundlekit.report", "the campaign's evidence: overview tables, significance tests, plots"),
+    "inducers": ("bundlekit.inducers", "the inducers' scores, correlations, complementarity and oracle bounds"),
+    "publish": ("bundlekit.platform.publish", "create a competition on Codabench / AI4MediaBench from a bundle zip"),
+    "submit": ("bundlekit.platform.submit", "submit a zip to a phase of a live competition (--wait for the scores)"),
+    "smoke": ("bundlekit.platform.smoke", "submit every baseline of a bundle and compare the platform's scores"),
+    "results": ("bundlekit.platform.results", "collect every submission of a competition into a folder"),
+    "rerun": ("bundlekit.platform.rerun", "rerun every submission of a phase; old and new scores side by side"),
 }
 
 

@@ -18,10 +18,9 @@ from bundlekit import DEFAULT_IMAGE
 from bundlekit.build import SPLITS, BuildError, BuildOptions, BuildResult, available_tasks, build_task
 from bundlekit.project import add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.runner import Bundle, RunResult, run_many
+from scoring_common.program import COST_KEYS
 
 PHASE_OF_SPLIT = {"dev": "Development", "test": "Test"}
-#: Measured, not computed: they differ from run to run.
-COST_COLUMNS = ("time_s", "cpu_s", "memory_mib")
 #: Scores are compared to this many decimals (the runner reads them back from scores.json).
 TOLERANCE = 1e-9
 
@@ -98,7 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
                     mismatches.append(f"{task} {zip_path.name} on {phase}: {result.reason}")
                     continue
                 for key, value in result.scores.items():
-                    if key not in COST_COLUMNS and abs(value - expected[key]) > TOLERANCE:
+                    if key not in COST_KEYS and abs(value - expected[key]) > TOLERANCE:
                         mismatches.append(f"{task} {zip_path.name} on {phase}: {key} {value} != in-process {expected[key]}")
             print(f"\n{task}")
             _print_table(["submission", "phase", "status", *titles], rows)

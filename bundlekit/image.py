@@ -55,6 +55,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "can be neither found locally nor pulled, 'always', or 'never' (default: auto)",
     )
     parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
+    parser.add_argument(
+        "--push",
+        metavar="REPOSITORY[:TAG]",
+        help="then tag the image as REPOSITORY:TAG (TAG defaults to the kit's), push it and print its "
+        "reference by digest, REPOSITORY@sha256:..., for `bundlekit build --image`",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -68,7 +74,18 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"bundlekit image: {error}", file=sys.stderr)
         return 1
     elapsed_s = time.monotonic() - started
-    print(f"built {tag} in {elapsed_s:.0f} s ({size_mib:.0f} MiB)")
+    print(f"built {tag} in {elapsed_s:.0f} s ({size_mib:.0f} MiB)", file=sys.stderr if args.push else sys.stdout)
+    if args.push:
+        from bundlekit.registry import RegistryError, push_image
+
+        try:
+            reference = push_image(tag, args.push, progress=_progress)
+        except RegistryError as error:
+            print(f"bundlekit image: {error}", file=sys.stderr)
+            return 1
+        _progress(f"pushed in {time.monotonic() - started - elapsed_s:.0f} s; "
+                  f"build the bundles with: bundlekit build --image {reference}")
+        print(reference)
     return 0
 
 

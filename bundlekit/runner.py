@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Literal
 
-from bundlekit import scheduling
+from bundlekit import safe_yaml, scheduling
 from bundlekit.unpack import METADATA_NAMES, ArchiveError, inspect_submission, safe_extract
 
 DEFAULT_TIME_LIMIT = 600.0
@@ -79,7 +79,9 @@ PYTHON_NAMES = ("python", "python3")
 LOCAL_CAVEAT = "no process, memory or network isolation: run only code you trust"
 #: The summary line the kit image's entrypoint (`measure`) prints last on stderr: not a reason.
 ENTRYPOINT_SUMMARY = re.compile(r"^\[measure\] exit=-?\d+ ")
-#: Everything a run writes in its folder (cleared before a new run there).
+#: Longest run folder name made from a submission's file name.
+RUN_NAME_MAX_CHARS = 100
+#: Everything a run writes in its folder (a run refuses a folder that holds any, unless forced).
 RUN_DIR_ENTRIES = (
     "submission", "programs", "work", "prediction", "scoring", "result.json",
     *(f"{step}.{stream}.log" for step in ("prediction", "prediction.submission", "scoring")
@@ -223,13 +225,25 @@ class Bundle:
         import yaml
 
         try:
-            data = yaml.safe_load(yaml_path.read_text(encoding="utf-8"))
+            data = safe_yaml.load(yaml_path.read_text(encoding="utf-8"))
+        except safe_yaml.YamlLimitError as error:
+            raise BundleError(f"competition.yaml line {error.line}: {error}: simplify it (bundlekit check "
+                              "lists every problem)") from None
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             where = f" line {mark.line + 1}" if mark else ""
             raise BundleError(f"competition.yaml{where}: not valid YAML: fix the syntax") from None
         if not isinstance(data, dict):
             raise BundleError("competition.yaml: not a mapping of keys")
+        try:
+            self._read_document(data)
+        except BundleError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError) as error:  # a value of the wrong kind
+            raise BundleError(f"competition.yaml: a value of the wrong kind ({type(error).__name__}: "
+                              f"{' '.join(str(error).split())[:120]}): bundlekit check BUNDLE names it") from None
+
+    def _read_document(self, data: dict[str, Any]) -> None:
         self.docker_image: str | None = data.get("docker_image")
         tasks = {}
         for entry in data.get("tasks") or []:
@@ -246,6 +260,9 @@ class Bundle:
                     f"are {sorted(tasks)}: list existing task indexes"
                 )
             limit = entry.get("execution_time_limit", DEFAULT_TIME_LIMIT)
+            if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not 0 < limit < math.inf:
+                raise BundleError(f"competition.yaml: phases[{number - 1}].execution_time_limit is {limit!r}, not a "
+                                  "number of seconds: write e.g. execution_time_limit: 600")
             self.phases.append(Phase(name, float(limit), tuple(tasks[i] for i in indexes)))
         if not self.phases:
             raise BundleError("competition.yaml: no phase")
@@ -347,8 +364,8 @@ def read_metadata(program_dir: Path) -> tuple[str | None, str | None]:
         path = program_dir / name
         if path.is_file():
             try:
-                content = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
-            except yaml.YAMLError:
+                content = safe_yaml.load(path.read_text(encoding="utf-8", errors="replace"))
+            except (yaml.YAMLError, safe_yaml.YamlLimitError):
                 return name, None
             command = content.get("command") if isinstance(content, dict) else None
             return name, (str(command) if command else None)
@@ -636,6 +653,22 @@ class _LocalProgram:
         """Nothing to release: the program's processes end with :meth:`run`."""
 
 
+def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
+    """The signal that ended a program: a negative return code locally, 128 + signal from a container."""
+    if exit_code is None:
+        return None
+    if exit_code < 0:
+        return -exit_code
+    return exit_code - 128 if in_docker and 128 < exit_code < 128 + 65 else None
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return "unknown signal"
+
+
 def _mentions_memory_error(stderr_log: Path) -> bool:
     return any(line.startswith("MemoryError") for line in _tail_lines(stderr_log, 20))
 
@@ -760,7 +793,8 @@ class _Container:
                 break
         elapsed = time.monotonic() - start
         exit_code = None if timed_out else api.exec_inspect(exec_id)["ExitCode"]
-        out_of_memory = exit_code not in (0, None) and (exit_code == 137 or self._killed_for_memory())
+        # 137 is any SIGKILL (a program can kill its own parent): only the engine's word means memory.
+        out_of_memory = exit_code not in (0, None) and self._killed_for_memory()
         self.close()  # kills whatever still runs, which ends the streams
         pump.join(LOG_JOIN_SECONDS)
         return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
@@ -810,9 +844,7 @@ class _Container:
         for pump in pumps:  # the streams end with the container
             pump.join(LOG_JOIN_SECONDS)
         container.reload()
-        out_of_memory = not timed_out and (
-            bool(container.attrs["State"].get("OOMKilled")) or exit_code == 137
-        )
+        out_of_memory = not timed_out and bool(container.attrs["State"].get("OOMKilled"))
         return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
 
 
@@ -977,8 +1009,10 @@ def _messages(log: Path) -> list[str]:
 
 
 def _make_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o755)  # the platform's mounts are 0755
+    """Create a folder with the platform's mode 0755; one that exists is left as it is."""
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o755)  # the platform's mounts are 0755
     return path
 
 
@@ -1071,12 +1105,13 @@ def read_scores(output_dir: Path) -> dict[str, float]:
     if json_data is not None:
         try:
             scores = json.loads(json_data.decode("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise _StepFailure(f"scores.json is not valid JSON ({error}): the platform fails the submission") from None
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+            raise _StepFailure(f"scores.json is not valid JSON ({reason}): the platform fails the submission") from None
     elif txt_data is not None:
         try:
-            scores = yaml.safe_load(txt_data.decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError):
+            scores = safe_yaml.load(txt_data.decode("utf-8"))
+        except (yaml.YAMLError, safe_yaml.YamlLimitError, UnicodeDecodeError):
             raise _StepFailure("scores.txt is not valid YAML: write 'key: value' lines (with the space)") from None
     else:
         raise _StepFailure("Could not find scores file, did the scoring program output it? (no scores.json in /app/output)")
@@ -1319,7 +1354,7 @@ class _SubmissionRun:
     def _read_timing(self, prediction_output: Path) -> None:
         try:  # the figures are informative: a broken file is the scorer's to report
             timing = json.loads(_read_output_file(prediction_output / "timing.json") or b"null")
-        except (_StepFailure, ValueError):
+        except (_StepFailure, ValueError, RecursionError):
             return
         if isinstance(timing, dict):
             for key, value in sorted(timing.items()):
@@ -1397,7 +1432,14 @@ class _SubmissionRun:
         if self.result.prediction_exit_code in (0, None):
             return None
         errors = [line for line in _messages(self.run_dir / "prediction.stderr.log") if line.startswith(ERROR_PREFIX)]
-        return errors[-1].removeprefix(ERROR_PREFIX)[:REASON_MAX_CHARS] if errors else None
+        if errors:
+            return errors[-1].removeprefix(ERROR_PREFIX)[:REASON_MAX_CHARS]
+        killed = _killing_signal(self.result.prediction_exit_code, self.settings.use_docker)
+        if killed is None:
+            return None
+        return (f"the prediction step was killed by signal {killed} ({_signal_name(killed)}), not by a limit of "
+                "bundlekit (no time or memory limit was reached): the submission's code ended it, e.g. by killing "
+                "its parent process; see prediction.stderr.log")
 
     @staticmethod
     def _detailed_results(output: Path) -> str | None:
@@ -1435,12 +1477,42 @@ def _settings(
         if not chosen:
             raise BundleError("competition.yaml has no docker_image: pin one (the platforms' defaults differ) or pass --image")
         if not image_available(chosen):
-            raise BundleError(f"image {chosen!r} is not available locally: build it (bundlekit image), pull it, or pass --image")
+            _pull_exactly(chosen)
         removed = remove_leftover_containers()
         if removed:
             print(f"bundlekit run: removed {removed} stopped container(s) left by an interrupted run "
                   f"(label {CONTAINER_LABEL}=1)", file=sys.stderr)
     return _Settings(use_docker, time_limit, memory, pids, network, image, keep)
+
+
+def run_folder_name(submission: Path) -> str:
+    """A plain folder name for a submission's run: never '.', '..', empty, hidden or with a separator."""
+    stem = re.sub(r"[^\w.-]+", "_", submission.stem).strip("._-")[:RUN_NAME_MAX_CHARS]
+    return stem or "submission"
+
+
+def _refuse_existing(run_dirs: list[Path], force: bool) -> None:
+    """Refuse run folders that already hold what a run writes, unless ``force`` lets the runs replace it."""
+    if force:
+        return
+    for run_dir in run_dirs:
+        existing = [name + "/" * (run_dir / name).is_dir() for name in RUN_DIR_ENTRIES
+                    if os.path.lexists(run_dir / name)]
+        if existing:
+            shown = ", ".join(existing[:3]) + (", ..." if len(existing) > 3 else "")
+            raise BundleError(f"{run_dir} already holds {shown} (an earlier run?): give --output a fresh folder, "
+                              "or add --force to replace them")
+
+
+def _pull_exactly(image: str) -> None:
+    """Pull exactly ``image`` (a digest reference gets those bytes or nothing), as the platform's worker does."""
+    from bundlekit.registry import RegistryError, pull_image  # noqa: PLC0415
+
+    print(f"bundlekit run: image {image} is not present locally: pulling it", file=sys.stderr)
+    try:
+        pull_image(image)
+    except RegistryError as error:
+        raise BundleError(f"{error}; or build it (bundlekit image), or pass --image") from None
 
 
 def _run_dirs(output_dir: Path | None, submissions: list[Path]) -> list[Path]:
@@ -1449,7 +1521,7 @@ def _run_dirs(output_dir: Path | None, submissions: list[Path]) -> list[Path]:
     names: list[Path] = []
     used: set[str] = set()
     for submission in submissions:
-        stem = re.sub(r"[^\w.-]+", "_", submission.stem) or "submission"
+        stem = run_folder_name(submission)
         name, number = stem, 1
         while name in used:
             number += 1
@@ -1473,6 +1545,7 @@ def run_submission(
     image: str | None = None,
     output_dir: Path | None = None,
     keep: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Run one submission zip through a bundle's phase, as the platform would.
 
@@ -1496,6 +1569,8 @@ def run_submission(
         The run folder (default a new temporary folder).
     keep : bool
         Keep the staged submission and programs in the run folder.
+    force : bool
+        Replace what an earlier run left in the run folder (refused otherwise).
 
     Raises
     ------
@@ -1505,7 +1580,7 @@ def run_submission(
     return run_many(
         bundle, [submission], phase, task=task, use_docker=use_docker, time_limit=time_limit,
         memory=memory, pids=pids, network=network, image=image, output_dir=output_dir,
-        keep=keep, single_run_dir=True,
+        keep=keep, single_run_dir=True, force=force,
     )[0]
 
 
@@ -1526,6 +1601,7 @@ def run_many(
     jobs: int | None = None,
     progress: bool = False,
     single_run_dir: bool = False,
+    force: bool = False,
 ) -> list[RunResult]:
     """Run several submissions in parallel; results in the order of ``submissions``.
 
@@ -1539,7 +1615,7 @@ def run_many(
         return _run_loaded(
             loaded, submissions, phase, task=task, use_docker=use_docker, time_limit=time_limit,
             memory=memory, pids=pids, network=network, image=image, output_dir=output_dir,
-            keep=keep, jobs=jobs, progress=progress, single_run_dir=single_run_dir,
+            keep=keep, jobs=jobs, progress=progress, single_run_dir=single_run_dir, force=force,
         )
 
 
@@ -1547,7 +1623,7 @@ def _run_loaded(
     loaded: Bundle, submissions: list[Path], phase: str | None, *, task: int | None,
     use_docker: bool | None, time_limit: float | None, memory: str, pids: int, network: bool,
     image: str | None, output_dir: Path | None, keep: bool, jobs: int | None, progress: bool,
-    single_run_dir: bool,
+    single_run_dir: bool, force: bool = False,
 ) -> list[RunResult]:
     from tqdm import tqdm
 
@@ -1562,6 +1638,7 @@ def _run_loaded(
         run_dirs = [Path(output_dir or tempfile.mkdtemp(prefix="bundlekit-run-")).resolve()]
     else:
         run_dirs = _run_dirs(output_dir, submissions)
+    _refuse_existing(run_dirs, force)
     cancel = threading.Event()
     results: list[RunResult | None] = [None] * len(submissions)
     pool_options = {"initializer": scheduling.pin_current_thread, "initargs": (scheduling.untimed_cpus(),)}
@@ -1629,6 +1706,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true",
                         help="keep the staged submission and programs in the run folder")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: a new temporary folder)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace what an earlier run left in the --output folder (refused otherwise)")
 
 
 def _format_value(value: float | None, column: Column) -> str:
@@ -1721,7 +1800,7 @@ def _run_command(args: argparse.Namespace) -> int:
                 bundle, submissions, args.phase, task=args.task, use_docker=use_docker,
                 time_limit=args.time_limit, memory=args.memory, pids=args.pids, network=args.network,
                 image=args.image, output_dir=args.output, keep=args.keep, jobs=args.jobs,
-                progress=True, single_run_dir=len(submissions) == 1,
+                progress=True, single_run_dir=len(submissions) == 1, force=args.force,
             )
     except (BundleError, ArchiveError) as error:
         print(f"bundlekit run: {error}", file=sys.stderr)

@@ -12,11 +12,14 @@ and warns about layouts the platform mishandles.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from bundlekit import safe_yaml
 
 #: Default bound on the total inflated size of an archive.
 MAX_TOTAL_BYTES = 2 * 1024**3
@@ -30,6 +33,14 @@ RATIO_MIN_BYTES = 1024**2
 MAX_METADATA_BYTES = 1024**2
 #: Names of the file that marks a code submission (the platform checks them in this order).
 METADATA_NAMES = ("metadata.yaml", "metadata")
+#: Longest file or folder name, in bytes, that Linux file systems store.
+MAX_NAME_BYTES = 255
+#: Longest path, in bytes, the kernel accepts (PATH_MAX, with its terminating NUL).
+MAX_PATH_BYTES = 4095
+#: Bytes of a zip's local file header before the member's name.
+LOCAL_HEADER_BYTES = 30
+#: Characters of an over-long member name shown in a message.
+SHOWN_NAME_CHARS = 60
 
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _CHUNK = 1024**2
@@ -44,7 +55,23 @@ class UnsafeArchiveError(ArchiveError):
 
 
 def _unsafe(zip_path: Path, member: str, problem: str, fix: str) -> UnsafeArchiveError:
-    return UnsafeArchiveError(f"{zip_path.name}: member {member!r} {problem}: {fix}")
+    shown = member if len(member) <= SHOWN_NAME_CHARS else member[:SHOWN_NAME_CHARS] + "..."
+    return UnsafeArchiveError(f"{zip_path.name}: member {shown!r} {problem}: {fix}")
+
+
+def _overlapping_member(members: list[zipfile.ZipInfo]) -> zipfile.ZipInfo | None:
+    """A member whose data starts inside the previous member's (a zip bomb by overlap), or None.
+
+    The previous member ends at least its local header, name and compressed data past
+    its offset (the local extra field only adds to that).
+    """
+    previous_end = 0
+    for info in sorted(members, key=lambda i: i.header_offset):
+        if info.header_offset < previous_end:
+            return info
+        name_bytes = len(info.orig_filename.encode("utf-8", errors="surrogateescape"))
+        previous_end = info.header_offset + LOCAL_HEADER_BYTES + name_bytes + info.compress_size
+    return None
 
 
 def _member_parts(name: str) -> list[str]:
@@ -64,8 +91,12 @@ def check_members(
     max_total_bytes: int = MAX_TOTAL_BYTES,
     max_ratio: float = MAX_RATIO,
     max_files: int = MAX_FILES,
+    dest_bytes: int = 0,
 ) -> list[zipfile.ZipInfo]:
     """Validate every member of an open zip; return them in archive order.
+
+    ``dest_bytes`` is the length of the folder the zip will be extracted into: with it,
+    no member path may exceed the system's path limit.
 
     Raises
     ------
@@ -96,6 +127,13 @@ def check_members(
                 zip_path, name, "has a '..' component (it would be written outside the folder)",
                 "zip relative paths without '..'",
             )
+        encoded = [part.encode("utf-8", errors="surrogateescape") for part in _member_parts(name)]
+        if any(len(part) > MAX_NAME_BYTES for part in encoded):
+            raise _unsafe(zip_path, name, f"has a file or folder name longer than {MAX_NAME_BYTES} bytes, "
+                          "which no file system stores", "give the file a shorter name")
+        if dest_bytes + sum(len(part) + 1 for part in encoded) > MAX_PATH_BYTES:
+            raise _unsafe(zip_path, name, f"has a path too long to extract (the system allows {MAX_PATH_BYTES} "
+                          "bytes, with the folder it is unpacked into)", "use shorter or fewer nested folders")
         file_type = stat.S_IFMT(info.external_attr >> 16)
         if file_type == stat.S_IFLNK:
             raise _unsafe(zip_path, name, "is a symbolic link", "zip the file it points to instead")
@@ -135,6 +173,10 @@ def check_members(
             f"{zip_path.name}: inflates {total_size / max(total_compressed, 1):.0f} times "
             f"overall (more than {max_ratio:g}: a zip bomb): do not upload such a file"
         )
+    overlapping = _overlapping_member(members)
+    if overlapping is not None:
+        raise _unsafe(zip_path, overlapping.filename, "overlaps the data of another member (a zip bomb by "
+                      "overlap)", "do not upload such a file")
     clashes = sorted(file_paths & folder_paths)
     if clashes:
         raise _unsafe(
@@ -187,12 +229,13 @@ def safe_extract(
     zip_path = Path(zip_path)
     dest = Path(dest)
     with _open_zip(zip_path) as zip_file:
+        root = dest.resolve()
         members = check_members(
             zip_file, zip_path,
             max_total_bytes=max_total_bytes, max_ratio=max_ratio, max_files=max_files,
+            dest_bytes=len(os.fsencode(root)),
         )
         dest.mkdir(parents=True, exist_ok=True)
-        root = dest.resolve()
         written: list[str] = []
         for info in members:
             # Same target as zipfile.extract: a backslash stays part of the file name.
@@ -248,8 +291,8 @@ def _metadata_command(zip_file: zipfile.ZipFile, info: zipfile.ZipInfo) -> str |
     if info.file_size > MAX_METADATA_BYTES:
         return None
     try:
-        content = yaml.safe_load(zip_file.read(info).decode("utf-8", errors="replace"))
-    except (yaml.YAMLError, zipfile.BadZipFile, NotImplementedError):
+        content = safe_yaml.load(zip_file.read(info).decode("utf-8", errors="replace"))
+    except (yaml.YAMLError, safe_yaml.YamlLimitError, zipfile.BadZipFile, NotImplementedError):
         return None
     command = content.get("command") if isinstance(content, dict) else None
     return str(command) if command else None

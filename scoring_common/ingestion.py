@@ -4,20 +4,52 @@ An ingestion program is called as ``python3 ingest.py $input $output
 $submission_program SECONDS``. ``$input`` holds ``train/`` (the dev split's inducers and
 ground truth) and ``predict/`` (the inducers of the split being scored). The
 participant's ``fusion.py`` defines ``class Fusion`` with ``fit(X, y)`` and
-``predict(X)``; it runs in a child process under its own time limit (the platform's
-alarm is not reliable), measured for wall time, CPU time and peak memory. The run and
-``timing.json`` go to ``$output``. A result-only submission is passed through untouched.
+``predict(X)``; it runs in a child process under a time limit and the resource limits
+of :mod:`scoring_common.sandbox`. The run and ``timing.json`` go to ``$output``; on
+failure, the one-line reason goes to ``$output/prediction_error.txt``. A result-only
+submission is passed through untouched.
 
 Each task provides a ``fusion_io`` module beside its ``ingest.py`` with
 ``load_inducers(dir)``, ``load_truth(dir)``, ``check_prediction(prediction, X)``,
-``write_run(prediction, X, path)`` and ``RUN_FILE_NAME``.
+``write_run(prediction, X, path)``, ``item_ids(X)`` and ``RUN_FILE_NAME`` (optionally
+``RESOURCE_LIMITS``). It is imported by path under a private name, so nothing in a
+submission can stand in for it.
+
+What the cost columns measure (``timing.json``; the scorer publishes the first three):
+
+``time_s``
+    Wall seconds from just before ``fusion.py`` is imported to the return of
+    ``Fusion.predict``: the participant's import, ``Fusion()``, ``fit`` and ``predict``.
+    The ingestion program timestamps both ends itself, from messages the child sends
+    on a pipe; the start message is sent before any participant code runs, and the
+    child waits for the ingestion's "go" (sent once the start is timestamped) before
+    importing ``fusion.py``, so stopping the ingestion process cannot delay the start.
+``cpu_s``
+    CPU seconds (user + system) of the same span, the participant's processes included:
+    the child's own usage between the two messages, plus every other process of the tree
+    (reaped here, as a subreaper).
+``memory_mib``
+    Peak resident memory of the participant's process tree: the largest of the kernel's
+    peak for one process and the sampled sum over the tree. It includes the inducers the
+    kit loads for the participant, the same for every submission of a split.
+``overhead_wall_s``
+    The rest of the child's life: interpreter start, the kit's imports and data
+    loading, checking and writing the run. ``wall_s`` is the child's whole life.
+
+Code in the child could forge the end message (never the start, nor the clock). So
+that nothing is won by it, work after the end message beyond what the kit needed
+before the start (``overhead`` before the start, times one) is charged to ``time_s``,
+and ``cpu_s`` is never less than the tree's CPU time minus the kit's share so bounded.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -25,27 +57,38 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
+from scoring_common import sandbox
 from scoring_common.errors import EXIT_INTERNAL_ERROR, EXIT_PARTICIPANT_ERROR, InternalError, ParticipantError
+from scoring_common.submission_checks import (  # noqa: F401 - CODE_SUBMISSION_METADATA re-exported
+    CODE_SUBMISSION_METADATA,
+    FUSION_FILE,
+    METADATA_NAMES,
+    check_metadata,
+    check_no_embedded_ids,
+    is_code_submission,
+)
 
-FUSION_FILE = "fusion.py"
 TIMING_FILE = "timing.json"
+#: The one-line reason of a failed prediction step, for the scorer (contract C3).
+ERROR_FILE = "prediction_error.txt"
+#: Names only the ingestion program writes into the prediction output.
+RESERVED_FILES = (TIMING_FILE, ERROR_FILE)
 #: The child's report to the parent, in the scratch folder.
 RESULT_FILE = "result.json"
+#: The private module name the task's fusion_io is imported under.
+TASK_MODULE = "_ingestion_task_fusion_io"
 #: Files of a submission that are never copied as results.
-SUBMISSION_METADATA = ("metadata", "metadata.yaml")
-#: The only command a code submission's metadata may give. The platform runs that command
-#: in a container of its own before this program, unmeasured, so any real work there
-#: would escape the time limit and the execution-time column.
-NO_OP_COMMANDS = ("python3 -c pass", "python -c pass")
-#: The `metadata` of a code submission: its presence marks the zip as code for the platform,
-#: and its command must exist (a metadata without one fails there) and do nothing.
-CODE_SUBMISSION_METADATA = (
-    f"command: {NO_OP_COMMANDS[0]}\n"
-    "description: code submission; the ingestion program imports fusion.py and runs Fusion.fit and Fusion.predict\n"
-)
+SUBMISSION_METADATA = METADATA_NAMES
+#: How often the process tree is sampled for its size and memory.
+SAMPLE_EVERY_S = 0.1
+#: Longest line the child may send on the measurement pipe.
+MAX_MESSAGE_BYTES = 256
+_RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
 def pass_through(submission_dir: Path, output_dir: Path) -> list[str]:
@@ -66,68 +109,245 @@ def pass_through(submission_dir: Path, output_dir: Path) -> list[str]:
     return copied
 
 
-def check_submission_command(submission_dir: Path) -> None:
-    """Refuse a code submission whose metadata runs a command of its own (see NO_OP_COMMANDS)."""
-    for name in SUBMISSION_METADATA:
-        path = submission_dir / name
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            command = " ".join(value.strip().strip("'\"").split())
-            if key.strip() == "command" and command not in NO_OP_COMMANDS:
-                raise ParticipantError(
-                    f"the submission's {name} runs its own command ({command[:60]!r}), which the platform runs "
-                    f"unmeasured before this program; use `command: {NO_OP_COMMANDS[0]}` and put the work in "
-                    "fusion.py (the starting kit's make_submission.py --code writes this metadata)"
-                )
+def load_task_module(program_dir: Path) -> ModuleType:
+    """The task's ``fusion_io.py`` of ``program_dir``, imported by path under a private name."""
+    path = program_dir / "fusion_io.py"
+    spec = importlib.util.spec_from_file_location(TASK_MODULE, path)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise InternalError(f"the ingestion program has no {path.name}; the bundle is broken")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[TASK_MODULE] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class _Watch:
+    """What the parent observes of the child, on its own clock."""
+
+    spawned: float
+    go_fd: int
+    start: float | None = None
+    start_cpu: float | None = None
+    end: float | None = None
+    end_cpu: float | None = None
+    exited: float | None = None
+    peak_tree_bytes: int = 0
+    buffer: bytes = b""
+    orphan_usage: list = field(default_factory=list)
 
 
 def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_dir: Path,
                time_limit_s: float) -> dict:
-    """Run ``fusion.py`` of the submission in a child process and write run and timing.
+    """Run ``fusion.py`` of the submission in a bounded child process; write run and timing.
 
-    Returns the timing record written to ``timing.json``. Raises
-    :class:`ParticipantError` when the code fails, returns something invalid or runs
-    out of time.
+    Returns the timing record written to ``timing.json`` (last, once every process of
+    the participant has ended). Raises :class:`ParticipantError` when the code fails,
+    returns something invalid, breaks a limit or runs out of time. One call at a time
+    per process: the calling process becomes a child subreaper for the duration and
+    kills every descendant it did not have before the call.
     """
-    with tempfile.TemporaryDirectory(prefix="fusion-") as scratch_name:
-        scratch = Path(scratch_name)
-        command = [sys.executable, "-c", "from scoring_common.ingestion import child_main; child_main()",
-                   str(input_dir), str(submission_dir), str(scratch)]
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(_import_roots(program_dir)), PYTHONUNBUFFERED="1")
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=submission_dir, env=env, start_new_session=True)
+    if not (submission_dir / FUSION_FILE).is_file():
+        raise ParticipantError(f"the code submission has no {FUSION_FILE} at the root of its zip; "
+                               "put fusion.py (defining class Fusion) at the top level")
+    limits = _task_limits(program_dir)
+    was_subreaper = sandbox.set_child_subreaper(True)
+    before = frozenset(sandbox.process_tree(os.getpid()))  # the host's own children stay untouched
+    present = frozenset(p.name for p in output_dir.iterdir())
+    read_fd, write_fd = os.pipe()  # child -> parent: "start" and "end", timestamped on arrival
+    go_read_fd, go_fd = os.pipe()  # parent -> child: "go" once "start" is timestamped
+    try:
+        with tempfile.TemporaryDirectory(prefix="fusion-") as scratch_name:
+            scratch = Path(scratch_name)
+            package_root = str(Path(__file__).resolve().parent.parent)
+            command = [sys.executable, "-I", "-c",
+                       "import sys; sys.path.insert(0, sys.argv[1]); "
+                       "from scoring_common.ingestion import child_main; child_main(sys.argv[2:])",
+                       package_root, str(program_dir), str(input_dir), str(submission_dir), str(scratch),
+                       f"{write_fd},{go_read_fd}", json.dumps(limits.as_dict()), repr(float(time_limit_s))]
+            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            watch = _Watch(spawned=time.monotonic(), go_fd=go_fd)
+            process = subprocess.Popen(command, cwd=submission_dir, env=env, pass_fds=(write_fd, go_read_fd))
+            for fd in (write_fd, go_read_fd):
+                os.close(fd)
+            write_fd = go_read_fd = -1
+            try:
+                outcome, usage = _watch_child(process, read_fd, watch, time_limit_s, limits, before)
+            finally:  # on a time-out, a crash or SIGTERM: nothing of the participant's outlives this
+                if process.returncode is None:
+                    _kill(process.pid)
+                    _, status, usage = os.wait4(process.pid, 0)
+                    process.returncode = os.waitstatus_to_exitcode(status)
+                watch.orphan_usage += sandbox.kill_descendants(before)
+                strays = _remove_strays(output_dir, present)
+            _raise_for(outcome, time_limit_s, limits)
+            result = _read_result(scratch / RESULT_FILE, process.returncode, limits, time_limit_s)
+            if result.get("internal_error"):
+                raise InternalError(result["internal_error"])
+            if result.get("error"):
+                raise ParticipantError(result["error"])
+            run_name = _checked_run_name(scratch, result.get("run_file"))
+            timing = _timing(watch, usage, run_name, time_limit_s)
+            if strays:
+                raise ParticipantError(
+                    f"your fusion code wrote {strays[0]!r} into the prediction output folder, which only the "
+                    "ingestion program writes; write temporary files under tempfile.gettempdir() instead"
+                )
+            shutil.move(scratch / run_name, output_dir / run_name)
+    finally:
+        for fd in (read_fd, go_fd, write_fd, go_read_fd):
+            if fd >= 0:
+                os.close(fd)
+        sandbox.set_child_subreaper(was_subreaper)
+    written = output_dir / f".{TIMING_FILE}.tmp"
+    written.write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(written, output_dir / TIMING_FILE)  # replaces whatever stood there, link or file
+    return timing
+
+
+def _task_limits(program_dir: Path) -> sandbox.ResourceLimits:
+    """The task's declared limits, read from fusion_io.py without importing it (no pandas here)."""
+    path = program_dir / "fusion_io.py"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    match = re.search(r"^RESOURCE_LIMITS\s*=\s*(\{[^}]*\})", text, flags=re.MULTILINE)
+    if not match:
+        return sandbox.DEFAULT_LIMITS
+    import ast  # noqa: PLC0415
+
+    try:
+        return sandbox.limits_from(ast.literal_eval(match.group(1)))
+    except (ValueError, SyntaxError, TypeError) as exc:
+        raise InternalError(f"fusion_io.RESOURCE_LIMITS of the ingestion program is invalid: {exc}") from None
+
+
+def _watch_child(process: subprocess.Popen, read_fd: int, watch: _Watch, time_limit_s: float,
+                 limits: sandbox.ResourceLimits, before: frozenset[int]) -> tuple[str, resource.struct_rusage | None]:
+    """Follow the child until it exits; return ("exited" | "timeout" | "processes", usage)."""
+    deadline = watch.spawned + time_limit_s
+    next_sample = watch.spawned
+    open_pipe = True
+    while True:
+        now = time.monotonic()
+        if now >= next_sample:
+            tree = [process.pid, *sandbox.process_tree(process.pid)]
+            watch.peak_tree_bytes = max(watch.peak_tree_bytes, sandbox.resident_bytes(tree))
+            if len(tree) > limits.processes:
+                return "processes", None
+            next_sample = now + SAMPLE_EVERY_S
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            watch.exited = time.monotonic()
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if open_pipe:
+                _read_messages(read_fd, watch, block=False)
+            return "exited", usage
+        if now >= deadline:
+            return "timeout", None
+        timeout = max(0.0, min(0.02, deadline - now, next_sample - now))
+        if open_pipe:
+            ready, _, _ = select.select([read_fd], [], [], timeout)
+            if ready:
+                open_pipe = _read_messages(read_fd, watch, block=True)
+        else:
+            time.sleep(timeout)
+
+
+def _read_messages(read_fd: int, watch: _Watch, block: bool) -> bool:
+    """Read what the child sent, timestamping each line on arrival; False at end of pipe."""
+    if not block:
+        os.set_blocking(read_fd, False)
+    try:
+        data = os.read(read_fd, 4096)
+    except BlockingIOError:
+        return True
+    arrived = time.monotonic()
+    if not data:
+        return False
+    watch.buffer = (watch.buffer + data)[-4 * MAX_MESSAGE_BYTES:]
+    *lines, watch.buffer = watch.buffer.split(b"\n")
+    for line in lines:
+        event, _, cpu = line.decode("ascii", "replace").partition(" ")
         try:
-            waited = _wait_measured(process, time_limit_s)
-        finally:  # on a time-out, a crash or SIGTERM: nothing of the participant's outlives us
-            _kill_group(process.pid)
-            if process.returncode is None:
-                process.wait()
-        if waited is None:
-            raise ParticipantError(
-                f"your fusion code did not finish within its time limit of {time_limit_s:g} s "
-                "(loading, fit and predict together); make it faster or use fewer inducers"
-            )
-        returncode, usage = waited
-        wall_s = time.perf_counter() - started
-        result = _read_result(scratch / RESULT_FILE, returncode)
-        if result.get("internal_error"):
-            raise InternalError(result["internal_error"])
-        if result.get("error"):
-            raise ParticipantError(result["error"])
-        run_name = result["run_file"]
-        shutil.move(scratch / run_name, output_dir / run_name)
-    timing = {
+            cpu_s = float(cpu)
+        except ValueError:
+            continue
+        if event == "start" and watch.start is None:  # the first: sent before any participant code
+            watch.start, watch.start_cpu = arrived, cpu_s
+            os.write(watch.go_fd, b"go\n")  # the child waits for this: no code runs before the timestamp
+        elif event == "end" and watch.start is not None:  # the last
+            watch.end, watch.end_cpu = arrived, cpu_s
+    return True
+
+
+def _timing(watch: _Watch, usage: resource.struct_rusage, run_name: str, time_limit_s: float) -> dict:
+    """The cost figures (see the module docstring), from what the parent observed."""
+    if watch.start is None or watch.end is None or watch.exited is None:
+        raise ParticipantError("your fusion code interfered with the ingestion program's measurement "
+                               "(its report pipe was closed or written to); leave inherited file descriptors alone")
+    child_cpu = usage.ru_utime + usage.ru_stime
+    others_cpu = sum(u.ru_utime + u.ru_stime for u in watch.orphan_usage)
+    kit_before_s = watch.start - watch.spawned
+    after_s = watch.exited - watch.end
+    # Beyond what the kit needed before the start, time after the end message is the participant's.
+    time_s = (watch.end - watch.start) + max(0.0, after_s - kit_before_s)
+    reported_cpu = max(0.0, watch.end_cpu - watch.start_cpu)
+    floor_cpu = child_cpu - watch.start_cpu - min(after_s, kit_before_s)
+    cpu_s = max(reported_cpu, floor_cpu) + others_cpu
+    peak_single = max([usage.ru_maxrss, *(u.ru_maxrss for u in watch.orphan_usage)]) * 1024
+    wall_s = watch.exited - watch.spawned
+    return {
         "run_file": run_name,
+        "time_s": round(time_s, 3),
+        "cpu_s": round(max(0.0, cpu_s), 3),
+        "memory_mib": round(max(peak_single, watch.peak_tree_bytes) / sandbox.MIB, 1),
         "wall_s": round(wall_s, 3),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
-        "peak_memory_mib": round(usage.ru_maxrss / 1024.0, 1),
-        "fit_predict_wall_s": round(float(result["fit_predict_wall_s"]), 3),
+        "overhead_wall_s": round(max(0.0, wall_s - time_s), 3),
         "time_limit_s": time_limit_s,
     }
-    (output_dir / TIMING_FILE).write_text(json.dumps(timing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return timing
+
+
+def _raise_for(outcome: str, time_limit_s: float, limits: sandbox.ResourceLimits) -> None:
+    if outcome == "timeout":
+        raise ParticipantError(
+            f"your fusion code did not finish within its time limit of {time_limit_s:g} s "
+            "(loading, fit and predict together); make it faster or use fewer inducers"
+        )
+    if outcome == "processes":
+        raise ParticipantError(
+            f"your fusion code ran more than {limits.processes} processes at once (the process limit); "
+            f"use at most {limits.processes - 1} worker processes (e.g. n_jobs)"
+        )
+
+
+def _checked_run_name(scratch: Path, run_name: object) -> str:
+    reserved = (*RESERVED_FILES, *METADATA_NAMES)
+    if not isinstance(run_name, str) or not _RUN_NAME.fullmatch(run_name) or run_name in reserved:
+        raise ParticipantError("your fusion code interfered with the ingestion program's report; "
+                               "do not write into the ingestion program's folders")
+    path = scratch / run_name
+    if path.is_symlink() or not path.is_file():
+        raise ParticipantError("your fusion code removed or replaced the run the ingestion program wrote; "
+                               "do not write into the ingestion program's folders")
+    return run_name
+
+
+def _remove_strays(output_dir: Path, present_before: frozenset[str]) -> list[str]:
+    """Remove and return what appeared in the prediction output: only this program writes there."""
+    strays = sorted(p.name for p in output_dir.iterdir() if p.name not in present_before)
+    for name in strays:
+        path = output_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return strays
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def locate_data_root(input_dir: Path) -> Path:
@@ -142,96 +362,115 @@ def locate_data_root(input_dir: Path) -> Path:
     raise InternalError(f"the input data {input_dir} has no train/ and predict/ folders; the bundle is broken")
 
 
-def _import_roots(program_dir: Path) -> list[str]:
-    """Folders the child needs on its path: the program and where scoring_common lives."""
-    package_root = str(Path(__file__).resolve().parent.parent)
-    return list(dict.fromkeys([str(program_dir), package_root]))
-
-
-def _wait_measured(process: subprocess.Popen, time_limit_s: float) -> tuple[int, resource.struct_rusage] | None:
-    """Wait for the child and return its exit code and its own resource usage.
-
-    ``os.wait4`` gives the usage of this child (and its descendants) alone, unlike
-    ``RUSAGE_CHILDREN``, which accumulates over every child the process ever had.
-    Returns None, after killing the child's process group, when the time limit passes.
-    """
-    deadline = time.monotonic() + time_limit_s
-    delay = 0.005
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return process.returncode, usage
-        if time.monotonic() >= deadline:
-            _kill_group(process.pid)
-            os.wait4(process.pid, 0)
-            process.returncode = -signal.SIGKILL
-            return None
-        time.sleep(delay)
-        delay = min(delay * 2, 0.1)
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _read_result(result_path: Path, returncode: int) -> dict:
+def _read_result(result_path: Path, returncode: int, limits: sandbox.ResourceLimits, time_limit_s: float) -> dict:
     try:
-        return json.loads(result_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if result_path.stat().st_size <= 64 * 1024:
+            result = json.loads(result_path.read_text(encoding="utf-8"))
+            if isinstance(result, dict):
+                return result
+    except (OSError, ValueError, RecursionError):
         pass
     if returncode < 0:
         name = signal.Signals(-returncode).name
-        hint = " (likely out of memory)" if name == "SIGKILL" else ""
-        return {"error": f"your fusion code was killed by {name}{hint}; see the log above for its output"}
+        reasons = {
+            "SIGXCPU": f" (it used more than {limits.cpu_limit_s(time_limit_s)} s of CPU time, the CPU-time limit: "
+                       f"{limits.cpu_cores} cores for the whole time limit; use fewer threads or less work)",
+            "SIGXFSZ": f" (it wrote a file larger than the {limits.file_size_mib} MiB file-size limit)",
+            "SIGKILL": f" (likely out of memory: keep under the {limits.memory_gib:g} GiB address-space limit)",
+        }
+        return {"error": f"your fusion code was killed by {name}{reasons.get(name, '')}; "
+                         "see the log above for its output"}
     return {"error": f"your fusion code exited with code {returncode} before finishing; "
                      "do not call sys.exit or os._exit in fusion.py"}
 
 
-def child_main() -> None:
-    """Body of the child process: load, fit, predict, check, write the run.
+# ---------------------------------------------------------------------------------------
+# The child: kit code first, then the participant's, measured between two pipe messages.
+# ---------------------------------------------------------------------------------------
 
-    Arguments: input dir, submission dir, scratch dir. Writes the run and a JSON result
-    into the scratch dir, with either ``error`` (one participant-facing line) or the
-    run's file name and the fit+predict wall time.
+_cpu_clock = resource.getrusage  # bound before any participant code can replace it
+
+
+def _cpu_now() -> float:
+    own, children = _cpu_clock(resource.RUSAGE_SELF), _cpu_clock(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def child_main(argv: Sequence[str]) -> None:
+    """Body of the child process: load, check, fit, predict, check, write the run.
+
+    Arguments: program dir, input dir, submission dir, scratch dir, "REPORT_FD,GO_FD",
+    limits (JSON), time limit. Writes the run and a JSON result into the scratch dir, with
+    either ``error`` (one participant-facing line) or the run's file name, then leaves
+    with ``os._exit`` (no participant ``atexit`` or finaliser runs after the measure).
     """
-    input_dir, submission_dir, scratch = map(Path, sys.argv[1:4])
-    sys.path.insert(0, str(submission_dir))
+    program_dir, input_dir, submission_dir, scratch = map(Path, argv[:4])
+    (report_fd, go_fd), limits = map(int, argv[4].split(",")), sandbox.ResourceLimits(**json.loads(argv[5]))
+    sandbox.apply_limits(limits, float(argv[6]))
+    sys.path.insert(1, str(program_dir))  # the task's own helper modules, behind scoring_common
     result: dict
+    started = False
     try:
-        import fusion_io  # noqa: PLC0415 - the task's own module, beside ingest.py
-
-        fusion_class = _load_fusion_class(submission_dir)
+        fusion_io = load_task_module(program_dir)
         X_train = fusion_io.load_inducers(input_dir / "train")
         y_train = fusion_io.load_truth(input_dir / "train")
         X_predict = fusion_io.load_inducers(input_dir / "predict")
-        started = time.perf_counter()
-        model = _call(fusion_class, "Fusion()")
-        _call(model.fit, "Fusion.fit", X_train, y_train)
-        prediction = _call(model.predict, "Fusion.predict", X_predict)
-        fit_predict_wall_s = time.perf_counter() - started
+        check_no_embedded_ids(submission_dir, _item_ids(fusion_io, X_predict), _item_ids(fusion_io, X_train))
+        os.write(report_fd, f"start {_cpu_now()!r}\n".encode())
+        if os.read(go_fd, 3) != b"go\n":
+            raise InternalError("the ingestion program did not acknowledge the start of the measure")
+        os.close(go_fd)
+        started = True
+        fusion_class = _load_fusion_class(submission_dir, limits)
+        model = _call(fusion_class, "Fusion()", limits)
+        _call(model.fit, "Fusion.fit", limits, X_train, y_train)
+        prediction = _call(model.predict, "Fusion.predict", limits, X_predict)
+        os.write(report_fd, f"end {_cpu_now()!r}\n".encode())
         prediction = fusion_io.check_prediction(prediction, X_predict)
         fusion_io.write_run(prediction, X_predict, scratch / fusion_io.RUN_FILE_NAME)
-        result = {"run_file": fusion_io.RUN_FILE_NAME, "fit_predict_wall_s": fit_predict_wall_s}
+        result = {"run_file": fusion_io.RUN_FILE_NAME}
     except ParticipantError as exc:
         result = {"error": str(exc)}
     except InternalError as exc:  # the organisers' data or loaders, not the participant's code
         result = {"internal_error": str(exc)}
+    except MemoryError:
+        result = {"error": _memory_message("the kit's data loading", limits)}
+    except Exception as exc:  # noqa: BLE001 - the kit failed: on what the code returned, or on its own
+        traceback.print_exc()
+        what = f"{type(exc).__name__}: {exc}"
+        result = ({"error": f"the kit could not check or write what Fusion.predict returned ({what}); "
+                            "return the type the task's submission page describes"} if started
+                  else {"internal_error": f"the kit failed before running fusion.py ({what})"})
     (scratch / RESULT_FILE).write_text(json.dumps(result), encoding="utf-8")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
-def _load_fusion_class(submission_dir: Path) -> type:
-    if not (submission_dir / FUSION_FILE).is_file():
+def _item_ids(fusion_io: ModuleType, X: object) -> list[str]:
+    """The ids of the items a run lists: the task's ``item_ids(X)``, else the last level of X's index."""
+    if hasattr(fusion_io, "item_ids"):
+        return [str(i) for i in fusion_io.item_ids(X)]
+    index = getattr(X, "index", None)
+    if index is None or type(index).__name__ == "RangeIndex":
+        return []
+    return [str(i) for i in index.get_level_values(-1).unique()]
+
+
+def _load_fusion_class(submission_dir: Path, limits: sandbox.ResourceLimits) -> type:
+    path = submission_dir / FUSION_FILE
+    if not path.is_file():
         raise ParticipantError(f"the code submission has no {FUSION_FILE} at the root of its zip; "
                                "put fusion.py (defining class Fusion) at the top level")
-    module = _call(__import__, "importing fusion.py", "fusion")
+    sys.path.insert(0, str(submission_dir))  # the submission's own helper modules
+    spec = importlib.util.spec_from_file_location("fusion", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["fusion"] = module  # so that pickle and multiprocessing find its classes
+    _call(spec.loader.exec_module, "importing fusion.py", limits, module)
     fusion_class = getattr(module, "Fusion", None)
     if not isinstance(fusion_class, type):
         raise ParticipantError("fusion.py defines no class Fusion; define `class Fusion` with fit(X, y) and predict(X)")
@@ -242,7 +481,7 @@ def _load_fusion_class(submission_dir: Path) -> type:
     return fusion_class
 
 
-def _call(function, what: str, *args):
+def _call(function, what: str, limits: sandbox.ResourceLimits, *args):
     """Call participant code; turn any exception into one line naming where it came from."""
     try:
         return function(*args)
@@ -253,8 +492,18 @@ def _call(function, what: str, *args):
             raise
         traceback.print_exc()  # to the log, for the participant's own debugging
         where = _innermost_submission_frame(exc)
-        raise ParticipantError(f"{what} raised {type(exc).__name__}: {exc}{where}; "
+        if isinstance(exc, MemoryError):
+            raise ParticipantError(_memory_message(what, limits) + where) from None
+        hint = ""
+        if isinstance(exc, OSError) and exc.errno == 27:  # EFBIG
+            hint = f" (the file-size limit is {limits.file_size_mib} MiB)"
+        raise ParticipantError(f"{what} raised {type(exc).__name__}: {exc}{hint}{where}; "
                                "the full traceback is in the prediction log") from None
+
+
+def _memory_message(what: str, limits: sandbox.ResourceLimits) -> str:
+    return (f"{what} raised MemoryError under the {limits.memory_gib:g} GiB address-space limit; use less memory "
+            "(e.g. float32 arrays, fewer copies of X, fewer worker processes)")
 
 
 def _innermost_submission_frame(exc: BaseException) -> str:
@@ -262,8 +511,16 @@ def _innermost_submission_frame(exc: BaseException) -> str:
     return f" (fusion.py line {frames[-1].lineno})" if frames else ""
 
 
+# ---------------------------------------------------------------------------------------
+# The program.
+# ---------------------------------------------------------------------------------------
+
 def main(program_file: str, argv: Sequence[str] | None = None) -> int:
-    """Entry point of an ingestion program: ``ingest.py INPUT OUTPUT SUBMISSION SECONDS``."""
+    """Entry point of an ingestion program: ``ingest.py INPUT OUTPUT SUBMISSION SECONDS``.
+
+    Exit codes: 0 done, 1 the participant's problem, 2 ours; on 1 and 2 the one-line
+    reason is also written to ``OUTPUT/prediction_error.txt`` for the scorer.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 4:
         print("usage: ingest.py INPUT_DIR OUTPUT_DIR SUBMISSION_DIR TIME_LIMIT_SECONDS", file=sys.stderr)
@@ -275,23 +532,40 @@ def main(program_file: str, argv: Sequence[str] | None = None) -> int:
     try:
         time_limit_s = float(args[3])
         output_dir.mkdir(parents=True, exist_ok=True)
-        if (submission_dir / TIMING_FILE).exists():
-            raise ParticipantError(f"the submission holds a file named {TIMING_FILE}, which is reserved for the "
-                                   "ingestion program's measurement of code submissions; remove it from the zip")
-        if not (submission_dir / FUSION_FILE).is_file() and not (submission_dir / "metadata").is_file():
+        for name in RESERVED_FILES:
+            if (submission_dir / name).exists() or (submission_dir / name).is_symlink():
+                raise ParticipantError(f"the submission holds a file named {name}, which is reserved for the "
+                                       "ingestion program; remove it from the zip")
+        if not is_code_submission(submission_dir):
             copied = pass_through(submission_dir, output_dir)
             print(f"result submission: passed {len(copied)} file(s) through to scoring")
             return 0
-        check_submission_command(submission_dir)
+        check_metadata(submission_dir)
         timing = run_fusion(program_dir, locate_data_root(input_dir), output_dir, submission_dir, time_limit_s)
     except ParticipantError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr)
-        return EXIT_PARTICIPANT_ERROR
+        return _fail(output_dir, "ERROR: ", str(exc), EXIT_PARTICIPANT_ERROR)
+    except SystemExit:  # SIGTERM: the runner stopped the step
+        _fail(output_dir, "ERROR: ", "the prediction step was stopped from outside (SIGTERM) before your code "
+                                     "finished, probably at the phase's time limit; make your code faster", 0)
+        raise
     except (InternalError, Exception):  # noqa: BLE001 - ours, not the participant's
         traceback.print_exc()
-        print("INTERNAL ERROR: the ingestion program failed for a reason that is not your code's fault; "
-              "please tell the organisers.", file=sys.stderr)
-        return EXIT_INTERNAL_ERROR
-    print(f"fusion code finished: wall {timing['wall_s']} s, CPU {timing['cpu_s']} s, "
-          f"peak memory {timing['peak_memory_mib']} MiB; run written to {timing['run_file']}")
+        return _fail(output_dir, "INTERNAL ERROR: ", "the ingestion program failed for a reason that is not your "
+                                 "code's fault; please tell the organisers.", EXIT_INTERNAL_ERROR)
+    print(f"fusion code finished: time {timing['time_s']} s (import, fit and predict), CPU {timing['cpu_s']} s, "
+          f"peak memory {timing['memory_mib']} MiB; the kit's own start-up and loading took "
+          f"{timing['overhead_wall_s']} s; run written to {timing['run_file']}")
     return 0
+
+
+def _fail(output_dir: Path, prefix: str, reason: str, code: int) -> int:
+    """Print the reason; leave it (without the prefix), alone, as ``prediction_error.txt`` (contract C3)."""
+    print(prefix + reason, file=sys.stderr)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for name in RESERVED_FILES:
+            (output_dir / name).unlink(missing_ok=True)
+        (output_dir / ERROR_FILE).write_text(reason + "\n", encoding="utf-8")
+    except OSError:
+        pass
+    return code

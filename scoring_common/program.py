@@ -1,10 +1,12 @@
 """The Codabench program contract shared by every scoring program.
 
 A scoring program is called as ``python3 score.py $input $output``. ``$input/ref``
-holds the reference data, ``$input/res`` the prediction output (the participant's run,
-and for a code submission ``timing.json`` and the worker's ``metadata``). The program
-writes ``$output/scores.json`` (atomically: on any failure no scores file exists) and
-``$output/detailed_results.html``.
+holds the reference data (with ``split.json``, whether the split is public), ``$input/res``
+the prediction output (the participant's run, and for a code submission ``timing.json``
+and the worker's ``metadata``; ``prediction_error.txt`` when the prediction step failed).
+The program writes ``$output/scores.json`` (atomically: on any failure no scores file
+exists), ``$output/per_item_scores.csv`` (after a fully validated run only) and
+``$output/detailed_results.html``. docs/scoring-output.md describes the three files.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import gc
 import json
 import math
 import os
+import stat
 import sys
 import traceback
 from dataclasses import dataclass, field
@@ -27,14 +30,25 @@ from scoring_common.errors import (
     list_ids,
 )
 from scoring_common.metrics.gain import gain_pct
+from scoring_common.per_item import PerItemScores
 from scoring_common.report import Report, Table
 
 SCORES_FILE = "scores.json"
 DETAILS_FILE = "detailed_results.html"
+PER_ITEM_FILE = "per_item_scores.csv"
 TIMING_FILE = "timing.json"
 BASELINE_FILE = "baseline.json"
+#: Reference data file saying which split it is and whether participants may see it.
+SPLIT_FILE = "split.json"
+#: The ingestion program's one-line reason, in the prediction output, when it failed.
+PREDICTION_ERROR_FILE = "prediction_error.txt"
 #: Files of the prediction output that are never the run.
-NOT_RUN_FILES = frozenset({"metadata", "metadata.yaml", TIMING_FILE})
+NOT_RUN_FILES = frozenset({"metadata", "metadata.yaml", TIMING_FILE, PREDICTION_ERROR_FILE})
+#: Most bytes of prediction_error.txt read (the reason is one line).
+MAX_REASON_BYTES = 4096
+#: Said in the detailed results of a hidden split, in place of the per-item breakdown.
+HIDDEN_SPLIT_NOTE = ("The ground truth of this split is hidden until the end of the campaign: these detailed "
+                     "results show your run's aggregate scores only, with no per-item breakdown.")
 #: Decimals kept in scores.json, so that the same run scores byte-identically everywhere.
 SCORE_DECIMALS = 10
 
@@ -50,12 +64,19 @@ class Evaluation:
     primary : str
         Key of the primary metric, the one the gain over the best inducer uses.
     tables : list of Table
-        Breakdown for the detailed results (per query, per cutoff...).
+        Aggregates for the detailed results (means at other cutoffs...), shown on every split.
+    item_tables : list of Table
+        Breakdowns (per video, per query, per class, distributions over images), shown
+        only on a public split: on a hidden one they would reveal its ground truth.
+    per_item : PerItemScores, optional
+        The per-item values behind the scores, written to ``per_item_scores.csv``.
     """
 
     scores: dict[str, float]
     primary: str
     tables: list[Table] = field(default_factory=list)
+    item_tables: list[Table] = field(default_factory=list)
+    per_item: PerItemScores | None = None
 
 
 Evaluate = Callable[[Path, Path], Evaluation]
@@ -118,22 +139,36 @@ def _ignored(relative: Path) -> bool:
     return relative.name in NOT_RUN_FILES or relative.suffix in (".py", ".pyc")
 
 
+#: The score keys of the cost of a code submission, from ``timing.json`` (contract C4).
+COST_KEYS = ("time_s", "cpu_s", "memory_mib")
+#: Largest ``timing.json`` read, bytes, and deepest nesting of brackets in it.
+MAX_TIMING_BYTES = 16 * 1024
+MAX_TIMING_DEPTH = 4
+
+
 def read_timing(res_dir: Path) -> dict | None:
     """Return the ingestion program's measurement of the participant's code, if any.
 
     ``timing.json`` sits among files the participant controls (a result zip is copied
-    into the prediction output), so it is checked before it is believed: ``run_file``
-    must name a file of the prediction output itself and the measures must be finite
-    non-negative numbers. Anything else is a participant's file posing as the
-    measurement, and a :class:`ParticipantError`.
+    into the prediction output), so it is checked before it is believed: at most
+    :data:`MAX_TIMING_BYTES` and :data:`MAX_TIMING_DEPTH` levels of nesting (checked
+    before parsing), a JSON object whose ``run_file`` names a file of the prediction
+    output itself and whose :data:`COST_KEYS` are finite non-negative numbers, with
+    ``time_s`` no more than the platform's own elapsed time of the prediction step
+    (``ingestionElapsedTime`` in the worker's ``metadata``) when that is known. Anything
+    else is a :class:`ParticipantError`.
     """
     path = res_dir / TIMING_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         return None
-    try:
-        timing = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        timing = None
+    timing = None
+    if not path.is_symlink() and path.is_file() and path.stat().st_size <= MAX_TIMING_BYTES:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if _bracket_depth(text) <= MAX_TIMING_DEPTH:
+            try:
+                timing = json.loads(text)
+            except ValueError:
+                timing = None
     problem = _timing_problem(res_dir, timing)
     if problem:
         raise ParticipantError(
@@ -143,21 +178,55 @@ def read_timing(res_dir: Path) -> dict | None:
     return timing
 
 
+def cost_scores(timing: dict) -> dict[str, float]:
+    """The cost columns of a code submission (:data:`COST_KEYS`) from its checked timing."""
+    return {key: round(float(timing[key]), 3) for key in COST_KEYS}
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of ``[`` and ``{`` in ``text`` (brackets inside strings count too: an upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def _timing_problem(res_dir: Path, timing: object) -> str | None:
     if not isinstance(timing, dict):
-        return "not a JSON object"
+        return "not a small JSON object"
     run_file = timing.get("run_file")
     if not isinstance(run_file, str) or run_file != Path(run_file).name or run_file.startswith(".") or "\\" in run_file:
         return "run_file must be the plain name of a file beside it"
     run = res_dir / run_file
     if run.is_symlink() or not run.is_file():
         return "the run_file it names is not in the prediction output"
-    for key in ("wall_s", "cpu_s", "peak_memory_mib"):
-        value = timing.get(key, 0.0)
+    for key in COST_KEYS:
+        value = timing.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             return f"{key} must be a non-negative number"
-    if "wall_s" not in timing:
-        return "wall_s is missing"
+    elapsed = _platform_elapsed_s(res_dir)
+    if elapsed is not None and timing["time_s"] > elapsed:
+        return f"time_s {timing['time_s']:g} s is more than the {elapsed:g} s the platform measured for the whole step"
+    return None
+
+
+def _platform_elapsed_s(res_dir: Path) -> float | None:
+    """``ingestionElapsedTime`` of the worker's ``metadata`` (YAML, one ``key: value`` a line), if given."""
+    path = res_dir / "metadata"
+    if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_TIMING_BYTES:
+        return None
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "ingestionElapsedTime":
+            try:
+                elapsed = float(value.strip())
+            except ValueError:
+                return None
+            return elapsed if math.isfinite(elapsed) and elapsed >= 0 else None
     return None
 
 
@@ -174,10 +243,66 @@ def read_baseline(ref_dir: Path) -> dict | None:
     return baseline
 
 
+def split_is_public(ref_dir: Path) -> bool:
+    """Whether participants may see per-item figures of this split (``split.json``'s ``public``).
+
+    A split without ``split.json`` is hidden: only the run's aggregate scores are shown.
+    """
+    path = ref_dir / SPLIT_FILE
+    if not path.is_file():
+        return False
+    try:
+        public = json.loads(path.read_text(encoding="utf-8"))["public"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InternalError(f"reference {SPLIT_FILE} is malformed: {exc!r}") from exc
+    if not isinstance(public, bool):
+        raise InternalError(f"reference {SPLIT_FILE}: public must be true or false, got {public!r}")
+    return public
+
+
+def prediction_error(res_dir: Path) -> str | None:
+    """The ingestion program's reason for a failed prediction step (``prediction_error.txt``), if any.
+
+    Only a regular file is read (a link is refused with the others by :func:`refuse_links`),
+    and only its first non-blank line, cut to :data:`MAX_REASON_BYTES`.
+    """
+    path = res_dir / PREDICTION_ERROR_FILE
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return None
+        with open(path, "rb") as file:
+            raw = file.read(MAX_REASON_BYTES)
+    except OSError:
+        return None
+    lines = [line.strip() for line in raw.decode("utf-8", errors="replace").splitlines() if line.strip()]
+    reason = lines[0].removeprefix("ERROR:").strip() if lines else ""
+    if not reason:
+        return ("the prediction step failed without giving a reason, so there is no run to score; "
+                "read the prediction (ingestion) log of this submission")
+    return f"the prediction step failed, so there is no run to score: {reason}"
+
+
+def refuse_links(res_dir: Path) -> None:
+    """Raise unless every entry of the prediction output is a regular file or a folder.
+
+    A symbolic link (to the reference data, say), a FIFO or a device is never read,
+    whatever names it: the check runs before anything of the prediction output is read.
+    """
+    for folder, subfolders, files in os.walk(res_dir):
+        for name in sorted(subfolders + files):
+            path = Path(folder) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
+                raise ParticipantError(
+                    f"the prediction output holds {path.relative_to(res_dir).as_posix()!r}, which is {kind}; "
+                    "submit regular files only (no links)")
+
+
 def prediction_failure(res_dir: Path) -> str | None:
     """Explain a failed prediction step, from the worker's ``metadata`` file, if it failed."""
     path = res_dir / "metadata"
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         return None
     exit_code = None
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -204,11 +329,13 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
     ref_dir, res_dir = input_dir / "ref", input_dir / "res"
     if not ref_dir.is_dir():
         raise InternalError(f"reference data folder {ref_dir} is missing")
-    failure = prediction_failure(res_dir)
-    if failure is not None:
-        raise ParticipantError(failure)
+    public = split_is_public(ref_dir)
+    for failure in (prediction_error(res_dir), prediction_failure(res_dir)):
+        if failure is not None:
+            raise ParticipantError(failure)
     if not res_dir.is_dir():
         raise ParticipantError("the prediction output is missing; the submission produced no run")
+    refuse_links(res_dir)
     timing = read_timing(res_dir)
     run = find_run(res_dir, task.run_suffixes, timing)
     evaluation = task.evaluate(ref_dir, run)
@@ -218,26 +345,35 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
     if baseline is not None:
         best = float(baseline["scores"][baseline["primary_metric"]])
         scores["gain_pct"] = gain_pct(scores[evaluation.primary], best)
-        notes.append(f"Best single inducer on this split: {baseline['best_inducer']}.")
+        if public:
+            notes.append(f"Best single inducer on this split: {baseline['best_inducer']}.")
     if timing is not None:
-        scores["time_s"] = round(float(timing["wall_s"]), 3)
+        scores.update(cost_scores(timing))
+    if not public:
+        notes.append(HIDDEN_SPLIT_NOTE)
 
     for key, value in scores.items():
         if not math.isfinite(value):
             raise InternalError(f"metric {key} is not finite ({value}) for a validated run")
+    if evaluation.per_item is not None:
+        evaluation.per_item.check_means(evaluation.scores)
     report = Report(title=task.title, notes=notes)
-    report.tables.append(_summary_table(scores, baseline))
+    report.tables.append(_summary_table(scores, baseline if public else None))
     if timing is not None:
         report.tables.append(_timing_table(timing))
     report.tables.extend(evaluation.tables)
+    if public:
+        report.tables.extend(evaluation.item_tables)
     _write_atomic(output_dir / DETAILS_FILE, report.render())
+    if evaluation.per_item is not None:
+        _write_atomic(output_dir / PER_ITEM_FILE, evaluation.per_item.render())
     rounded = {key: round(float(value), SCORE_DECIMALS) for key, value in sorted(scores.items())}
     _write_atomic(output_dir / SCORES_FILE, json.dumps(rounded, indent=2, sort_keys=True) + "\n")
     return rounded
 
 
 def _summary_table(scores: dict[str, float], baseline: dict | None) -> Table:
-    """Every score, with the best inducer's beside it when the reference data has it."""
+    """Every score, with the best inducer's beside it when given (public splits only)."""
     if baseline is None:
         return Table("Scores", ["metric", "submission"], [[key, value] for key, value in scores.items()])
     rows = [[key, value, baseline["scores"].get(key)] for key, value in scores.items()]
@@ -246,15 +382,15 @@ def _summary_table(scores: dict[str, float], baseline: dict | None) -> Table:
 
 def _timing_table(timing: dict) -> Table:
     rows = [
-        ["wall time (s), the leaderboard's time", timing.get("wall_s")],
-        ["of which Fusion.fit and Fusion.predict (s)", timing.get("fit_predict_wall_s")],
-        ["CPU time, user + system (s)", timing.get("cpu_s")],
-        ["peak memory (MiB)", timing.get("peak_memory_mib")],
+        ["time_s: import, Fusion(), fit and predict, wall (s)", timing.get("time_s")],
+        ["cpu_s: the same, CPU user + system, all processes (s)", timing.get("cpu_s")],
+        ["memory_mib: peak resident memory of the process tree (MiB)", timing.get("memory_mib")],
+        ["not counted: interpreter start, the kit's loading and run writing (s)", timing.get("overhead_wall_s")],
         ["time limit (s)", timing.get("time_limit_s")],
     ]
     return Table("Execution of the fusion code", ["measure", "value"], rows,
-                 note="Measured by the ingestion program on the child process that runs the participant's code: "
-                      "its start, the imports, loading the inducers, fit and predict.")
+                 note="Measured by the ingestion program on the process tree that runs the participant's code; "
+                      "the time runs from just before fusion.py is imported to the return of Fusion.predict.")
 
 
 def _without_cyclic_gc(function: Callable[..., dict], *args: object) -> dict:
@@ -270,6 +406,11 @@ def _without_cyclic_gc(function: Callable[..., dict], *args: object) -> dict:
     finally:
         if enabled:
             gc.enable()
+
+
+def _remove(paths: Sequence[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -289,18 +430,18 @@ def main(task: TaskScoring, argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL_ERROR
     input_dir, output_dir = Path(args[0]), Path(args[1])
     output_dir.mkdir(parents=True, exist_ok=True)
-    scores_path = output_dir / SCORES_FILE
-    scores_path.unlink(missing_ok=True)
+    outputs = (output_dir / SCORES_FILE, output_dir / PER_ITEM_FILE)
+    _remove(outputs)
     try:
         scores = _without_cyclic_gc(score_submission, task, input_dir, output_dir)
     except ParticipantError as exc:
-        scores_path.unlink(missing_ok=True)
+        _remove(outputs)
         message = f"ERROR: {exc}"
         print(message, file=sys.stderr)
         _write_atomic(output_dir / DETAILS_FILE, Report(title=task.title, error=message).render())
         return EXIT_PARTICIPANT_ERROR
     except Exception:  # noqa: BLE001 - every other failure is ours, not the participant's
-        scores_path.unlink(missing_ok=True)
+        _remove(outputs)
         traceback.print_exc()
         print(
             "INTERNAL ERROR: the scoring program failed for a reason that is not your submission's fault; "

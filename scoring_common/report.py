@@ -23,10 +23,23 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}
 """
 
 
+#: bytes.translate table: ASCII digits to 1, every other byte to 0.
+_DIGIT_MASK = bytes(int(chr(b).isdigit() and b < 128) for b in range(256))
+_DIGIT_RUNS = re.compile(r"(\d+)")
+
+
 def natural_order(ids: Sequence[str]) -> list[int]:
-    """Positions of ``ids`` sorted as people read them: ``video_2`` before ``video_10``."""
+    """Positions of ``ids`` sorted as people read them: ``video_2`` before ``video_10``.
+
+    Digit runs compare as numbers, the text between them as text. When every id is ASCII
+    with its digits at the same positions (``img_000123``-like ids), that is the plain
+    string order, computed without a per-id key.
+    """
+    if ids and all(map(str.isascii, ids)) and len({i.encode().translate(_DIGIT_MASK) for i in ids}) == 1:
+        return sorted(range(len(ids)), key=ids.__getitem__)
+
     def key(position: int) -> list:
-        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", ids[position])]
+        return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in _DIGIT_RUNS.split(ids[position])]
     return sorted(range(len(ids)), key=key)
 
 

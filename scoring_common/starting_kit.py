@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Sequence
 
 from scoring_common.errors import ParticipantError
-from scoring_common.ingestion import CODE_SUBMISSION_METADATA, FUSION_FILE
+from scoring_common.submission_checks import CODE_SUBMISSION_METADATA, FUSION_FILE
 
 SPLIT_NAMES = ("dev", "test")
 

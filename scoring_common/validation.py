@@ -6,10 +6,21 @@ run lacks are counted, never listed.
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 from typing import Iterable
 
 from scoring_common.errors import ParticipantError, list_ids, quote
+
+#: A run larger than this many times the largest valid run of the split is refused unread.
+RUN_SIZE_FACTOR = 8
+#: Added to every size limit, so that a tiny split still accepts long ids and stray blank lines.
+RUN_SIZE_SLACK_BYTES = 1 << 20
+#: Characters a valid number may take in a run (``-0.12345678901234567e-300`` and more).
+NUMBER_CHARS = 32
+#: Separators people put in place of the expected one, by name, in the order they are looked for.
+_SEPARATOR_NAMES = (("\t", "TAB"), (";", "';'"), ("|", "'|'"), (",", "','"), (" ", "space"))
 
 
 def is_number(text: str) -> bool:
@@ -45,24 +56,77 @@ def parse_int(text: str, *, what: str, file: str, line: int, minimum: int | None
     return value
 
 
-def expect_field_count(fields: list[str], allowed: Iterable[int], *, layout: str, file: str, line: int) -> None:
-    """Raise unless the line has one of the ``allowed`` numbers of fields."""
+def check_run_size(path: Path, largest_valid: int, *, what: str) -> None:
+    """Refuse, before reading it, a run more than :data:`RUN_SIZE_FACTOR` times the largest valid one.
+
+    Parameters
+    ----------
+    path : Path
+        The participant's run.
+    largest_valid : int
+        Bytes of the largest valid run of the split (every item once, every field at its
+        longest valid width), as the reader estimates it from the reference.
+    what : str
+        What the run holds, for the fix ("one line per keyframe of the split").
+    """
+    size = path.stat().st_size
+    limit = RUN_SIZE_FACTOR * largest_valid + RUN_SIZE_SLACK_BYTES
+    if size > limit:
+        raise ParticipantError(
+            f"is {_size(size)}, more than {RUN_SIZE_FACTOR} times the largest valid run of this split "
+            f"({_size(largest_valid)}); a run holds {what}, nothing else", file=path.name)
+
+
+def _size(n_bytes: int) -> str:
+    """A file size for a message: ``812 bytes``, ``3.4 KiB``, ``19.0 MiB``."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    if n_bytes < 1 << 20:
+        return f"{n_bytes / 1024:.1f} KiB"
+    return f"{n_bytes / (1 << 20):.1f} MiB"
+
+
+def split_csv_line(text: str) -> list[str]:
+    """Split one comma-separated line as the :mod:`csv` module reads it (``"0.32"`` is ``0.32``).
+
+    Lines without a double quote take the fast path, a plain split on commas.
+    """
+    if '"' not in text:
+        return text.split(",")
+    return next(csv.reader([text]), [""])
+
+
+def separator_hint(text: str, expected: str) -> str:
+    """Name the separator a line with too few fields seems to use instead of ``expected``.
+
+    Returns ``""`` when the line holds none of the usual separators, else
+    ``"; the line is separated by TAB, not ','"``-like text to append to a message.
+    """
+    for separator, name in _SEPARATOR_NAMES:
+        if separator != expected and separator in text.strip():
+            return f"; the fields seem separated by {name}, not {expected!r}: separate them with {expected!r}"
+    return ""
+
+
+def expect_field_count(fields: list[str], allowed: Iterable[int], *, layout: str, file: str, line: int,
+                       hint: str = "") -> None:
+    """Raise unless the line has one of the ``allowed`` numbers of fields; ``hint`` ends the message."""
     allowed = tuple(allowed)
     if len(fields) not in allowed:
         raise ParticipantError(
-            f"found {len(fields)} fields, expected {' or '.join(map(str, allowed))} ({layout})",
+            f"found {len(fields)} fields, expected {' or '.join(map(str, allowed))} ({layout}){hint}",
             file=file, line=line,
         )
 
 
 def check_unknown_ids(run_ids: Iterable[str], known_ids: set[str], *, what: str, file: str,
-                      first_lines: dict[str, int]) -> None:
-    """Raise if the run names ids the split does not have (the run's own ids are quoted)."""
+                      first_lines: dict[str, int], hint: str = "") -> None:
+    """Raise if the run names ids the split does not have (the run's own ids are quoted); ``hint`` ends the message."""
     unknown = sorted(set(run_ids) - known_ids, key=lambda i: first_lines[i])
     if unknown:
         raise ParticipantError(
             f"{len(unknown)} {what}(s) not in this split, e.g. {list_ids(unknown)}; "
-            f"score only the {what}s of the split you submit to (dev and test differ)",
+            f"score only the {what}s of the split you submit to (dev and test differ){hint}",
             file=file, line=first_lines[unknown[0]],
         )
 

@@ -225,10 +225,12 @@ def test_successful_build_replaces_the_outputs_and_accepts_the_known_warnings(
     assert (result.bundle_dir, result.bundle_zip) == (out / "fusion-int", out / "fusion-int.zip")
     assert not (out / "fusion-int" / "stale.txt").exists()
     assert capfd.readouterr().err.splitlines()[-2:] == [
-        "3 warnings accepted by the task: data.subfolders x2 (the ingestion program finds train/ and predict/ on "
+        "4 warnings accepted by the task: docker.no-digest x1 (built with a tag, for local runs; to publish, build "
+        "with --image NAME@sha256:... from `bundlekit image --push`); "
+        "data.subfolders x2 (the ingestion program finds train/ and predict/ on "
         "both platforms); leak.public-reference x1 (the dev ground truth is public by design: participants train "
         "on it)",
         "0 errors, 0 warnings",
     ]
     problems = check_bundle(result.bundle_zip)
-    assert {p.rule for p in problems} == {"data.subfolders", "leak.public-reference"}, problems
+    assert {p.rule for p in problems} == {"data.subfolders", "docker.no-digest", "leak.public-reference"}, problems

@@ -6,6 +6,8 @@ kit's Docker image in the `docker`-marked test (CI builds the image first).
 
 from __future__ import annotations
 
+import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -13,10 +15,12 @@ import pytest
 import yaml
 
 from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE
-from bundlekit.build import BuildOptions, BuildResult, build_task, load_module, module_name
+from bundlekit.build import BuildOptions, BuildResult, build_task, image_warnings_accepted, load_module, module_name
 from bundlekit.check import check_bundle
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
+from scoring_common.program import COST_KEYS
+from scoring_output import check_hidden_details, check_per_item_scores, score_split
 
 #: The benchmark's own tasks (scaffold tests add and remove temporary ones).
 TASKS = sorted(p.name for p in BUNDLES_DIR.glob("fusion-*") if (p / "task.py").is_file())
@@ -34,7 +38,8 @@ def built(request, tmp_path_factory) -> BuildResult:
 def test_bundle_passes_the_checker(built: BuildResult):
     problems = check_bundle(built.bundle_zip)
     assert [p for p in problems if p.severity == "error"] == []
-    accepted = load_module(BUNDLES_DIR / built.task / "task.py", module_name(built.task, "task")).ACCEPTED_WARNINGS
+    accepted = {**load_module(BUNDLES_DIR / built.task / "task.py", module_name(built.task, "task")).ACCEPTED_WARNINGS,
+                **image_warnings_accepted(DEFAULT_IMAGE)}
     assert [str(p) for p in problems if p.rule not in accepted] == []
 
 
@@ -74,9 +79,9 @@ def run_baselines(built: BuildResult, use_docker: bool) -> None:
             assert result.status == "finished", f"{zip_path.name} on {phase}: {result.reason}"
             expected = built.baseline_scores[baseline_name(zip_path)][split]
             for key, value in result.scores.items():
-                if key != "time_s":
+                if key not in COST_KEYS:
                     assert value == pytest.approx(expected[key], abs=1e-9), (zip_path.name, phase, key)
-            assert ("time_s" in result.scores) == zip_path.stem.endswith("-code")
+            assert all((key in result.scores) == zip_path.stem.endswith("-code") for key in COST_KEYS)
 
 
 def test_every_baseline_runs_like_the_platform_locally(built: BuildResult):
@@ -105,10 +110,71 @@ def readme_baseline_table(task: str) -> dict[str, dict[str, str]]:
 def test_readme_reports_the_baseline_scores(built: BuildResult):
     with zipfile.ZipFile(built.bundle_zip) as archive:
         document = yaml.safe_load(archive.read("competition.yaml"))
-    columns = [c for c in document["leaderboards"][0]["columns"] if c["key"] != "time_s"]
+    columns = [c for c in document["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
     expected = {
         name: {c["title"]: f"{scores['test'][c['key']]:.{2 if c['key'] == 'gain_pct' else 4}f}" for c in columns}
         for name, scores in built.baseline_scores.items()
     }
     table = readme_baseline_table(built.task)
     assert {name: {t: row[t] for t in expected[name]} for name, row in table.items()} == expected
+
+
+#: Bundle files participants see during the competition (pages, kits, public data, the dev
+#: reference, the programs); the test reference and input data and the solutions stay hidden.
+PARTICIPANT_ZIPS = ("starting_kit.zip", "public_data.zip", "dev_reference_data.zip", "dev_input_data.zip",
+                    "scoring_program.zip", "ingestion_program.zip")
+
+
+def participant_texts(bundle_dir: Path) -> dict[str, str]:
+    """Every participant-visible file of a built bundle, decoded (binary bytes as latin-1)."""
+    texts = {path.relative_to(bundle_dir).as_posix(): path.read_bytes().decode("latin-1")
+             for path in [bundle_dir / "competition.yaml", *sorted((bundle_dir / "pages").glob("*.md"))]}
+    for name in PARTICIPANT_ZIPS:
+        with zipfile.ZipFile(bundle_dir / name) as archive:
+            for member in archive.namelist():
+                if not member.endswith("/"):
+                    texts[f"{name}/{member}"] = archive.read(member).decode("latin-1")
+    return texts
+
+
+def figure_pattern(value: float) -> str:
+    """A score as the pages (4 decimals), the baselines' scores.json (10 decimals) or repr would write it."""
+    forms = {f"{value:.4f}", repr(round(value, 10)), repr(value)}
+    return "|".join(rf"(?<![\d.]){re.escape(form)}(?!\d)" for form in sorted(forms))
+
+
+def test_participants_see_no_test_split_figure(built: BuildResult):
+    """Pages, kits, public data, the dev reference and the programs hold no test-split score and no test-best name."""
+    dev_values = {round(v, 4) for scores in built.baseline_scores.values() for v in scores["dev"].values()}
+    dev_values |= {round(v, 4) for v in built.best_inducers["dev"]["scores"].values()}
+    test_values = {v for scores in built.baseline_scores.values() for k, v in scores["test"].items() if k not in COST_KEYS}
+    test_values |= set(built.best_inducers["test"]["scores"].values())
+    secret = [v for v in sorted(test_values) if round(v, 4) not in dev_values]
+    assert secret, "every test figure equals a dev figure: the test proves nothing"
+    pattern = re.compile("|".join(figure_pattern(v) for v in secret))
+    texts = participant_texts(built.bundle_dir)
+    leaks = {name: match.group(0) for name, text in texts.items() if (match := pattern.search(text))}
+    assert leaks == {}
+    pages = "\n".join(text for name, text in texts.items() if name.startswith("pages/"))
+    assert "on test" not in pages and "| test |" not in pages
+    test_best, dev_best = built.best_inducers["test"]["best_inducer"], built.best_inducers["dev"]["best_inducer"]
+    if test_best != dev_best:
+        assert f"({test_best})" not in pages
+    with zipfile.ZipFile(built.bundle_dir / "test_reference_data.zip") as archive:
+        assert json.loads(archive.read("split.json")) == {"public": False, "split": "test"}
+    with zipfile.ZipFile(built.bundle_dir / "dev_reference_data.zip") as archive:
+        assert json.loads(archive.read("split.json")) == {"public": True, "split": "dev"}
+    document = yaml.safe_load(texts["competition.yaml"])
+    assert {phase["name"]: phase.get("hide_output", False) for phase in document["phases"]}["Test"] is True
+
+
+def test_scoring_writes_per_item_scores_and_hides_them_on_test(built: BuildResult, tmp_path: Path):
+    """C1 and C2 on the real bundle: per-item scores on both splits, per-item figures shown on dev only."""
+    for split in ("dev", "test"):
+        output, scores = score_split(built.bundle_dir, split, tmp_path / split)
+        rows = check_per_item_scores(output, scores)
+        details = (output / "detailed_results.html").read_text(encoding="utf-8")
+        if split == "test":
+            check_hidden_details(output, rows, [built.best_inducers["test"]["best_inducer"]])
+        else:
+            assert f"Best single inducer on this split: {built.best_inducers['dev']['best_inducer']}" in details

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -46,10 +45,8 @@ def evaluate(prediction, X: pd.DataFrame, ref_dir: Path, run: Path) -> float:
 
 # --- generation ---------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(dest, tmp_path):
-    started = time.perf_counter()
+def test_generation_is_deterministic(dest, tmp_path):
     task.generate_data(tmp_path, edition="2023", seed=2023, progress=lambda message: None)
-    assert time.perf_counter() - started < 8.0
     assert files_of(tmp_path) == files_of(dest)
 
 
@@ -193,10 +190,9 @@ def baseline_scores(dest, splits, tmp_path_factory):
                                                   for _, p in task.inducer_predictions(X["test"]))}}
     for name in BASELINES:
         module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_cap_{name.replace('-', '_')}", fio)
-        started = time.perf_counter()
         model = module.Fusion().fit(X["dev"], y["dev"])
+        assert_converged(name, model)
         predictions = {split: model.predict(X[split]) for split in ("dev", "test")}
-        assert time.perf_counter() - started < 20.0
         scores[name] = {split: evaluate(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in ("dev", "test")}
         if name == "best-inducer":
@@ -274,7 +270,15 @@ def test_starting_kit_makes_result_and_code_zips(dest, tmp_path, capsys, task_fu
 
 
 def test_building_every_task_of_2022_skips_fusion_cap(capsys):
+    from bundlekit import BUNDLES_DIR
     from bundlekit.build import _tasks_with_edition
 
-    assert _tasks_with_edition(["fusion-cap", "fusion-int"], "2022") == ["fusion-int"]
+    assert _tasks_with_edition(["fusion-cap", "fusion-int"], "2022", BUNDLES_DIR) == ["fusion-int"]
     assert "skipping fusion-cap, which has no '2022' edition (editions: 2023)" in capsys.readouterr().err
+
+
+def assert_converged(name: str, model) -> None:
+    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
+    inner = getattr(model, "model_", None)
+    if hasattr(inner, "n_iter_"):
+        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -47,11 +46,9 @@ def evaluate(prediction: pd.Series, X: pd.DataFrame, ref_dir: Path, run: Path) -
 
 # --- generation ---------------------------------------------------------------------
 
-def test_generation_is_deterministic_and_fast(data, tmp_path):
+def test_generation_is_deterministic(data, tmp_path):
     edition, dest = data
-    started = time.perf_counter()
     task.generate_data(tmp_path, edition=edition, seed=2023, progress=lambda message: None)
-    assert time.perf_counter() - started < 5.0
     assert files_of(tmp_path) == files_of(dest)
     other = tmp_path / "other"
     task.generate_data(other, edition=edition, seed=7, progress=lambda message: None)
@@ -72,8 +69,9 @@ def test_sizes_match_the_edition(data, splits):
         assert X[split].shape[1] == preset["inducers"] == sum(preset["roles"].values())
         assert y[split].index.equals(X[split].index)
         per_video = X[split].groupby(level="video_id").size()
-        assert per_video.min() >= task.MIN_KEYFRAMES
-        assert 0.05 < y[split].mean() < 0.15
+        assert task.MIN_KEYFRAMES <= per_video.min() and per_video.max() <= task.MAX_KEYFRAMES
+        assert 0.07 < y[split].mean() < 0.13
+        assert (y[split].groupby(level="video_id").sum() >= task.MIN_INTERESTING).all()
     dev_videos = set(X["dev"].index.get_level_values("video_id"))
     assert dev_videos.isdisjoint(X["test"].index.get_level_values("video_id"))
 
@@ -93,13 +91,23 @@ def test_files_pass_the_strict_readers(data, splits, tmp_path):
             np.testing.assert_array_equal(scores[position], X[split][name].to_numpy())
 
 
+def test_random_ranking_scores_like_the_real_data(splits):
+    """MediaEval trailers of 80-100 keyframes: a random ranking scores near 0.04 MAP@10."""
+    _, y = splits
+    rng = np.random.default_rng(0)
+    chance = np.mean([fio.mean_average_precision(pd.Series(rng.random(len(y["test"])), index=y["test"].index),
+                                                 y["test"]) for _ in range(20)])
+    assert 0.03 < chance < 0.06
+
+
 def test_inducers_are_diverse(splits):
     X, y = splits
     dev_map = pd.Series({name: fio.mean_average_precision(X["dev"][name], y["dev"]) for name in X["dev"].columns})
-    assert 0.15 < dev_map.max() < 0.35
+    assert 0.1 < dev_map.max() < 0.3
+    assert dev_map.median() < 0.12                      # most inducers weak
     assert (X["dev"].corrwith(y["dev"].astype(float), method="spearman") < -0.05).sum() >= 2  # anti-correlated
     correlation = X["dev"].rank().corr().to_numpy()[np.triu_indices(X["dev"].shape[1], 1)]
-    assert (correlation > 0.7).sum() >= 10              # groups of near-copies
+    assert (correlation > 0.6).sum() >= 10              # families of near-copies
     ranges = X["dev"].max() - X["dev"].min()
     assert ranges.max() / ranges.min() > 50              # different scales
 
@@ -173,10 +181,9 @@ def baseline_scores(data, splits, tmp_path_factory):
                                       for split in ("dev", "test")}}
     for name in BASELINES:
         module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_int_{name.replace('-', '_')}", fio)
-        started = time.perf_counter()
         model = module.Fusion().fit(X["dev"], y["dev"])
+        assert_converged(name, model)
         predictions = {split: model.predict(X[split]) for split in ("dev", "test")}
-        assert time.perf_counter() - started < 20.0
         scores[name] = {split: evaluate(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in ("dev", "test")}
     return scores
@@ -187,15 +194,16 @@ def test_best_inducer_baseline_is_the_best_on_dev(baseline_scores):
 
 
 def test_supervised_fusion_clearly_beats_the_best_inducer_on_test(baseline_scores):
+    """Gains of the order of the real top team's (+131.7 % in 2023), far fewer for 2022's stand-in."""
     best = baseline_scores["best single inducer"]["test"]
     supervised = baseline_scores["logistic-regression"]["test"]
-    assert 1.10 * best < supervised < 1.80 * best
+    assert 1.25 * best < supervised < 3.0 * best
 
 
 def test_unsupervised_fusion_lies_between(baseline_scores):
     best = baseline_scores["best single inducer"]["test"]
     unsupervised = baseline_scores["minmax-mean"]["test"]
-    assert 0.85 * best < unsupervised < baseline_scores["logistic-regression"]["test"]
+    assert 0.75 * best < unsupervised < baseline_scores["logistic-regression"]["test"]
 
 
 # --- ingestion and starting kit -----------------------------------------------------
@@ -241,3 +249,10 @@ def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fu
         assert sorted(archive.namelist()) == ["fusion.py", "metadata"]
         assert archive.read("metadata").decode().startswith("command: ")
     assert "MAP@10 on dev" in capsys.readouterr().out
+
+
+def assert_converged(name: str, model) -> None:
+    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
+    inner = getattr(model, "model_", None)
+    if hasattr(inner, "n_iter_"):
+        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

@@ -203,7 +203,8 @@ def test_random_runs_round_trip(tmp_path: Path):
     ("img_a,1,2\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value); a decimal comma is the likely "
                        "cause: write 0.5, not 0,5"),
     ("img_a,1\nimg_b\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value)"),
-    ("img_a,1\nimg_b;2\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value)"),
+    ("img_a,1\nimg_b;2\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value); the fields seem "
+                              "separated by ';', not ',': separate them with ','"),
     ("item_id,value,extra\nimg_a,1\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value)"),
     ("img_a,1\n ,2\n", 2, "the item id is empty; write item_id,value"),
     ("img_a,1\nimg_b,high\n", 2, "value 'high' is not a number; write a decimal number such as 0.75"),

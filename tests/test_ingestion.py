@@ -91,8 +91,9 @@ def test_code_submission_writes_run_and_timing(toy):
     written = json.loads((toy["output"] / "timing.json").read_text())
     assert written == timing
     assert timing["run_file"] == "run.csv"
-    assert timing["wall_s"] >= timing["fit_predict_wall_s"] >= 0
-    assert timing["cpu_s"] >= 0 and timing["peak_memory_mib"] > 1
+    assert timing["wall_s"] >= timing["time_s"] >= 0
+    assert timing["overhead_wall_s"] == pytest.approx(timing["wall_s"] - timing["time_s"], abs=0.002)
+    assert timing["cpu_s"] >= 0 and timing["memory_mib"] > 1
     assert timing["time_limit_s"] == 30
 
 
@@ -200,7 +201,7 @@ def test_a_command_of_the_submissions_own_is_refused(toy, command):
     done = run_ingest(toy, "30")
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1
-    assert "runs its own command" in done.stderr and "use `command: python3 -c pass`" in done.stderr
+    assert "could run a command of its own" in done.stderr and "use exactly `command: python3 -c pass`" in done.stderr
     assert not (toy["output"] / "run.csv").exists()
 
 
@@ -222,12 +223,12 @@ def test_sigterm_kills_the_participants_code(toy, tmp_path):
         f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)\n")
     process = subprocess.Popen([sys.executable, str(toy["program"] / "ingest.py"), str(toy["input"]),
                                 str(toy["output"]), str(toy["submission"]), "60"])
-    deadline = time.monotonic() + 20
-    while not marker.exists() or not marker.read_text():
-        assert time.monotonic() < deadline, "the participant's code never started"
+    while not marker.exists() or not marker.read_text():  # however loaded the machine: no clock
+        assert process.poll() is None, "the ingestion ended before the participant's code started"
         time.sleep(0.05)
     child = int(marker.read_text())
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    assert "stopped from outside (SIGTERM)" in (toy["output"] / "prediction_error.txt").read_text()
     status = Path(f"/proc/{child}/status")
     assert not status.exists() or "State:\tZ" in status.read_text()

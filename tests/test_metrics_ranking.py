@@ -189,3 +189,57 @@ def test_pytrec_eval_scores_queries_without_relevant_documents_as_zero() -> None
     run = {"q1": {"a": 1.0, "b": 0.0}, "q2": {"x": 1.0, "y": 0.5}}
     result = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate(run)
     assert result == {"q1": {"map": 1.0}, "q2": {"map": 0.0}}
+
+
+# --- single precision, as trec_eval keeps run scores ------------------------------------
+
+FLOAT32_CASES = [
+    # scores differing only beyond float32 precision tie, broken by id descending: c, b, a
+    {"a": 0.1000000001, "b": 0.1, "c": 0.1},
+    {"a": 1.0 + 1e-9, "b": 1.0, "c": 1.0 - 1e-9},
+    {"a": 12345678.0, "b": 12345679.0, "c": 12345677.5},
+    # beyond the float32 range both become infinite and tie; below it, zero
+    {"a": 1e39, "b": 1e40, "c": 0.1},
+    {"a": 1e-46, "b": 0.0, "c": -1e-46},
+    # a difference float32 does keep still counts
+    {"a": 0.1000001, "b": 0.1, "c": 0.1},
+]
+
+
+@pytest.mark.parametrize("scores", FLOAT32_CASES)
+def test_scores_equal_in_float32_tie_like_pytrec_eval(scores: dict[str, float]) -> None:
+    ids = list(scores)
+    relevant = np.array([doc == "a" for doc in ids])
+    ours = average_precision(np.zeros(3, dtype=np.int64), np.array([scores[d] for d in ids]),
+                             tie_rank_from_ids(ids), relevant, np.array([1]))[0]
+    qrels = {"q": {"a": 1, "b": 0, "c": 0}}
+    theirs = pytrec_eval.RelevanceEvaluator(qrels, {"map"}).evaluate({"q": scores})["q"]["map"]
+    assert ours == pytest.approx(theirs, abs=1e-15)
+
+
+def test_float32_ties_in_double_precision_would_not_tie() -> None:
+    """The first case above: in float64 'a' ranks first (AP 1), in float32 it ties and ranks last."""
+    ids = ["a", "b", "c"]
+    ap = average_precision(np.zeros(3, dtype=np.int64), np.array([0.1000000001, 0.1, 0.1]), tie_rank_from_ids(ids),
+                           np.array([True, False, False]), np.array([1]))
+    assert ap[0] == pytest.approx(1 / 3, abs=1e-15)
+
+
+def test_matches_pytrec_eval_on_near_ties() -> None:
+    """Random videos whose scores differ by less than float32's resolution from each other."""
+    rng = np.random.default_rng(32)
+    for _ in range(200):
+        n_docs = int(rng.integers(2, 40))
+        docs = [f"kf{i}" for i in rng.permutation(n_docs)]
+        base = rng.choice([0.5, 3.0, 1e6], size=n_docs)
+        score = base * (1.0 + rng.integers(-3, 4, size=n_docs) * 1e-9)
+        relevant = rng.random(n_docs) < 0.3
+        if not relevant.any():
+            relevant[0] = True
+        qrels = {"q": {d: int(r) for d, r in zip(docs, relevant)}}
+        expected = pytrec_eval.RelevanceEvaluator(qrels, {"map", "map_cut.10"}).evaluate(
+            {"q": {d: float(s) for d, s in zip(docs, score)}})["q"]
+        for k, measure in ((None, "map"), (10, "map_cut_10")):
+            ours = average_precision(np.zeros(n_docs, dtype=np.int64), score, tie_rank_from_ids(docs), relevant,
+                                     np.array([int(relevant.sum())]), k)[0]
+            assert ours == pytest.approx(expected[measure], abs=1e-12)

@@ -45,13 +45,14 @@ def _score(tmp_path: Path, res_files: dict[str, str], capsys) -> tuple[int, str,
 
 
 def _timing(**fields) -> str:
-    return json.dumps({"run_file": "run.csv", "wall_s": 1.5, "cpu_s": 1.0, "peak_memory_mib": 80.0, **fields})
+    return json.dumps({"run_file": "run.csv", "time_s": 1.5, "cpu_s": 1.0, "memory_mib": 80.0, **fields})
 
 
 def test_timing_gives_time_s(tmp_path: Path, capsys) -> None:
     code, err, output_dir = _score(tmp_path, {"run.csv": "a\nb\n", "timing.json": _timing()}, capsys)
     assert code == 0, err
-    assert json.loads((output_dir / "scores.json").read_text()) == {"lines": 2.0, "time_s": 1.5}
+    assert json.loads((output_dir / "scores.json").read_text()) == {"lines": 2.0, "time_s": 1.5, "cpu_s": 1.0,
+                                                                    "memory_mib": 80.0}
 
 
 @pytest.mark.parametrize("timing", [
@@ -61,9 +62,9 @@ def test_timing_gives_time_s(tmp_path: Path, capsys) -> None:
     _timing(run_file="sub/run.csv"),
     _timing(run_file="missing.csv"),
     _timing(run_file=7),
-    _timing(wall_s=-1e9),
-    _timing(wall_s="fast"),
-    _timing(wall_s=float("nan")),
+    _timing(time_s=-1e9),
+    _timing(time_s="fast"),
+    _timing(memory_mib=float("nan")),
     _timing(cpu_s=True),
     json.dumps({"run_file": "run.csv"}),
     "[1, 2]",
@@ -109,7 +110,7 @@ def test_ingestion_refuses_a_result_zip_with_timing(tmp_path: Path, capsys) -> N
     submission = tmp_path / "submission"
     submission.mkdir()
     (submission / "run.csv").write_text("a\n", encoding="utf-8")
-    (submission / "timing.json").write_text(_timing(wall_s=0.0), encoding="utf-8")
+    (submission / "timing.json").write_text(_timing(time_s=0.0), encoding="utf-8")
     output = tmp_path / "output"
     code = ingestion_main(__file__, [str(tmp_path / "input"), str(output), str(submission), "60"])
     err = capsys.readouterr().err

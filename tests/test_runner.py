@@ -131,10 +131,9 @@ def test_submission_with_its_own_command_runs_first(bundle: Path, make_submissio
 
 
 def test_time_limit_overrun(bundle: Path, make_submission, tmp_path: Path) -> None:
-    sleeper = make_submission("sleepy", code_files("import time\ntime.sleep(60)\n"))
-    start = time.monotonic()
+    sleeper = make_submission("sleepy", code_files("import time\ntime.sleep(60)\nprint('woke up')\n"))
     result = run_local(bundle, sleeper, tmp_path, time_limit=3)
-    assert time.monotonic() - start < 20
+    assert "woke up" not in (Path(result.logs_dir) / "prediction.stdout.log").read_text()  # killed, not waited for
     assert result.status == "failed"
     assert result.reason == "Execution Time Limit exceeded. Limit was 3 seconds (prediction step)"
 
@@ -275,7 +274,9 @@ def test_zipped_bundle_and_zipped_programs(bundle: Path, make_submission, tmp_pa
 def test_rerun_in_the_same_folder(bundle: Path, make_submission, tmp_path: Path) -> None:
     submission = make_submission("result", RESULT_FILES)
     assert run_local(bundle, submission, tmp_path).status == "finished"
-    assert run_local(bundle, submission, tmp_path).status == "finished"  # no stale metadata
+    with pytest.raises(BundleError, match="already holds .* give --output a fresh folder, or add --force"):
+        run_local(bundle, submission, tmp_path)
+    assert run_local(bundle, submission, tmp_path, force=True).status == "finished"  # no stale metadata
 
 
 def test_phase_selection(bundle: Path, make_submission, tmp_path: Path) -> None:
@@ -434,7 +435,7 @@ def test_time_out_stops_the_whole_tree_term_first(bundle: Path, make_submission,
     stdout = (Path(result.logs_dir) / "prediction.stdout.log").read_text()
     pids = [int(line.split()[1]) for line in stdout.splitlines() if line.startswith("CHILD ")]
     assert len(pids) == 2
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # a bound on waiting for the kernel, not a speed requirement
     while any(map(process_alive, pids)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(map(process_alive, pids))
@@ -546,7 +547,7 @@ def run_docker(image: str, tmp_path: Path) -> Iterator[Callable[..., RunResult]]
     def run(bundle: Path, submission: Path, **options) -> RunResult:
         options.setdefault("phase", "Development")
         return run_submission(bundle, submission, use_docker=True, image=image,
-                              output_dir=tmp_path / "run", **options)
+                              output_dir=tmp_path / "run", force=True, **options)  # one folder for the test's runs
     yield run
     assert labelled_containers() <= before, "a container labelled bundlekit=1 was left behind"
 
@@ -563,10 +564,9 @@ def test_docker_result_and_code_submissions(bundle: Path, make_submission, run_d
 
 @pytest.mark.docker
 def test_docker_time_limit(bundle: Path, make_submission, run_docker) -> None:
-    start = time.monotonic()
-    result = run_docker(bundle, make_submission("sleepy", code_files("import time\ntime.sleep(60)\n")),
+    result = run_docker(bundle, make_submission("sleepy", code_files("import time\ntime.sleep(60)\nprint('woke up')\n")),
                         time_limit=3)
-    assert time.monotonic() - start < 30
+    assert "woke up" not in (Path(result.logs_dir) / "prediction.stdout.log").read_text()  # killed, not waited for
     assert result.reason == "Execution Time Limit exceeded. Limit was 3 seconds (prediction step)"
 
 

@@ -30,6 +30,7 @@ from bundlekit.check import check_bundle
 from bundlekit.cli import main as cli_main
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.runner import run_many
+from scoring_output import check_hidden_details, check_per_item_scores, score_split
 from bundlekit.scaffold import (
     KIT_TASKS,
     MARKER,
@@ -41,6 +42,7 @@ from bundlekit.scaffold import (
     render,
     template_files,
 )
+from scoring_common.program import COST_KEYS
 
 KINDS = ("classification", "custom", "multilabel", "ranking", "regression", "retrieval")
 BINARY = ("negative", "positive")
@@ -107,7 +109,7 @@ def test_every_kind_renders_completely(kind: str, tmp_path: Path):
     assert document["title"] == "Sample task (sample-task)"
     columns = document["leaderboards"][0]["columns"]
     assert [c["index"] for c in columns] == list(range(len(columns)))
-    assert [c["key"] for c in columns][-2:] == ["gain_pct", "time_s"]
+    assert [c["key"] for c in columns][-4:] == ["gain_pct", "time_s", "cpu_s", "memory_mib"]
     # The pages say what to write, and keep the build's placeholders.
     assert "TODO(organiser)" in (task / "pages" / "overview.md").read_text(encoding="utf-8")
     assert "{{ baseline_table }}" in (task / "pages" / "evaluation.md").read_text(encoding="utf-8")
@@ -303,7 +305,7 @@ def test_scaffolded_bundle_passes_the_checker(built: BuildResult):
     problems = check_bundle(built.bundle_zip)
     assert [p for p in problems if p.severity == "error"] == []
     # Besides the warnings every task accepts, only the placeholders left for the organiser.
-    expected = {"leak.public-reference", "data.subfolders", "content.todo"}
+    expected = {"leak.public-reference", "data.subfolders", "content.todo", "docker.no-digest"}
     assert [str(p) for p in problems if p.rule not in expected] == []
     assert "content.todo" in {p.rule for p in problems}
     document = yaml.safe_load((built.bundle_dir / "competition.yaml").read_text(encoding="utf-8"))
@@ -331,9 +333,9 @@ def run_baselines(built: BuildResult, use_docker: bool) -> None:
         for (zip_path, split), result in zip(selected, results):
             assert result.status == "finished", f"{zip_path.name} on {phase}: {result.reason}"
             expected = built.baseline_scores[baseline_name(zip_path)][split]
-            assert set(result.scores) == set(expected) - ({"time_s"} if "-results-" in zip_path.stem else set())
+            assert set(result.scores) == set(expected) - (set(COST_KEYS) if "-results-" in zip_path.stem else set())
             for key, value in result.scores.items():
-                if key != "time_s":
+                if key not in COST_KEYS:
                     assert value == pytest.approx(expected[key], abs=1e-9), (zip_path.name, phase, key)
 
 
@@ -346,6 +348,16 @@ def test_scaffolded_baselines_run_like_the_platform_locally(built: BuildResult):
 @pytest.mark.docker
 def test_scaffolded_baselines_run_in_docker(built: BuildResult, kit_image: str):
     run_baselines(built, use_docker=True)
+
+
+@pytest.mark.slow
+def test_every_kind_writes_per_item_scores_and_hides_them_on_test(built: BuildResult, tmp_path: Path):
+    """C1 and C2 for every template kind: per-item scores on both splits, none shown on the hidden one."""
+    for split in ("dev", "test"):
+        output, scores = score_split(built.bundle_dir, split, tmp_path / split)
+        rows = check_per_item_scores(output, scores)
+        if split == "test":
+            check_hidden_details(output, rows, [built.best_inducers["test"]["best_inducer"]])
 
 
 @pytest.mark.slow

@@ -52,6 +52,7 @@ def _layout(tmp_path: Path, run: str | bytes | None, *, run_name: str = "run.csv
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "groundtruth.csv").write_text(GROUNDTRUTH, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     (input_dir / "ref" / "secondary_concepts.txt").write_text(SECONDARY, encoding="utf-8")
     if run is not None:
         path = input_dir / "res" / run_name
@@ -113,13 +114,13 @@ def test_valid_run_scores_golden_values_and_is_byte_identical_on_rerun(tmp_path:
 
 def test_gain_and_time_are_added_when_baseline_and_timing_exist(tmp_path: Path) -> None:
     baseline = {"best_inducer": "inducer_3", "primary_metric": "f1", "scores": {"f1": 0.5, "f1_secondary": 0.25}}
-    timing = {"run_file": "run.csv", "wall_s": 12.3456, "cpu_s": 10.0, "peak_memory_mib": 80.0, "time_limit_s": 600}
+    timing = {"run_file": "run.csv", "time_s": 12.3456, "cpu_s": 10.0, "memory_mib": 80.0, "time_limit_s": 600}
     input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES), extra={
         "ref/baseline.json": json.dumps(baseline), "res/timing.json": json.dumps(timing)})
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
     scores = json.loads((output_dir / "scores.json").read_text(encoding="utf-8"))
-    assert set(scores) == {"f1", "f1_secondary", "gain_pct", "time_s"}
+    assert set(scores) == {"f1", "f1_secondary", "gain_pct", "time_s", "cpu_s", "memory_mib"}
     assert scores["gain_pct"] == pytest.approx(100 * (EXPECTED_F1 - 0.5) / 0.5, abs=1e-8)
     assert scores["time_s"] == 12.346
 

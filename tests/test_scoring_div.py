@@ -67,6 +67,7 @@ def layout(tmp_path: Path, run_text: str | bytes | None, run_name: str = "run.tx
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "rGT.csv").write_text(rgt, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     (input_dir / "ref" / "dGT.csv").write_text(dgt, encoding="utf-8")
     if run_text is not None:
         data = run_text if isinstance(run_text, bytes) else run_text.encode("utf-8")
@@ -137,12 +138,12 @@ def test_gain_and_time_are_added_when_their_files_exist(tmp_path):
     input_dir = layout(tmp_path, VALID_RUN)
     baseline = {"best_inducer": "inducer_a", "primary_metric": "f1_at_20", "scores": {"f1_at_20": 0.2}}
     (input_dir / "ref" / "baseline.json").write_text(json.dumps(baseline))
-    timing = {"run_file": "run.txt", "wall_s": 1.25, "cpu_s": 1.0, "peak_memory_mib": 50.0, "time_limit_s": 600}
+    timing = {"run_file": "run.txt", "time_s": 1.25, "cpu_s": 1.0, "memory_mib": 50.0, "time_limit_s": 600}
     (input_dir / "res" / "timing.json").write_text(json.dumps(timing))
     process, output_dir = run_scorer(input_dir)
     assert process.returncode == 0, process.stderr
     scores = json.loads((output_dir / "scores.json").read_text())
-    assert set(scores) == KEYS | {"gain_pct", "time_s"}
+    assert set(scores) == KEYS | {"gain_pct", "time_s", "cpu_s", "memory_mib"}
     assert scores["gain_pct"] == pytest.approx(100 * (expected_valid_scores()["f1_at_20"] - 0.2) / 0.2, abs=1e-8)
     assert scores["time_s"] == 1.25
 
@@ -170,7 +171,7 @@ def test_cutoff_drops_photos_ranked_below_it(tmp_path):
     filler = [f"1 0 f{i} {i} {100 - i} r" for i in range(20)]
     lines = filler + ["1 0 a1 20 1 r", "2 0 b1 0 1 r", "10 0 c1 0 1 r"]
     evaluation = score_module.evaluate(layout(tmp_path, run_lines(*lines)) / "ref", tmp_path / "input/res/run.txt")
-    query_table = evaluation.tables[1]
+    query_table = evaluation.item_tables[0]
     assert [row[:2] for row in query_table.rows] == [["1", 21], ["2", 1], ["10", 1]]
     assert query_table.rows[0][2:] == [0.0, 0.0, 0.0]
     cutoff_rows = {row[0]: row[1:] for row in evaluation.tables[0].rows}

@@ -51,6 +51,7 @@ def _layout(tmp_path: Path, run_text: str | None, *, run_name: str = "run.csv", 
     (input_dir / "ref").mkdir(parents=True)
     (input_dir / "res").mkdir()
     (input_dir / "ref" / "groundtruth.csv").write_text(groundtruth, encoding="utf-8")
+    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
     if run_text is not None:
         (input_dir / "res" / run_name).write_text(run_text, encoding="utf-8")
     for name, text in (extra or {}).items():
@@ -114,13 +115,13 @@ def test_accepted_layouts_score_the_same(tmp_path: Path, run_text: str, run_name
 
 def test_gain_and_time_keys(tmp_path: Path) -> None:
     baseline = {"best_inducer": "inducer_1", "primary_metric": "map_at_10", "scores": {"map_at_10": 0.25, "map": 0.3}}
-    timing = {"run_file": "run.csv", "wall_s": 1.5, "cpu_s": 1.2, "peak_memory_mib": 50.0, "time_limit_s": 600.0}
+    timing = {"run_file": "run.csv", "time_s": 1.5, "cpu_s": 1.2, "memory_mib": 50.0, "time_limit_s": 600.0}
     input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES), extra={
         "ref/baseline.json": json.dumps(baseline), "res/timing.json": json.dumps(timing), "res/fusion.py": "pass\n"})
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
     scores = json.loads((output_dir / "scores.json").read_text())
-    assert set(scores) == {"map_at_10", "map", "gain_pct", "time_s"}
+    assert set(scores) == {"map_at_10", "map", "gain_pct", "time_s", "cpu_s", "memory_mib"}
     assert scores["gain_pct"] == pytest.approx(100 * (EXPECTED_MAP - 0.25) / 0.25, abs=1e-8)
     assert scores["time_s"] == 1.5
 
@@ -133,7 +134,7 @@ def test_evaluate_is_importable_without_side_effects(tmp_path: Path) -> None:
     evaluation = module.evaluate(input_dir / "ref", input_dir / "res" / "run.csv")
     assert evaluation.primary == "map_at_10"
     assert evaluation.scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-12)
-    per_video = evaluation.tables[1].rows
+    per_video = evaluation.item_tables[0].rows
     assert [row[:2] for row in per_video] == [["video_a", 4], ["video_b", 3], ["video_c", 2]]
     assert not (tmp_path / "output").exists()
 

@@ -32,6 +32,8 @@ EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 84, "dev_images": 6101, "test_images": 1500, "teams": 14, "random": 5, "biased": 5},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("images.txt", "inducers/*.csv")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}

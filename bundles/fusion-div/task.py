@@ -41,6 +41,8 @@ EDITIONS: dict[str, dict] = {
                        "diversity_group_c": 6, "moderate": 10, "weak": 8, "random": 6, "negative": 4}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("topics.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
@@ -56,6 +58,8 @@ CLUSTER_CONCENTRATION = 0.8
 NOISE_CLUSTERS = (4, 8)
 #: Apparent relevance: relevant photos are shifted by this many standard deviations.
 RELEVANCE_SHIFT = 1.0
+#: The public list of each query's pool, in every split's input data.
+POOL_FILE = "pool.csv"
 #: Photos every inducer ranks per query.
 RUN_LENGTH = 50
 #: A group member's cluster bias: weights of the bias shared by its group and of its own.
@@ -151,6 +155,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         first_photo += len(pool["query"])
         input_dir, reference_dir = dest / split / "input_data", dest / split / "reference_data"
         _write_topics(input_dir / "topics.csv", pool)
+        _write_pool(input_dir / POOL_FILE, pool)
         runs = _inducer_runs(inducers, pool, rng)
         for inducer, run in zip(inducers, runs):
             _write_run(input_dir / "inducers" / f"{inducer['name']}.txt", inducer, pool, run)
@@ -170,10 +175,34 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
 
 
 def validate_data(data_dir: Path) -> None:
-    """Dev and test have the same inducer runs and no query in common."""
+    """Dev and test have the same inducer runs and no query in common; each split's pool is public.
+
+    ``input_data/pool.csv`` (``query_id,photo_id``) lists exactly the photos ``rGT.csv``
+    judges, and every photo an inducer ranks is in its query's pool.
+    """
     inputs = data_checks.split_dirs(data_dir, "input_data")
     data_checks.same_inducers({split: data_checks.file_stems(d / "inducers", ".txt") for split, d in inputs.items()})
     data_checks.disjoint({split: data_checks.csv_column(d / "topics.csv", 0) for split, d in inputs.items()}, "query")
+    references = data_checks.split_dirs(data_dir, "reference_data")
+    for split, folder in inputs.items():
+        path = folder / POOL_FILE
+        if not path.is_file():
+            raise ValueError(f"{split}/input_data/{POOL_FILE} is missing; list every photo of each query's pool "
+                             "(query_id,photo_id: the photos rGT.csv judges), the scorer refuses photos outside it")
+        if data_checks.csv_header(path) != ["query_id", "photo_id"]:
+            raise ValueError(f"{split}/input_data/{POOL_FILE}: the header must be query_id,photo_id")
+        pool = set(zip(data_checks.csv_column(path, 0), data_checks.csv_column(path, 1)))
+        relevance = references[split] / "rGT.csv"
+        judged = set(zip(data_checks.csv_column(relevance, 0), data_checks.csv_column(relevance, 1)))
+        if pool != judged:
+            raise ValueError(f"{split}/input_data/{POOL_FILE} and {split}/reference_data/rGT.csv disagree on "
+                             f"{len(pool ^ judged)} (query, photo) pair(s); the pool is the photos rGT.csv judges")
+        for run in sorted((folder / "inducers").glob("*.txt")):
+            ranked = {(fields[0], fields[2]) for fields in
+                      (line.split() for line in run.read_text(encoding="utf-8-sig").splitlines()) if len(fields) > 2}
+            if not ranked <= pool:
+                raise ValueError(f"{split}/input_data/inducers/{run.name} ranks {len(ranked - pool)} photo(s) outside "
+                                 f"their query's pool ({POOL_FILE})")
 
 
 # --------------------------------------------------------------------------- drawing
@@ -353,6 +382,14 @@ def _write_run(path: Path, inducer: dict, pool: dict, run: dict) -> None:
 def _write_topics(path: Path, pool: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["query_id,title"] + [f"{q},{t}" for q, t in zip(pool["query_ids"], pool["titles"])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _write_pool(path: Path, pool: dict) -> None:
+    """pool.csv: every photo of every query's pool, sorted by query then photo id (the rows of rGT.csv)."""
+    order = np.lexsort((pool["photo_ids"], pool["query"]))
+    query_ids = [pool["query_ids"][q] for q in pool["query"][order].tolist()]
+    lines = ["query_id,photo_id"] + [f"{q},{p}" for q, p in zip(query_ids, pool["photo_ids"][order].tolist())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -1,17 +1,21 @@
 """Build hooks of fusion-int (media interestingness): stand-in data and inducer runs.
 
-The stand-in data imitates the ImageCLEFfusion interestingness task (MediaEval 2017
-keyframes): keyframes grouped in videos of a few tens, about one in ten interesting,
-and a few dozen inducers of very different quality. Each keyframe has a latent
-interestingness ``z`` (smooth along the video); the ``value`` column is a squashed ``z``
-and the interesting keyframes (label 1) are the top ones of their video, a number drawn
-per video (possibly none). An inducer sees ``a * z`` plus noise: its own, a noise shared
-with the other members of its group (strongly correlated systems), and a per-video
-offset, then reports it on its own scale (probability, logit, 1-5 rating or percent).
-The roles: a few independent good inducers (the best reaches a moderate MAP@10), more
-independent moderate ones, three correlated groups, near-random ones, and a few
-anti-correlated with the truth. Videos hold ~32 keyframes on average (18 at least), so
-that a random ranking scores a MAP@10 of about 0.1.
+The stand-in data imitates the ImageCLEFfusion interestingness task, whose keyframes come
+from the MediaEval 2017 movie trailers: videos of 80 to 100 keyframes (the split sizes of
+each edition kept), about one keyframe in ten interesting, and a few dozen inducers of
+very different quality.
+
+Each keyframe has a latent interestingness made of ``FACETS`` independent facets (what
+the visual, audio, motion or semantic features of real systems capture), each smooth
+along the video; the interesting keyframes (label 1) are the top ones of their video by
+the latent plus the annotators' disagreement. An inducer is built on one facet (a good
+one on two): it sees ``a * facet`` plus noise of its own, a noise shared with its family
+(variants of one system, strongly correlated) and a per-video offset, then reports it on
+its own scale (probability, logit, 1-5 rating or percent). No inducer sees the whole
+latent, so each one is weak, while a fusion that learns which inducers carry which facet
+and how much to trust each family gains a lot; averaging everything, near-random and
+anti-correlated inducers and the families' shared noise included, gains little. A random
+ranking scores about 0.04 MAP@10, as in the real data.
 """
 
 from __future__ import annotations
@@ -26,30 +30,35 @@ from bundlekit import data_checks
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
     "2023": {"inducers": 33, "dev_keyframes": 1826, "test_keyframes": 609,
-             "roles": {"strong": 4, "group_a": 6, "group_b": 5, "group_c": 4, "moderate": 7, "random": 4, "negative": 3}},
+             "roles": {"good": 3, "family_a": 6, "family_b": 5, "family_c": 4, "weak": 7, "random": 4, "negative": 4}},
     "2022": {"inducers": 29, "dev_keyframes": 1877, "test_keyframes": 558,
-             "roles": {"strong": 4, "group_a": 5, "group_b": 4, "group_c": 4, "moderate": 6, "random": 3, "negative": 3}},
+             "roles": {"good": 3, "family_a": 5, "family_b": 4, "family_c": 4, "weak": 5, "random": 4, "negative": 4}},
 }
 DEFAULT_EDITION = "2023"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("inducers.csv",)
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
 
-#: Keyframes per video: at least this many, about MEAN_KEYFRAMES on average.
-MIN_KEYFRAMES, MEAN_KEYFRAMES = 18, 32.0
-#: Share of interesting keyframes per video ~ Beta(a, b), mean a / (a + b) ~ 0.1.
-INTERESTING_BETA = (6.0, 54.0)
-#: Correlation of the latent interestingness of consecutive keyframes.
-TEMPORAL_CORRELATION = 0.6
-#: Signal weight ``a`` range and noise standard deviations (own, shared by the group) per role.
+#: Keyframes per video: between these bounds, about their mean on average (MediaEval 2017 trailers).
+MIN_KEYFRAMES, MAX_KEYFRAMES = 80, 100
+#: Share of interesting keyframes per video ~ Beta(a, b), mean a / (a + b) ~ 0.1; at least MIN_INTERESTING.
+INTERESTING_BETA, MIN_INTERESTING = (8.0, 72.0), 3
+#: Independent facets of the latent interestingness, and the correlation of consecutive keyframes.
+FACETS, TEMPORAL_CORRELATION = 5, 0.6
+#: Standard deviation of the annotators' disagreement added to the latent before labelling.
+ANNOTATION_NOISE = 0.3
+#: Per role: signal weight ``a`` range, noise standard deviations (own, shared by the family),
+#: facets seen (a family sees one facet, the same for all its members) and a second facet's weight.
 ROLE_PARAMETERS: dict[str, dict] = {
-    "strong": {"signal": (0.5, 0.63), "own_noise": 2.3, "group_noise": 0.0},
-    "moderate": {"signal": (0.18, 0.36), "own_noise": 2.0, "group_noise": 0.0},
-    "group_a": {"signal": (0.36, 0.45), "own_noise": 0.8, "group_noise": 2.2},
-    "group_b": {"signal": (0.27, 0.4), "own_noise": 0.8, "group_noise": 2.2},
-    "group_c": {"signal": (0.22, 0.36), "own_noise": 0.8, "group_noise": 2.2},
-    "random": {"signal": (0.0, 0.0), "own_noise": 1.0, "group_noise": 0.0},
-    "negative": {"signal": (-0.4, -0.22), "own_noise": 2.0, "group_noise": 0.0},
+    "good": {"signal": (0.6, 0.8), "own_noise": 1.0, "family_noise": 0.0, "second_facet": 0.6},
+    "family_a": {"signal": (0.6, 0.75), "own_noise": 0.45, "family_noise": 1.0, "second_facet": 0.0},
+    "family_b": {"signal": (0.5, 0.65), "own_noise": 0.45, "family_noise": 1.0, "second_facet": 0.0},
+    "family_c": {"signal": (0.4, 0.55), "own_noise": 0.45, "family_noise": 1.0, "second_facet": 0.0},
+    "weak": {"signal": (0.35, 0.6), "own_noise": 1.0, "family_noise": 0.0, "second_facet": 0.0},
+    "random": {"signal": (0.0, 0.0), "own_noise": 1.0, "family_noise": 0.0, "second_facet": 0.0},
+    "negative": {"signal": (-0.6, -0.35), "own_noise": 1.0, "family_noise": 0.0, "second_facet": 0.0},
 }
 #: Standard deviation of an inducer's per-video offset (does not change its ranking).
 VIDEO_OFFSET = 0.7
@@ -79,14 +88,14 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     first_video = 0
     for split in SPLITS:
         n_keyframes = data_checks.scaled(preset[f"{split}_keyframes"], size)
-        video, frame, latent, label = _draw_keyframes(n_keyframes, rng)
-        scores = _inducer_scores(inducers, video, latent, rng)
+        video, frame, facets, label = _draw_keyframes(n_keyframes, rng)
+        scores = _inducer_scores(inducers, video, facets, rng)
         numbers = (video + first_video).tolist()
         first_video += int(video.max()) + 1
         video_ids = [f"video_{v}" for v in numbers]
         image_ids = [f"video_{v}_{f}.jpg" for v, f in zip(numbers, frame.tolist())]
         _write_inducers(dest / split / "input_data" / "inducers.csv", video_ids, image_ids, inducers, scores)
-        value = 1.0 / (1.0 + np.exp(-1.5 * (latent - 1.3)))
+        value = 1.0 / (1.0 + np.exp(-1.5 * (facets.sum(axis=1) / np.sqrt(FACETS) - 1.3)))
         _write_groundtruth(dest / split / "reference_data" / "groundtruth.csv", video_ids, image_ids, label, value)
         progress(f"fusion-int {edition} {split}: {n_keyframes} keyframes in {len(set(video_ids))} videos, "
                  f"{int(label.sum())} interesting, {len(inducers)} inducers")
@@ -96,6 +105,36 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """Each inducer's scores as a prediction (a Series indexed like ``X``), by inducer name."""
     for name in X.columns:
         yield str(name), X[name].rename("score")
+
+
+def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
+    """Sizes, label rate, chance and bound of the stand-in data, for ``bundlekit realism``.
+
+    The chance is the mean MAP@10 of random rankings; the bound, a logistic regression on
+    the per-video z-scores fitted on the test labels themselves (no linear fusion of these
+    inducers can do much better on test).
+    """
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    sizes = {split: y[split].groupby(level="video_id").size() for split in SPLITS}
+    chance = np.mean([fusion_io.mean_average_precision(
+        y["test"].astype(float).rename("score") * 0 + rng.random(len(y["test"])), y["test"]) for _ in range(20)])
+    by_video = X["test"].groupby(level="video_id", sort=False)
+    spread = by_video.transform("std", ddof=0)
+    features = ((X["test"] - by_video.transform("mean")) / spread.where(spread > 0, 1.0)).fillna(0.0)
+    labels = y["test"].reindex(X["test"].index)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(features.to_numpy(), labels.to_numpy())
+    bound = fusion_io.mean_average_precision(
+        X["test"].iloc[:, 0] * 0 + model.decision_function(features.to_numpy()), labels)
+    return {
+        "sizes": " / ".join(f"{len(y[s])} keyframes in {len(sizes[s])} videos" for s in SPLITS)
+                 + f"; {int(min(v.min() for v in sizes.values()))} to {int(max(v.max() for v in sizes.values()))} "
+                 "keyframes per video",
+        "label rate": " / ".join(f"{y[s].mean():.3f}" for s in SPLITS) + " interesting",
+        "chance": f"{chance:.3f} MAP@10",
+        "bound": f"{bound:.3f} MAP@10: logistic regression fitted on the test labels",
+    }
 
 
 def validate_data(data_dir: Path) -> None:
@@ -111,17 +150,25 @@ def validate_data(data_dir: Path) -> None:
 
 
 def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict]:
-    """Parameters of every inducer, in a shuffled order named inducer_01, inducer_02..."""
+    """Parameters of every inducer, in a shuffled order named inducer_01, inducer_02...
+
+    The members of a family share its facet; the other inducers draw theirs.
+    """
+    family_facets = dict(zip((role for role in roles if role.startswith("family")), rng.permutation(FACETS).tolist()))
     drawn = []
     for role, count in roles.items():
         parameters = ROLE_PARAMETERS[role]
         for _ in range(count):
             low, high = parameters["signal"]
+            facet = family_facets.get(role, int(rng.integers(FACETS)))
             drawn.append({
                 "role": role,
                 "signal": float(rng.uniform(low, high)),
+                "facet": facet,
+                "second_facet": (facet + 1 + int(rng.integers(FACETS - 1))) % FACETS,
+                "second_weight": parameters["second_facet"],
                 "own_noise": parameters["own_noise"] * float(rng.uniform(0.9, 1.1)),
-                "group_noise": parameters["group_noise"],
+                "family_noise": parameters["family_noise"],
                 "scale": SCALES[int(rng.integers(len(SCALES)))],
                 "slope": float(rng.uniform(0.5, 3.0)),
                 "shift": float(rng.normal(0.0, 1.0)),
@@ -134,44 +181,58 @@ def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict
     return inducers
 
 
+def _video_sizes(n_keyframes: int, rng: np.random.Generator) -> np.ndarray:
+    """Keyframes of every video, each in [MIN_KEYFRAMES, MAX_KEYFRAMES] when the total allows, summing to ``n_keyframes``."""
+    n_videos = max(1, round(2 * n_keyframes / (MIN_KEYFRAMES + MAX_KEYFRAMES)))
+    low, high = min(MIN_KEYFRAMES, n_keyframes // n_videos), max(MAX_KEYFRAMES, -(-n_keyframes // n_videos))
+    sizes = rng.integers(low, high + 1, size=n_videos)
+    while (excess := int(sizes.sum()) - n_keyframes) != 0:
+        step = 1 if excess < 0 else -1
+        movable = np.flatnonzero((sizes + step >= low) & (sizes + step <= high))
+        chosen = rng.choice(movable, size=min(abs(excess), movable.size), replace=False)
+        sizes[chosen] += step
+    return sizes
+
+
 def _draw_keyframes(n_keyframes: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Videos, frame numbers, latent interestingness and labels of ``n_keyframes`` keyframes."""
-    n_videos = max(1, round(n_keyframes / MEAN_KEYFRAMES))
-    minimum = min(MIN_KEYFRAMES, n_keyframes // n_videos)
-    extra = rng.multinomial(n_keyframes - minimum * n_videos, rng.dirichlet(np.full(n_videos, 3.0)))
-    sizes = minimum + extra
+    """Videos, frame numbers, latent facets (one column each) and labels of ``n_keyframes`` keyframes."""
+    sizes = _video_sizes(n_keyframes, rng)
+    n_videos = sizes.size
     video = np.repeat(np.arange(n_videos), sizes)
     start = np.cumsum(sizes) - sizes
     frame = np.arange(n_keyframes) - start[video]
 
-    innovation = rng.standard_normal(n_keyframes)
-    latent = np.empty(n_keyframes)
+    innovation = rng.standard_normal((n_keyframes, FACETS))
+    facets = np.empty((n_keyframes, FACETS))
     keep = np.sqrt(1.0 - TEMPORAL_CORRELATION ** 2)
     for i in range(n_keyframes):
-        latent[i] = innovation[i] if frame[i] == 0 else TEMPORAL_CORRELATION * latent[i - 1] + keep * innovation[i]
+        facets[i] = innovation[i] if frame[i] == 0 else TEMPORAL_CORRELATION * facets[i - 1] + keep * innovation[i]
 
+    judged = facets.sum(axis=1) / np.sqrt(FACETS) + ANNOTATION_NOISE * rng.standard_normal(n_keyframes)
     share = rng.beta(*INTERESTING_BETA, size=n_videos)
-    n_interesting = np.minimum(np.round(share * sizes).astype(int), sizes // 2)
-    # Rank of each keyframe within its video by latent, highest first.
-    order = np.lexsort((-latent, video))
+    n_interesting = np.maximum(np.round(share * sizes).astype(int), MIN_INTERESTING)
+    # Rank of each keyframe within its video by the annotators' judgement, highest first.
+    order = np.lexsort((-judged, video))
     rank = np.empty(n_keyframes, dtype=int)
     rank[order] = np.arange(n_keyframes) - start[video[order]]
     label = (rank < n_interesting[video]).astype(np.int64)
-    return video, frame, latent, label
+    return video, frame, facets, label
 
 
-def _inducer_scores(inducers: list[dict], video: np.ndarray, latent: np.ndarray,
+def _inducer_scores(inducers: list[dict], video: np.ndarray, facets: np.ndarray,
                     rng: np.random.Generator) -> np.ndarray:
     """Scores of every inducer (columns) for every keyframe (rows), on each inducer's scale."""
-    n_keyframes, n_videos = latent.size, int(video.max()) + 1
-    group_noise = {role: rng.standard_normal(n_keyframes) for role in ROLE_PARAMETERS}
+    n_keyframes, n_videos = facets.shape[0], int(video.max()) + 1
+    family_noise = {role: rng.standard_normal(n_keyframes) for role in ROLE_PARAMETERS}
     scores = np.empty((n_keyframes, len(inducers)))
     for column, inducer in enumerate(inducers):
-        raw = (inducer["signal"] * latent
-               + inducer["group_noise"] * group_noise[inducer["role"]]
+        seen = ((facets[:, inducer["facet"]] + inducer["second_weight"] * facets[:, inducer["second_facet"]])
+                / np.sqrt(1.0 + inducer["second_weight"] ** 2))
+        raw = (inducer["signal"] * seen
+               + inducer["family_noise"] * family_noise[inducer["role"]]
                + inducer["own_noise"] * rng.standard_normal(n_keyframes)
                + VIDEO_OFFSET * rng.standard_normal(n_videos)[video])
-        spread = np.sqrt(inducer["signal"] ** 2 + inducer["group_noise"] ** 2 + inducer["own_noise"] ** 2
+        spread = np.sqrt(inducer["signal"] ** 2 + inducer["family_noise"] ** 2 + inducer["own_noise"] ** 2
                          + VIDEO_OFFSET ** 2)
         scores[:, column] = _on_scale(raw / spread, inducer)
     return scores

@@ -13,6 +13,7 @@ ground truth, the run and the concept lists, grown as new concepts are met.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, quote
-from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids
+from scoring_common.textio import iter_lines, read_lines
+from scoring_common.validation import check_missing_count, check_run_size, check_unknown_ids
 
 #: First fields that make the first line a header (compared in lower case).
 HEADER_FIELDS = frozenset({"id", "image_id"})
 #: Most concepts a run may give one image.
 MAX_CONCEPTS_PER_IMAGE = 100
+#: Characters a run's concept may take at least in the size limit (a UMLS CUI has 8).
+CONCEPT_CHARS = 16
 _LAYOUT = "image_id|CUI;CUI;..."
 #: What an image id alone on a line (no separator, no concept) looks like.
 _PLAIN_ID = re.compile(r"[\w.\-]*")
@@ -46,15 +49,34 @@ def normalise_concept(text: str) -> str:
 
 
 def split_line(text: str) -> tuple[str, str | None]:
-    """Split a line into its image id (stripped) and concept list text (None: no separator)."""
+    """Split a line into its image id (stripped) and concept list text (None: no separator).
+
+    Fields quoted as in CSV (``"img1"|"C1;C2"``) are read as the :mod:`csv` module reads them.
+    """
     position = text.find("|")
     if position < 0:
         position = text.find("\t")
         if position < 0:
             position = text.find(",")
             if position < 0:
-                return text.strip(), None
+                return _unquoted(text).strip(), None
+    if '"' in text:
+        fields = next(csv.reader([text], delimiter=text[position]), [""])
+        return fields[0].strip(), text[position].join(fields[1:]) if len(fields) > 1 else None
     return text[:position].strip(), text[position + 1:]
+
+
+def _unquoted(text: str) -> str:
+    """A lone field, without the CSV quotes around it."""
+    return next(csv.reader([text]), [""])[0] if '"' in text else text
+
+
+def largest_run_bytes(image_index: dict[str, int], vocabulary: dict[str, int],
+                      max_concepts: int = MAX_CONCEPTS_PER_IMAGE) -> int:
+    """Bytes of the largest valid run: every image once with ``max_concepts`` concepts of the longest known length."""
+    concept_chars = max(CONCEPT_CHARS, max(map(len, vocabulary), default=0))
+    per_image = len("|\r\n") + max_concepts * (concept_chars + 1)
+    return len("".join(image_index).encode()) + len(image_index) * per_image
 
 
 def read_image_list(path: Path) -> dict[str, int]:
@@ -135,7 +157,10 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     concept list may be empty (``img1|``, or the image id alone); one trailing ``;`` is
     tolerated. A line without separator that is not an image of the split and holds more
     than letters, digits, ``_``, ``.`` and ``-`` is taken for concepts joined to the id
-    by a wrong separator.
+    by a wrong separator. Fields may be quoted as in CSV. The run is read as a stream and
+    refused unread when it is more than
+    :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest valid run
+    (:func:`largest_run_bytes`).
 
     Parameters
     ----------
@@ -164,12 +189,16 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
         (counted, not listed).
     """
     name = path.name
+    check_run_size(path, largest_run_bytes(image_index, vocabulary, max_concepts),
+                   what=f"one line per {item} of the split")
     first_lines: dict[str, int] = {}
     unknown: list[str] = []
     line_images: list[int] = []
     line_concepts: list[list[str]] = []
-    lines = read_lines(path)
-    for position, (number, text) in enumerate(lines):
+    first_line_number = None
+    for position, (number, text) in enumerate(iter_lines(path)):
+        if position == 0:
+            first_line_number = number
         image_id, concept_text = split_line(text)
         if position == 0 and image_id.lower() in HEADER_FIELDS:
             continue
@@ -193,10 +222,10 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
             continue
         line_images.append(code)
         line_concepts.append(concepts)
-    if len(unknown) == 1 and first_lines[unknown[0]] == lines[0][0]:
+    if len(unknown) == 1 and first_lines[unknown[0]] == first_line_number:
         raise ParticipantError(
             f"{quote(unknown[0])} is not one of the split's {item}s; if this line is a header, its first field "
-            "must be ID or image_id", file=name, line=lines[0][0])
+            "must be ID or image_id", file=name, line=first_line_number)
     check_unknown_ids(unknown, set(), what=item, file=name, first_lines=first_lines)
     check_missing_count(len(image_index) - len(line_images), len(image_index), what=item, file=name,
                         hint=f"list every {item} of the split once; write '{item}_id|' for one with no concept")

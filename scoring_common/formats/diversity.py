@@ -15,17 +15,19 @@ items ("photo") and the per-query limit are parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from scoring_common.bytekeys import BadRow, KeyTable, encode_keys, fixed_width, key_codes, split_plain_csv
 from scoring_common.errors import InternalError, ParticipantError, quote
-from scoring_common.textio import read_lines
+from scoring_common.textio import iter_lines, read_lines
 from scoring_common.validation import (
+    NUMBER_CHARS,
     check_missing_count,
+    check_run_size,
     check_unknown_ids,
     expect_field_count,
     is_number,
@@ -42,6 +44,9 @@ TREC_FIELDS = ("query_id", "iter", "photo_id", "rank", "score", "run_id")
 _RELEVANCE_VALUES = frozenset({"1", "0", "-1"})
 #: Ranks above this are refused (they could not be stored as 64-bit integers anyway).
 _MAX_RANK = 10**9
+#: Characters an item id and a run id may take in the size limit of a run.
+ITEM_ID_CHARS = 64
+RUN_ID_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,9 @@ class DiversityReference:
     query_ids : tuple of str
         The split's queries (those of ``rGT.csv``), in natural order; a query's code is
         its index here.
-    judged : dict
-        ``(query code, photo id) -> row`` of every judged photo, indexing the two arrays below.
+    judged : KeyTable
+        The UTF-8 bytes ``query_id,photo_id`` of every judged photo; its rows index the
+        two arrays below (:meth:`KeyTable.find` gives the row of a pair, -1 if unjudged).
     relevant : numpy.ndarray of bool
         Whether each judged photo is relevant (rel = 1).
     cluster : numpy.ndarray of int
@@ -64,7 +70,7 @@ class DiversityReference:
     """
 
     query_ids: tuple[str, ...]
-    judged: dict[tuple[int, str], int]
+    judged: KeyTable
     relevant: np.ndarray
     cluster: np.ndarray
     n_clusters: np.ndarray
@@ -113,6 +119,10 @@ def read_diversity_reference(ref_dir: Path, relevance_file: str = RELEVANCE_FILE
                              clusters_file: str = CLUSTERS_FILE) -> DiversityReference:
     """Read and cross-check ``rGT.csv`` and ``dGT.csv`` of a split.
 
+    The files' bytes are processed with numpy (:mod:`scoring_common.bytekeys`): no Python
+    object per judged photo, so that a split of a million judgements reads in a fraction
+    of a second.
+
     Raises
     ------
     InternalError
@@ -121,85 +131,124 @@ def read_diversity_reference(ref_dir: Path, relevance_file: str = RELEVANCE_FILE
         cluster. Messages name the file and line, never the reference values.
     """
     rel_path, cluster_path = ref_dir / relevance_file, ref_dir / clusters_file
-    rel_lines, (rel_queries, rel_photos, rel_text) = _read_reference_csv(rel_path, RELEVANCE_HEADER)
-    if not rel_queries:
+    rel_lines, (buffer, starts, ends) = _read_reference_csv(rel_path, RELEVANCE_HEADER)
+    if not rel_lines.size:
         raise InternalError(f"reference file {rel_path.name} has no judgements")
-    if not set(rel_text) <= _RELEVANCE_VALUES:
-        bad = next(i for i, text in enumerate(rel_text) if text not in _RELEVANCE_VALUES)
-        raise InternalError(f"reference file {rel_path.name} line {rel_lines[bad]}: rel must be 1, 0 or -1")
-    query_ids = tuple(sorted(set(rel_queries), key=natural_key))
-    query_index = {query_id: code for code, query_id in enumerate(query_ids)}
-    rel_keys = list(zip(map(query_index.__getitem__, rel_queries), rel_photos))
-    judged = dict(zip(rel_keys, range(len(rel_keys))))
-    if len(judged) != len(rel_keys):
-        _raise_repeated_key(rel_path.name, rel_lines, rel_keys, "the photo is judged twice for its query")
-    relevant = np.fromiter(map("1".__eq__, rel_text), dtype=bool, count=len(rel_text))
+    relevant = _relevance(rel_path.name, rel_lines, buffer, starts[:, 2], ends[:, 2])
+    query_ids, query = _query_codes(buffer, starts[:, 0], ends[:, 0])
+    judged = KeyTable(fixed_width(buffer, starts[:, 0], ends[:, 1]))  # "query_id,photo_id"
+    if judged.repeated.size:
+        raise InternalError(f"reference file {rel_path.name} line {rel_lines[judged.repeated[0]]}: "
+                            "the photo is judged twice for its query")
 
-    cluster_lines, (cluster_queries, cluster_photos, cluster_ids) = _read_reference_csv(cluster_path, CLUSTERS_HEADER)
-    cluster_query = list(map(query_index.get, cluster_queries))
-    rows = np.fromiter(map(judged.get, zip(cluster_query, cluster_photos), repeat(-1)), dtype=np.int64,
-                       count=len(cluster_query))
+    cluster_lines, (cluster_buffer, cluster_starts, cluster_ends) = _read_reference_csv(cluster_path, CLUSTERS_HEADER)
+    rows = judged.find(fixed_width(cluster_buffer, cluster_starts[:, 0], cluster_ends[:, 1]))
     not_relevant = (rows < 0) | ~relevant[rows]
     if not_relevant.any():
         line = cluster_lines[int(np.flatnonzero(not_relevant)[0])]
         raise InternalError(f"reference file {cluster_path.name} line {line}: the photo is not relevant "
                             f"in {rel_path.name}; {cluster_path.name} must list relevant photos only")
-    if rows.size and np.bincount(rows).max() > 1:
-        _raise_repeated_key(cluster_path.name, cluster_lines, rows.tolist(), "the photo has a cluster on an earlier line")
-    pairs = list(zip(cluster_query, cluster_ids))
-    pair_codes = {pair: code for code, pair in enumerate(dict.fromkeys(pairs))}
-    cluster = np.full(len(rel_keys), -1, dtype=np.int64)
-    cluster[rows] = np.fromiter(map(pair_codes.__getitem__, pairs), dtype=np.int64, count=len(pairs))
+    if np.bincount(rows).max(initial=0) > 1:
+        order = np.argsort(rows, kind="stable")
+        again = order[1:][rows[order][1:] == rows[order][:-1]]
+        raise InternalError(f"reference file {cluster_path.name} line {cluster_lines[again.min()]}: "
+                            "the photo has a cluster on an earlier line")
+    # A cluster is a (query, cluster id) pair: coded from the query's code and the cluster id's.
+    cluster_id = key_codes(fixed_width(cluster_buffer, cluster_starts[:, 2], cluster_ends[:, 2]))
+    span = int(cluster_id.max(initial=0)) + 1
+    pairs, pair_code = np.unique(query[rows] * span + cluster_id, return_inverse=True)
+    cluster = np.full(len(rel_lines), -1, dtype=np.int64)
+    cluster[rows] = pair_code.reshape(-1)
     unclustered = int(np.count_nonzero(relevant & (cluster < 0)))
     if unclustered:
         raise InternalError(f"{unclustered} relevant photo(s) of {rel_path.name} have no cluster in "
                             f"{cluster_path.name}")
-    pair_query = np.fromiter((code for code, _ in pair_codes), dtype=np.int64, count=len(pair_codes))
-    n_clusters = np.bincount(pair_query, minlength=len(query_ids))
+    n_clusters = np.bincount(pairs // span, minlength=len(query_ids))
     return DiversityReference(query_ids, judged, relevant, cluster, n_clusters)
 
 
-def _read_reference_csv(path: Path, header: tuple[str, ...]) -> tuple[Sequence[int], tuple[list[str], ...]]:
-    """Return the line numbers and the columns of a headed, comma-separated reference file.
+def _read_reference_csv(path: Path, header: tuple[str, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Return the line numbers and the field spans (:func:`split_plain_csv`) of a headed reference CSV.
 
-    Fields are stripped of surrounding whitespace. A file without blank lines, spaces or
-    carriage returns (what the bundle build writes) takes a fast path with no per-line
-    Python loop; any other file is read line by line.
+    Fields are stripped of surrounding whitespace. A file without blank lines, spaces,
+    TABs or carriage returns (what the bundle build writes) is split as it is; any other
+    file is read line by line, checked and written back plain first.
     """
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        text = None  # read_lines below reports the problem
-    if text is not None and not any(char in text for char in " \t\r"):
-        lines = text.split("\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        width = len(header)
-        if lines and "" not in lines and lines[0] == ",".join(header) \
-                and set(map(methodcaller("count", ","), lines)) == {width - 1}:
-            body = lines[1:]
-            fields = ",".join(body).split(",") if body else []
-            if "" not in fields:
-                return range(2, len(body) + 2), tuple(fields[column::width] for column in range(width))
-    lines_read = read_lines(path, participant=False)
-    if not lines_read or tuple(field.strip() for field in lines_read[0][1].split(",")) != header:
+        raw = path.read_bytes()
+    except OSError:
+        raw = None  # read_lines below reports the problem
+    if raw is not None:
+        raw = raw.removeprefix(b"\xef\xbb\xbf")
+        if b"\0" in raw:
+            raise InternalError(f"reference file {path.name} holds a NUL byte")
+        plain = not any(part in raw for part in (b" ", b"\t", b"\r", b"\n\n")) and not raw.startswith(b"\n")
+        if plain and _is_utf8(raw):
+            return _split(path, raw, header, None)
+    lines = read_lines(path, participant=False)
+    if not lines or tuple(field.strip() for field in lines[0][1].split(",")) != header:
         raise InternalError(f"reference file {path.name} must start with the header {','.join(header)}")
-    numbers = [number for number, _ in lines_read[1:]]
-    rows = [tuple(field.strip() for field in text.split(",")) for _, text in lines_read[1:]]
-    for number, row in zip(numbers, rows):
+    rows = [[field.strip() for field in text.split(",")] for _, text in lines]
+    for (number, _), row in zip(lines, rows):
         if len(row) != len(header) or not all(row):
-            raise InternalError(f"reference file {path.name} line {number}: expected {len(header)} "
-                                f"non-empty comma-separated fields ({','.join(header)})")
-    columns = tuple(list(column) for column in zip(*rows)) if rows else tuple([] for _ in header)
-    return numbers, columns
+            _raise_bad_line(path, number, header)
+    plain_text = "\n".join(",".join(row) for row in rows).encode("utf-8")
+    return _split(path, plain_text, header, np.array([number for number, _ in lines], dtype=np.int64))
 
 
-def _raise_repeated_key(name: str, lines: Sequence[int], keys: Sequence, problem: str) -> None:
-    seen: set = set()
-    for line, key in zip(lines, keys):
-        if key in seen:
-            raise InternalError(f"reference file {name} line {line}: {problem}")
-        seen.add(key)
+def _split(path: Path, data: bytes, header: tuple[str, ...], numbers: np.ndarray | None
+           ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Split plain CSV ``data``; ``numbers`` are the file's line numbers of its rows (None: row i is line i + 1)."""
+    try:
+        buffer, starts, ends = split_plain_csv(data, len(header))
+    except BadRow as exc:
+        if exc.row == 0:
+            raise InternalError(f"reference file {path.name} must start with the header {','.join(header)}") from None
+        _raise_bad_line(path, exc.row + 1 if numbers is None else int(numbers[exc.row]), header)
+    if bytes(buffer[starts[0, 0]:ends[0, -1]]) != ",".join(header).encode():
+        raise InternalError(f"reference file {path.name} must start with the header {','.join(header)}")
+    lines = np.arange(1, len(starts) + 1, dtype=np.int64) if numbers is None else numbers
+    return lines[1:], (buffer, starts[1:], ends[1:])
+
+
+def _raise_bad_line(path: Path, line: int, header: tuple[str, ...]) -> None:
+    raise InternalError(f"reference file {path.name} line {line}: expected {len(header)} "
+                        f"non-empty comma-separated fields ({','.join(header)})")
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _relevance(name: str, lines: np.ndarray, buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Whether each judged photo is relevant (rel 1); raise on a rel other than 1, 0 or -1."""
+    length = ends - starts
+    first = buffer[starts]
+    second = buffer[np.minimum(starts + 1, buffer.size - 1)]
+    one = (length == 1) & (first == ord("1"))
+    valid = one | ((length == 1) & (first == ord("0"))) | ((length == 2) & (first == ord("-")) & (second == ord("1")))
+    if not valid.all():
+        raise InternalError(f"reference file {name} line {lines[int(np.flatnonzero(~valid)[0])]}: rel must be 1, 0 or -1")
+    return one
+
+
+def _query_codes(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """The distinct query ids in natural order, and the query code of every row.
+
+    Rows come in runs of one query (a file grouped by query has as many runs as queries):
+    only the first row of each run is decoded.
+    """
+    keys = fixed_width(buffer, starts, ends)
+    run_starts = np.r_[0, np.flatnonzero((keys[1:] != keys[:-1]).any(axis=1)) + 1]
+    run_ids = [bytes(buffer[starts[row]:ends[row]]).decode("utf-8") for row in run_starts.tolist()]
+    ids = sorted(set(run_ids), key=natural_key)
+    code = {query_id: position for position, query_id in enumerate(ids)}
+    run_codes = np.fromiter(map(code.__getitem__, run_ids), dtype=np.int64, count=len(run_ids))
+    return tuple(ids), np.repeat(run_codes, np.diff(np.r_[run_starts, len(keys)]))
 
 
 # --------------------------------------------------------------------------- run
@@ -208,6 +257,10 @@ def _raise_repeated_key(name: str, lines: Sequence[int], keys: Sequence, problem
 def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = MAX_RANKED_PER_QUERY,
                   item: str = "photo") -> RankedRun:
     """Read and validate a TREC run ``query_id iter item_id rank score run_id``.
+
+    The run is read as a stream (a malformed line stops the reading there) and refused
+    unread when it is more than :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times
+    the largest valid run (:func:`largest_trec_run_bytes`).
 
     Rules (each broken one is a :class:`ParticipantError` naming the file and line):
     exactly 6 whitespace-separated fields; no header; a known query; rank an integer >= 0,
@@ -227,17 +280,24 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
         What is ranked, for the messages ("photo").
     """
     name = path.name
-    lines = read_lines(path)
-    if not lines:
+    check_run_size(path, largest_trec_run_bytes(query_ids, max_per_query),
+                   what=f"at most {max_per_query} lines per query of the split")
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+    n_fields = len(TREC_FIELDS)
+    for number, text in iter_lines(path):
+        row = text.split()
+        if len(row) != n_fields:
+            _raise_field_count(name, number, text, row)
+        if not rows and _is_header(row[3], row[4]):
+            raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
+                                   file=name, line=number)
+        numbers.append(number)
+        rows.append(row)
+    if not rows:
         raise ParticipantError(f"is empty; write one line per ranked {item}: {' '.join(TREC_FIELDS)}", file=name)
-    numbers = [number for number, _ in lines]
-    rows = [text.split() for _, text in lines]
-    if any(len(row) != len(TREC_FIELDS) for row in rows):
-        _raise_field_count(name, lines, rows)
     queries, items, rank_text, score_text = (list(map(itemgetter(column), rows)) for column in (0, 2, 3, 4))
-    if _is_header(rank_text[0], score_text[0]):
-        raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
-                               file=name, line=numbers[0])
+    del rows
 
     query_index = {query_id: code for code, query_id in enumerate(query_ids)}
     codes = np.array([query_index.get(query_id, -1) for query_id in queries], dtype=np.int64)
@@ -250,7 +310,7 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     scores = _parse_scores(name, numbers, score_text)
     line_numbers = np.array(numbers, dtype=np.int64)
 
-    if len(set(zip(codes.tolist(), items))) != len(rows):
+    if len(set(zip(codes.tolist(), items))) != len(items):
         _raise_duplicate_item(name, numbers, queries, items, item)
     n_ranked = np.bincount(codes, minlength=len(query_ids))
     if n_ranked.max() > max_per_query:
@@ -276,14 +336,30 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
                      rank=ranks, score=scores, line=line_numbers, n_ranked=n_ranked)
 
 
-def judge_run(run: RankedRun, reference: DiversityReference) -> tuple[np.ndarray, np.ndarray]:
+def judge_run(run: RankedRun, reference: DiversityReference, *, pool_file: str | None = None,
+              run_file: str | None = None, item: str = "photo") -> tuple[np.ndarray, np.ndarray]:
     """Relevance and cluster code of every ranked item of ``run`` (read with ``reference.query_ids``).
 
     Items the ground truth does not judge are not relevant; rel -1 ("don't know") is not
     relevant either. The cluster code is -1 for items that are not relevant.
+
+    With ``pool_file`` (the public file listing each query's pool), the judged items of a
+    query are its pool and an item outside it is refused (a :class:`ParticipantError` at
+    its line of ``run_file``) instead of scoring as not relevant: the pool is public, so
+    the message may name the item.
     """
-    keys = zip(run.query.tolist(), run.item_ids)
-    rows = np.fromiter(map(reference.judged.get, keys, repeat(-1)), dtype=np.int64, count=len(run.item_ids))
+    keys = [f"{reference.query_ids[code]},{item_id}" for code, item_id in zip(run.query.tolist(), run.item_ids)]
+    rows = reference.judged.find(encode_keys(keys)) if keys else np.zeros(0, dtype=np.int64)
+    # A NUL byte would read as the keys' zero padding: an id holding one is never judged.
+    if "\0" in "".join(run.item_ids):
+        rows[np.fromiter(("\0" in item_id for item_id in run.item_ids), dtype=bool, count=rows.size)] = -1
+    if pool_file is not None and (rows < 0).any():
+        outside = np.flatnonzero(rows < 0)
+        entry = int(outside[np.argmin(run.line[outside])])
+        raise ParticipantError(
+            f"{item} {quote(run.item_ids[entry])} is not in the pool of query "
+            f"{quote(reference.query_ids[run.query[entry]])} ({pool_file}); rank only {item}s of the query's pool",
+            file=run_file, line=int(run.line[entry]))
     # Row -1 picks the appended "unjudged" entry.
     relevant = np.append(reference.relevant, False)[rows]
     cluster = np.append(reference.cluster, -1)[rows]
@@ -309,14 +385,27 @@ def _check_first_ranks(name: str, first: np.ndarray, ranks: np.ndarray, line_num
             f"(rank 0 is the best {item}); renumber the ranks from 0", file=name, line=int(line_numbers[entry]))
 
 
-def _raise_field_count(name: str, lines: list[tuple[int, str]], rows: list[list[str]]) -> None:
-    index = next(i for i, row in enumerate(rows) if len(row) != len(TREC_FIELDS))
-    number, text = lines[index]
+#: Separators people use in place of whitespace, by name.
+_NOT_TREC_SEPARATORS = ((",", "commas"), (";", "semicolons"), ("|", "'|' characters"))
+
+
+def _raise_field_count(name: str, number: int, text: str, row: list[str]) -> None:
     layout = f"{' '.join(TREC_FIELDS)} separated by spaces or tabs; run_id has no spaces"
-    if "," in text and len(rows[index]) < len(TREC_FIELDS):
-        raise ParticipantError(f"found {len(rows[index])} fields, expected {len(TREC_FIELDS)} ({layout}); "
-                               "commas do not separate fields in a TREC run", file=name, line=number)
-    expect_field_count(rows[index], (len(TREC_FIELDS),), layout=layout, file=name, line=number)
+    if len(row) < len(TREC_FIELDS):
+        for separator, separators in _NOT_TREC_SEPARATORS:
+            if separator in text:
+                raise ParticipantError(f"found {len(row)} fields, expected {len(TREC_FIELDS)} ({layout}); "
+                                       f"{separators} do not separate fields in a TREC run", file=name, line=number)
+    expect_field_count(row, (len(TREC_FIELDS),), layout=layout, file=name, line=number)
+
+
+def largest_trec_run_bytes(query_ids: Sequence[str], max_per_query: int) -> int:
+    """Bytes of the largest valid TREC run: ``max_per_query`` lines per query, every field at full width.
+
+    Free-form fields count at :data:`ITEM_ID_CHARS` (item id) and :data:`RUN_ID_CHARS` (run id).
+    """
+    fixed = ITEM_ID_CHARS + len("Q0") + len(str(_MAX_RANK)) + NUMBER_CHARS + RUN_ID_CHARS + len("     \r\n")
+    return max_per_query * (len("".join(query_ids).encode()) + len(query_ids) * fixed)
 
 
 def _parse_ranks(name: str, numbers: list[int], rank_text: Sequence[str], item: str) -> np.ndarray:

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, quote
-from scoring_common.textio import read_lines
+from scoring_common.textio import iter_lines, read_lines
 from scoring_common.validation import (
+    NUMBER_CHARS,
     check_missing_count,
+    check_run_size,
     check_unknown_ids,
     expect_field_count,
     is_number,
     parse_float,
+    separator_hint,
+    split_csv_line,
 )
 
 
@@ -77,6 +82,12 @@ class RankingReference:
         """Number of items of each query."""
         return np.bincount(self.query, minlength=len(self.query_ids))
 
+    def largest_run_bytes(self) -> int:
+        """Bytes of the largest valid run: every item once, in the legacy layout, numbers at full width."""
+        query_bytes = np.array([len(query_id.encode()) for query_id in self.query_ids], dtype=np.int64)
+        ids = int(query_bytes @ self.n_items) + len("".join(self.doc_ids).encode())
+        return ids + len(self.doc_ids) * (len(",1,") + NUMBER_CHARS + len("\r\n"))
+
 
 def read_ranking_reference(path: Path, names: RankingNames = INTERESTINGNESS) -> RankingReference:
     """Read the hidden ground truth ``<query_column>,<doc_column>,label[,...]`` (header required).
@@ -127,38 +138,44 @@ def read_ranking_run(path: Path, reference: RankingReference, names: RankingName
     """Read a participant's run and return its score for every reference item, in item order.
 
     Accepted lines: ``query,doc,score`` or ``query,doc,decision,score`` (decision 0 or 1,
-    ignored); the header, or else the first data line, fixes which of the two the whole
-    file uses. The first line is a header when it has 3 or 4 fields, its score field is
-    not a number and it is not a reference item; its first field must then be the query
-    column name (any case).
+    ignored), comma-separated, fields optionally quoted as in CSV (``"0.32"``); the
+    header, or else the first data line, fixes which of the two the whole file uses. The
+    first line is a header when it has 3 or 4 fields, its last field is not a number and
+    it is not a reference item; its column names (any case, any order) must then be the
+    query and document columns, ``score`` and optionally ``decision``, and they say which
+    field is which. The run is read as a stream and refused unread when it is more than
+    :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest valid run.
 
     Raises
     ------
     ParticipantError
-        Naming the file and line: a malformed header, a line with another number of
-        fields than the file's layout (a decimal comma is suggested when it has one
-        more), a decision other than 0/1, a score that is not a finite number, ids not
-        in the split (queries first), a document scored twice; then the count of
-        documents the run lacks.
+        Naming the file and line: a run too large, a malformed header, a line with
+        another number of fields than the file's layout (a decimal comma is suggested
+        when it has one more, the separator found when it has no comma), a decision other
+        than 0/1, a score that is not a finite number, ids not in the split (queries
+        first; swapped columns are pointed out), a document scored twice; then the count
+        of documents the run lacks.
     """
     file = path.name
-    lines = read_lines(path)
-    layout, lines = _run_layout(lines, reference, names, file)
+    check_run_size(path, reference.largest_run_bytes(), what=f"one line per {names.doc} of the split")
+    lines = iter_lines(path)
+    layout, first_data_line = _run_layout(next(lines, None), reference, names, file)
     n_fields = layout.n_fields
+    query_field, doc_field, score_field, decision_field = layout.fields
     item_index = reference.item_index
     first_line = [0] * len(reference.doc_ids)
     items: list[int] = []
     scores: list[float] = []
     unknown: dict[tuple[str, str], int] = {}
     duplicate: tuple[int, int, tuple[str, str]] | None = None
-    for line_no, text in lines:
-        fields = text.split(",")
+    for line_no, text in chain(first_data_line, lines):
+        fields = split_csv_line(text)
         if len(fields) != n_fields:
-            _raise_field_count(len(fields), layout, names, file, line_no)
-        query_id, doc_id, score_text = fields[0], fields[1], fields[-1]
-        if n_fields == 4 and fields[2].strip() not in ("0", "1"):
+            _raise_field_count(fields, text, layout, names, file, line_no)
+        query_id, doc_id, score_text = fields[query_field], fields[doc_field], fields[score_field]
+        if decision_field is not None and fields[decision_field].strip() not in ("0", "1"):
             raise ParticipantError(
-                f"decision {quote(fields[2])} must be 0 or 1 (legacy layout {_layout(names, 4)}; "
+                f"decision {quote(fields[decision_field])} must be 0 or 1 (legacy layout {_layout(names, 4)}; "
                 f"the decision is ignored, only the score counts){_decision_hint(layout)}", file=file, line=line_no)
         try:
             score = float(score_text)
@@ -201,39 +218,70 @@ def _layout(names: RankingNames, n_fields: int) -> str:
 
 @dataclass(frozen=True)
 class _RunLayout:
-    """What a run's first line fixed: its number of fields (3 or 4), that line, and whether it is a header."""
+    """What a run's first line fixed: its number of fields (3 or 4), that line, whether it is a
+    header, and the positions of the query, document, score and decision (None) fields."""
 
     n_fields: int
     line: int
     header: bool
+    fields: tuple[int, int, int, int | None]
 
     def source(self) -> str:
         return f"as in the header on line {self.line}" if self.header else f"like line {self.line}"
 
 
-def _run_layout(lines: list[tuple[int, str]], reference: RankingReference, names: RankingNames,
+#: Field positions of the two layouts without a header.
+_PLAIN_FIELDS = {3: (0, 1, 2, None), 4: (0, 1, 3, 2)}
+
+
+def _run_layout(first: tuple[int, str] | None, reference: RankingReference, names: RankingNames,
                 file: str) -> tuple[_RunLayout, list[tuple[int, str]]]:
-    """Return the run's layout and its data lines (the header dropped)."""
-    if not lines:
-        return _RunLayout(3, 0, False), lines
-    line_no, text = lines[0]
-    fields = text.split(",")
+    """Return the run's layout and the first line again when it is data (empty when it is a header)."""
+    if first is None:
+        return _RunLayout(3, 0, False, _PLAIN_FIELDS[3]), []
+    line_no, text = first
+    fields = split_csv_line(text)
     header_like = (len(fields) in (3, 4) and not is_number(fields[-1])
                    and (fields[0].strip(), fields[1].strip()) not in reference.item_index)
     if not header_like:
         if len(fields) not in (3, 4):
             expect_field_count(fields, (3, 4), layout=f"comma-separated {_layout(names, 3)} or {_layout(names, 4)}",
-                               file=file, line=line_no)
-        return _RunLayout(len(fields), line_no, False), lines
-    if fields[0].strip().lower() != names.query_column.lower():
+                               file=file, line=line_no, hint=_separator_hint(fields, text))
+        return _RunLayout(len(fields), line_no, False, _PLAIN_FIELDS[len(fields)]), [first]
+    return _RunLayout(len(fields), line_no, True, _header_fields(fields, text, names, file, line_no)), []
+
+
+def _header_fields(fields: list[str], text: str, names: RankingNames, file: str,
+                   line: int) -> tuple[int, int, int, int | None]:
+    """Positions of the query, document, score and decision columns named by a header."""
+    found = [field.strip().lower() for field in fields]
+    columns = [names.query_column.lower(), names.doc_column.lower(), "score", "decision"]
+    unknown = [quote(field.strip()) for field, name in zip(fields, found) if name not in columns]
+    missing = [column for column in columns[:3] if column not in found]
+    if unknown or missing or len(set(found)) != len(found):
+        if unknown:
+            problem = f"unknown column {', '.join(unknown)}"
+        elif missing:
+            problem = f"no {' and no '.join(missing)} column"
+        else:
+            problem = "a column named twice"
         raise ParticipantError(
             f"the header must be {_layout(names, 3)} (or the legacy {_layout(names, 4)}), "
-            f"found {quote(text.strip())}; correct it or remove the line", file=file, line=line_no)
-    return _RunLayout(len(fields), line_no, True), lines[1:]
+            f"found {quote(text.strip())} ({problem}; the columns are {', '.join(columns[:3])} and optionally "
+            f"decision, in any order); correct it or remove the line", file=file, line=line)
+    return (found.index(columns[0]), found.index(columns[1]), found.index("score"),
+            found.index("decision") if "decision" in found else None)
 
 
-def _raise_field_count(found: int, layout: _RunLayout, names: RankingNames, file: str, line: int) -> None:
-    hint = ""
+def _separator_hint(fields: list[str], text: str) -> str:
+    """Name the separator of a line that has no comma at all."""
+    return separator_hint(text, ",") if len(fields) == 1 else ""
+
+
+def _raise_field_count(fields: list[str], text: str, layout: _RunLayout, names: RankingNames, file: str,
+                       line: int) -> None:
+    found = len(fields)
+    hint = _separator_hint(fields, text)
     if found == layout.n_fields + 1:
         hint = f"; a decimal comma is the likely cause: {_DECIMAL_COMMA_FIX}"
         if layout.header:
@@ -257,7 +305,13 @@ def _raise_unknown(unknown: dict[tuple[str, str], int], reference: RankingRefere
         if query_id not in known_queries:
             query_lines.setdefault(query_id, line_no)
     if query_lines:
-        check_unknown_ids(query_lines, known_queries, what=names.query, file=file, first_lines=query_lines)
+        first_query, _ = min(unknown, key=unknown.__getitem__)
+        hint = ""
+        if first_query.strip() in set(reference.doc_ids):
+            hint = (f"; the columns look swapped: {quote(first_query)} is a {names.doc} id, not a {names.query} id "
+                    f"(the columns are {_layout(names, 3)}, in this order unless a header names them)")
+        check_unknown_ids(query_lines, known_queries, what=names.query, file=file, first_lines=query_lines,
+                          hint=hint)
     doc_lines = {",".join(key): line_no for key, line_no in unknown.items()}
     # Every id here is already known to be outside the split, hence no known ids.
     check_unknown_ids(doc_lines, set(), what=names.doc, file=file, first_lines=doc_lines)

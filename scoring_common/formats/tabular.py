@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Literal, Sequence
 
 import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, list_ids, quote
-from scoring_common.textio import read_lines
-from scoring_common.validation import check_missing_count, check_unknown_ids, is_number, parse_float
+from scoring_common.textio import iter_lines, read_lines
+from scoring_common.validation import (
+    NUMBER_CHARS,
+    check_missing_count,
+    check_run_size,
+    check_unknown_ids,
+    is_number,
+    parse_float,
+    separator_hint,
+    split_csv_line,
+)
 
 TabularKind = Literal["regression", "classification"]
 KINDS: tuple[TabularKind, ...] = ("regression", "classification")
@@ -65,6 +75,11 @@ class TabularReference:
     def kind(self) -> TabularKind:
         """``"classification"`` when the reference has classes, else ``"regression"``."""
         return "regression" if self.classes is None else "classification"
+
+    def largest_run_bytes(self) -> int:
+        """Bytes of the largest valid run: every item once, its value at full width."""
+        value_chars = NUMBER_CHARS if self.classes is None else max(map(len, self.classes), default=0)
+        return len("".join(self.item_ids).encode()) + len(self.item_ids) * (value_chars + len(",\r\n"))
 
 
 def read_tabular_reference(path: Path, names: TabularNames, kind: TabularKind,
@@ -134,11 +149,14 @@ def read_tabular_reference(path: Path, names: TabularNames, kind: TabularKind,
 def read_tabular_run(path: Path, reference: TabularReference, names: TabularNames) -> np.ndarray:
     """Read a participant's run and return its prediction for every reference item, in item order.
 
-    Lines are ``<id_column>,<target_column>``. The first line is a header when it has 2
-    fields, its first is not an item of the split and its second is not a valid value (not
-    a number for regression, not a class label for classification); its first field must
-    then be the id column name (any case). ``names`` must be those the reference was read
-    with.
+    Lines are ``<id_column>,<target_column>``, fields optionally quoted as in CSV. The
+    first line is a header when it has 2 fields, its first is not an item of the split and
+    its second is neither a valid value (not a number for regression, not a class label for
+    classification) nor an item; its first field must then be the id column name (any
+    case; the value column may have any name), or the header names the two columns in the
+    other order (``<target_column>,<id_column>``), and the lines follow it. ``names`` must
+    be those the reference was read with. The run is read as a stream and refused unread when it is
+    more than :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest valid run.
 
     Returns
     -------
@@ -156,11 +174,18 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
         run lacks.
     """
     file = path.name
-    lines = read_lines(path)
+    check_run_size(path, reference.largest_run_bytes(), what=f"one line per {names.item} of the split")
+    lines = iter_lines(path)
     layout = f"comma-separated {names.id_column},{names.target_column}"
     class_code = None if reference.classes is None else {label: c for c, label in enumerate(reference.classes)}
-    if lines and _is_header(lines[0], reference, names, class_code, file):
-        lines = lines[1:]
+    first = next(lines, None)
+    id_field, value_field = 0, 1
+    if first is not None:
+        header = _header_fields(first, reference, names, class_code, file)
+        if header is None:
+            lines = chain([first], lines)
+        else:
+            id_field, value_field = header
     index = reference.index
     first_line = [0] * len(reference.item_ids)
     items: list[int] = []
@@ -168,17 +193,22 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
     unknown: dict[str, int] = {}
     duplicate: tuple[int, int, str] | None = None
     for line_no, text in lines:
-        fields = text.split(",")
+        fields = split_csv_line(text)
         if len(fields) != 2:
-            _raise_field_count(fields, layout, class_code is None, file, line_no)
-        item_id = fields[0].strip()
+            _raise_field_count(fields, text, layout, class_code is None, file, line_no)
+        item_id, value_text = fields[id_field].strip(), fields[value_field]
         if not item_id:
             raise ParticipantError(f"the {names.item} id is empty; write {names.id_column},{names.target_column}",
                                    file=file, line=line_no)
+        if value_text.strip() in index and item_id not in index:
+            raise ParticipantError(
+                f"{quote(value_text.strip())} in the {names.target_column} column is a {names.item} id: the columns "
+                f"look swapped; write {names.id_column},{names.target_column} (or name the columns in a header)",
+                file=file, line=line_no)
         if class_code is None:
-            value = _run_value(fields[1], names, file, line_no)
+            value = _run_value(value_text, names, file, line_no)
         else:
-            value = _run_label(fields[1], class_code, reference.classes, file, line_no)
+            value = _run_label(value_text, class_code, reference.classes, file, line_no)
         item = index.get(item_id)
         if item is None:
             unknown.setdefault(item_id, line_no)
@@ -226,17 +256,24 @@ def _run_label(text: str, class_code: dict[str, int], classes: list[str], file: 
     return code
 
 
-def _is_header(line: tuple[int, str], reference: TabularReference, names: TabularNames,
-               class_code: dict[str, int] | None, file: str) -> bool:
-    """Whether the first line is a header; raise if it looks like one but names another id column."""
+def _header_fields(line: tuple[int, str], reference: TabularReference, names: TabularNames,
+                   class_code: dict[str, int] | None, file: str) -> tuple[int, int] | None:
+    """Positions of the id and value columns if the first line is a header, else None.
+
+    Raises if it looks like a header but does not name the two columns.
+    """
     line_no, text = line
-    fields = text.split(",")
-    if len(fields) != 2 or fields[0].strip() in reference.index or _is_value(fields[1], class_code):
-        return False
-    if fields[0].strip().lower() != names.id_column.lower():
+    fields = split_csv_line(text)
+    if (len(fields) != 2 or fields[0].strip() in reference.index or _is_value(fields[1], class_code)
+            or fields[1].strip() in reference.index):
+        return None
+    found = [field.strip().lower() for field in fields]
+    if found == [names.target_column.lower(), names.id_column.lower()]:
+        return 1, 0  # the columns named in the other order
+    if found[0] != names.id_column.lower():
         raise ParticipantError(f"the header must be {names.id_column},{names.target_column}, found "
                                f"{quote(text.strip())}; correct it or remove the line", file=file, line=line_no)
-    return True
+    return 0, 1
 
 
 def _is_value(text: str, class_code: dict[str, int] | None) -> bool:
@@ -246,9 +283,10 @@ def _is_value(text: str, class_code: dict[str, int] | None) -> bool:
     return is_number(text)
 
 
-def _raise_field_count(fields: list[str], layout: str, numeric: bool, file: str, line: int) -> None:
-    """Raise for a line that has not 2 fields, suggesting a decimal comma when ``id,1,5`` may be one."""
-    hint = ""
+def _raise_field_count(fields: list[str], text: str, layout: str, numeric: bool, file: str, line: int) -> None:
+    """Raise for a line that has not 2 fields, suggesting a decimal comma when ``id,1,5`` may be one,
+    naming the separator found when there is no comma."""
+    hint = separator_hint(text, ",") if len(fields) == 1 else ""
     if numeric and len(fields) == 3 and fields[1].strip().lstrip("+-").isdigit() and fields[2].strip().isdigit():
         hint = "; a decimal comma is the likely cause: write 0.5, not 0,5"
     raise ParticipantError(f"found {len(fields)} fields, expected 2 ({layout}){hint}", file=file, line=line)

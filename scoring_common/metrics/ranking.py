@@ -3,7 +3,9 @@
 Items (documents) are grouped into queries given as integer codes ``0..Q-1``. Within a
 query, items are ranked by score, descending; equal scores are ordered by document id,
 descending (trec_eval compares ids with ``strcmp``, which on UTF-8 bytes is Python's
-code-point order). The id order enters as ``tie_rank``, an integer per item, higher
+code-point order). Scores are compared as trec_eval stores them, in single precision
+(its ``float sim``): two scores equal once rounded to 32-bit floats are a tie, and
+scores beyond the float32 range become infinite (so ``1e39`` ties with ``1e40``). The id order enters as ``tie_rank``, an integer per item, higher
 ranking first; :func:`tie_rank_from_ids` builds it from the ids.
 """
 
@@ -40,6 +42,23 @@ def tie_rank_from_ids(doc_ids: Sequence[str] | np.ndarray) -> np.ndarray:
     return inverse.astype(np.int64).reshape(-1)
 
 
+def as_trec_eval_score(score: np.ndarray) -> np.ndarray:
+    """Scores as trec_eval compares them: rounded to float32, out-of-range ones infinite.
+
+    Parameters
+    ----------
+    score : numpy.ndarray of float
+        Finite scores in double precision.
+
+    Returns
+    -------
+    numpy.ndarray of float32
+        ``float32(score)``; ``|score|`` above the float32 maximum gives ``±inf``.
+    """
+    with np.errstate(over="ignore"):
+        return np.asarray(score, dtype=np.float64).astype(np.float32)
+
+
 def average_precision(
     query: np.ndarray,
     score: np.ndarray,
@@ -51,7 +70,7 @@ def average_precision(
     """Average precision at cutoff ``k`` of every query (trec_eval ``map_cut_k`` / ``map``).
 
     For query ``q`` with ``R_q`` relevant documents, rank its items by ``score``
-    descending, then ``tie_rank`` descending, and let ``rel(i)`` be 1 if the item at
+    rounded to float32 (trec_eval's precision) descending, then ``tie_rank`` descending, and let ``rel(i)`` be 1 if the item at
     rank ``i`` is relevant:
 
     .. math::
@@ -67,7 +86,8 @@ def average_precision(
     query : numpy.ndarray of int, shape (n,)
         Query code of each item, in ``0..Q-1`` with ``Q = len(n_relevant)``.
     score : numpy.ndarray of float, shape (n,)
-        Submitted score of each item (finite); higher ranks first.
+        Submitted score of each item (finite); higher ranks first. Compared in float32,
+        like trec_eval: scores that round to the same 32-bit float tie.
     tie_rank : numpy.ndarray of int, shape (n,)
         Order among equal scores of one query: higher ranks first. Items equal in both
         score and ``tie_rank`` keep their input order.
@@ -92,7 +112,7 @@ def average_precision(
     """
     query, score, tie_rank, relevant, n_relevant = _checked(query, score, tie_rank, relevant, n_relevant, k)
     n_queries = n_relevant.size
-    order = np.lexsort((-tie_rank, -score, query))
+    order = np.lexsort((-tie_rank, -as_trec_eval_score(score), query))
     sorted_query = query[order]
     sorted_relevant = relevant[order]
 

@@ -34,6 +34,8 @@ EDITIONS: dict[str, dict] = {
                "roles": {"good": 2, "diverse": 1, "group": 3, "weak": 1, "random": 1}},
 }
 DEFAULT_EDITION = "sample"
+#: The input files of a split (globs under input_data/): the only ones the build publishes.
+INPUT_FILES = ("topics.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}

@@ -136,6 +136,11 @@ def split_images(frame: pd.DataFrame) -> ImageIds:
     return images
 
 
+def item_ids(X: pd.DataFrame) -> list[str]:
+    """The image ids of the split (those a run lists); the ingestion refuses code that ships them in bulk."""
+    return [str(item) for item in X.attrs["images"]]
+
+
 def check_prediction(prediction: object, X: pd.DataFrame) -> pd.Series:
     """Check what ``Fusion.predict(X)`` returned and normalise it.
 

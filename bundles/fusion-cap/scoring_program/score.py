@@ -22,6 +22,7 @@ from scoring_common.formats.concepts import (  # noqa: E402
     read_run,
 )
 from scoring_common.metrics.multilabel import PerImageScores, f1_histogram, keep_concepts, set_f1  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -48,10 +49,14 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
         if scores.n_scored == 0:
             raise InternalError(f"every image of the {label} has an empty concept set; the F1 is undefined")
 
+    # Per image, NaN (an empty cell) where the ground truth, all or curated, is empty.
+    per_item = PerItemScores(list(image_index), {"f1": primary.f1, "f1_secondary": secondary.f1})
     return Evaluation(
         scores={"f1": primary.mean(primary.f1), "f1_secondary": secondary.mean(secondary.f1)},
         primary="f1",
-        tables=[_averages_table(primary, secondary), _histogram_table(primary, secondary)],
+        tables=[_averages_table(primary, secondary)],
+        item_tables=[_histogram_table(primary, secondary)],
+        per_item=per_item,
     )
 
 

@@ -184,6 +184,11 @@ def split_queries(frame: pd.DataFrame) -> QueryIds:
 # --------------------------------------------------------------------------- predictions
 
 
+def item_ids(X: pd.DataFrame) -> list[str]:
+    """The photo ids the inducers ranked (those a run lists); the ingestion refuses code that ships them in bulk."""
+    return [str(item) for item in X["photo_id"].unique()]
+
+
 def check_prediction(prediction: object, X: pd.DataFrame) -> pd.DataFrame:
     """Check what ``Fusion.predict(X)`` returned and turn it into a ranking.
 

@@ -5,7 +5,8 @@ Reads the split's relevance (``rGT.csv``) and cluster (``dGT.csv``) ground truth
 MediaEval diversity metrics: precision P@X, cluster recall CR@X and their per-query
 harmonic mean F1@X, averaged over all the split's queries. F1@20 is the primary
 leaderboard metric; the detailed results give the three at X = 5, 10, 20, 30, 40, 50
-and per query at X = 20.
+and per query at X = 20. A photo outside its query's pool (``pool.csv`` of the input
+data: the photos ``rGT.csv`` judges) is refused, not scored as not relevant.
 """
 
 import sys
@@ -22,19 +23,22 @@ from scoring_common.formats.diversity import (  # noqa: E402
     read_trec_run,
 )
 from scoring_common.metrics.diversity import DIVERSITY_CUTOFFS, diversity_at, mean_diversity  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table, natural_order  # noqa: E402
 
 #: The leaderboard's cutoff.
 OFFICIAL_CUTOFF = 20
 PRIMARY = "f1_at_20"
+#: The public list of each query's pool (the photos judged in rGT.csv), in the input data.
+POOL_FILE = "pool.csv"
 
 
 def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     """Score one TREC run against the split's ground truth in ``ref_dir``."""
     reference = read_diversity_reference(ref_dir)
     run = read_trec_run(run_path, reference.query_ids, max_per_query=MAX_RANKED_PER_QUERY)
-    relevant, cluster = judge_run(run, reference)
+    relevant, cluster = judge_run(run, reference, pool_file=POOL_FILE, run_file=run_path.name)
     per_query = diversity_at(run.query, run.position, relevant, cluster, reference.n_clusters, DIVERSITY_CUTOFFS)
     means = mean_diversity(per_query)
     precision, cluster_recall, f1 = means[OFFICIAL_CUTOFF]
@@ -57,7 +61,10 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
          for code in natural_order(reference.query_ids)],
         note="Queries in id order.",
     )
-    return Evaluation(scores=scores, primary=PRIMARY, tables=[cutoff_table, query_table])
+    per_item = PerItemScores(reference.query_ids, {"f1_at_20": official.f1, "cr_at_20": official.cluster_recall,
+                                                   "p_at_20": official.precision})
+    return Evaluation(scores=scores, primary=PRIMARY, tables=[cutoff_table], item_tables=[query_table],
+                      per_item=per_item)
 
 
 TASK = TaskScoring(

@@ -17,6 +17,7 @@ sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else _HERE.p
 
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run  # noqa: E402
 from scoring_common.metrics.ranking import average_precision, tie_rank_from_ids  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table, natural_order  # noqa: E402
 
@@ -42,15 +43,14 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
         [reference.query_ids[q], int(n_items[q]), float(ap[10][q]), float(ap[None][q])]
         for q in natural_order(reference.query_ids)
     ]
-    tables = [
-        Table("MAP at several cutoffs", ["measure", "value"], cutoff_rows,
-              note="Mean over all videos of the average precision of the top k keyframes."),
-        Table("Average precision per video", ["video", "keyframes", "AP@10", "AP"],
-              video_rows,
-              note="AP divides by R, all interesting keyframes of the video; a video with R = 0 has AP = 0. "
-                   "Equal scores are ordered by image id, descending (trec_eval)."),
-    ]
-    return Evaluation(scores={PRIMARY: mean[10], "map": mean[None]}, primary=PRIMARY, tables=tables)
+    cutoff_table = Table("MAP at several cutoffs", ["measure", "value"], cutoff_rows,
+                         note="Mean over all videos of the average precision of the top k keyframes.")
+    video_table = Table("Average precision per video", ["video", "keyframes", "AP@10", "AP"], video_rows,
+                        note="AP divides by R, all interesting keyframes of the video; a video with R = 0 has AP = 0. "
+                             "Equal scores are ordered by image id, descending (trec_eval).")
+    per_item = PerItemScores(reference.query_ids, {PRIMARY: ap[10], "map": ap[None]})
+    return Evaluation(scores={PRIMARY: mean[10], "map": mean[None]}, primary=PRIMARY, tables=[cutoff_table],
+                      item_tables=[video_table], per_item=per_item)
 
 
 TASK = TaskScoring(title="ImageCLEFfusion-int: media interestingness", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

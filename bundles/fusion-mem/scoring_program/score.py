@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run  # noqa: E402
 from scoring_common.metrics.regression import pearson, spearman  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -40,7 +41,8 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
           distinct]],
         note="Spearman's correlation depends only on the order of your scores (equal scores share their average "
              "rank); Pearson's on how linearly they follow the truth. Neither depends on their scale.")
-    return Evaluation(scores=scores, primary=PRIMARY, tables=[summary])
+    per_item = PerItemScores(reference.item_ids, {"prediction": predicted, "truth": truth})
+    return Evaluation(scores=scores, primary=PRIMARY, tables=[summary], per_item=per_item)
 
 
 TASK = TaskScoring(title="ImageCLEFfusion-mem: media memorability", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run  # noqa: E402
 from scoring_common.metrics.classification import accuracy, per_class_f1  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -46,7 +47,11 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
                     int(per_class.n_predicted[c])] for c, label in enumerate(CLASSES)],
                   note="Each class against the others; the macro F1 is the mean of the F1 column. A value whose "
                        "denominator is 0 is 0.")
-    return Evaluation(scores=scores, primary=PRIMARY, tables=[table])
+    labels = np.array(CLASSES, dtype=object)
+    per_item = PerItemScores(reference.item_ids, {"prediction": labels[predicted].tolist(),
+                                                  "truth": labels[reference.target].tolist()})
+    # Shown on public splits only: per-class precision reveals how many items of each class a hidden split holds.
+    return Evaluation(scores=scores, primary=PRIMARY, item_tables=[table], per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

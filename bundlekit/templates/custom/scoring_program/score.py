@@ -18,6 +18,7 @@ sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else _HERE.p
 
 from scoring_common.errors import InternalError  # noqa: E402
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
@@ -37,7 +38,8 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     scores = {str(key): float(value) for key, value in metric.task_metric(reference.target, predicted).items()}
     if metric.PRIMARY not in scores:
         raise InternalError(f"metric.task_metric returned {sorted(scores)}, without the primary key {metric.PRIMARY!r}")
-    return Evaluation(scores=scores, primary=metric.PRIMARY)
+    per_item = PerItemScores(reference.item_ids, {"prediction": predicted, "truth": reference.target})
+    return Evaluation(scores=scores, primary=metric.PRIMARY, per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

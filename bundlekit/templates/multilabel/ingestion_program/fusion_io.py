@@ -106,6 +106,11 @@ def inducer_prediction(X: pd.DataFrame, name: str) -> pd.DataFrame:
     return X.loc[X["inducer"] == name, ["item_id", "label"]]
 
 
+def item_ids(X: pd.DataFrame) -> list[str]:
+    """The item ids of the split (those a run lists); the ingestion refuses code that ships them in bulk."""
+    return [str(item) for item in X.attrs["items"]]
+
+
 def check_prediction(prediction: object, X: pd.DataFrame) -> pd.Series:
     """Check what ``Fusion.predict(X)`` returned and normalise it.
 

@@ -21,6 +21,7 @@ sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else _HERE.p
 from scoring_common.errors import InternalError  # noqa: E402
 from scoring_common.formats.concepts import read_groundtruth, read_run  # noqa: E402
 from scoring_common.metrics.multilabel import f1_histogram, set_f1  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -44,8 +45,11 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
         [[f"[{b / HISTOGRAM_BINS:.1f}, {(b + 1) / HISTOGRAM_BINS:.1f}{']' if b == HISTOGRAM_BINS - 1 else ')'}",
           int(count)] for b, count in enumerate(histogram)],
         note=f"Over the {scores.n_scored} {ITEM}s whose ground truth is not empty (the others are left out).")
-    means = {measure: scores.mean(getattr(scores, measure)) for measure in ("f1", "precision", "recall")}
-    return Evaluation(scores=means, primary=PRIMARY, tables=[table])
+    measures = ("f1", "precision", "recall")
+    means = {measure: scores.mean(getattr(scores, measure)) for measure in measures}
+    # Per item, NaN (an empty cell) where the ground truth is empty.
+    per_item = PerItemScores(list(item_index), {measure: getattr(scores, measure) for measure in measures})
+    return Evaluation(scores=means, primary=PRIMARY, item_tables=[table], per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

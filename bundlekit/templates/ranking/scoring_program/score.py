@@ -20,6 +20,7 @@ sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else _HERE.p
 
 from scoring_common.formats.ranking import RankingNames, read_ranking_reference, read_ranking_run  # noqa: E402
 from scoring_common.metrics.ranking import average_precision, tie_rank_from_ids  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -38,17 +39,18 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     n_relevant = reference.n_relevant
     ap = {k: average_precision(reference.query, score, tie_rank, reference.relevant, n_relevant, k) for k in CUTOFFS}
     mean = {k: float(values.mean()) for k, values in ap.items()}
-    tables = [
-        Table("MAP at several cutoffs", ["measure", "value"],
-              [[f"MAP@{k}" if k is not None else "MAP (no cutoff)", mean[k]] for k in CUTOFFS],
-              note="Mean over all queries of the average precision of the top k documents."),
-        Table("Average precision per query", ["query", "documents", "relevant documents (R)", "AP@10", "AP"],
-              [[query_id, int(reference.n_items[q]), int(n_relevant[q]), float(ap[10][q]), float(ap[None][q])]
-               for q, query_id in enumerate(reference.query_ids)],
-              note="AP divides by R, all relevant documents of the query; a query with R = 0 has AP = 0. "
-                   "Equal scores are ordered by document id, descending (trec_eval)."),
-    ]
-    return Evaluation(scores={PRIMARY: mean[10], "map": mean[None]}, primary=PRIMARY, tables=tables)
+    cutoff_table = Table("MAP at several cutoffs", ["measure", "value"],
+                         [[f"MAP@{k}" if k is not None else "MAP (no cutoff)", mean[k]] for k in CUTOFFS],
+                         note="Mean over all queries of the average precision of the top k documents.")
+    # Shown on public splits only: per query, AP and R reveal the hidden relevance.
+    query_table = Table("Average precision per query", ["query", "documents", "relevant documents (R)", "AP@10", "AP"],
+                        [[query_id, int(reference.n_items[q]), int(n_relevant[q]), float(ap[10][q]),
+                          float(ap[None][q])] for q, query_id in enumerate(reference.query_ids)],
+                        note="AP divides by R, all relevant documents of the query; a query with R = 0 has AP = 0. "
+                             "Equal scores are ordered by document id, descending (trec_eval).")
+    per_item = PerItemScores(reference.query_ids, {PRIMARY: ap[10], "map": ap[None]})
+    return Evaluation(scores={PRIMARY: mean[10], "map": mean[None]}, primary=PRIMARY, tables=[cutoff_table],
+                      item_tables=[query_table], per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

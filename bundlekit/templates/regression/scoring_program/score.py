@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from scoring_common.formats.tabular import TabularNames, read_tabular_reference, read_tabular_run  # noqa: E402
 from scoring_common.metrics.regression import pearson, rmse, spearman  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -39,7 +40,8 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
         f"Your prediction for the {len(truth)} {NAMES.item}s", ["mean", "standard deviation", "minimum", "maximum"],
         [[float(np.mean(predicted)), float(np.std(predicted)), float(np.min(predicted)), float(np.max(predicted))]],
         note="The correlations do not depend on the scale of the prediction; the RMSE does.")
-    return Evaluation(scores=scores, primary=PRIMARY, tables=[summary])
+    per_item = PerItemScores(reference.item_ids, {"prediction": predicted, "truth": truth})
+    return Evaluation(scores=scores, primary=PRIMARY, tables=[summary], per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".csv", ".txt"), evaluate=evaluate)

@@ -105,6 +105,11 @@ def inducer_prediction(X: pd.DataFrame, name: str) -> pd.DataFrame:
     return rows[["query_id", "photo_id"]].assign(score=-rows["rank"].astype(np.float64))
 
 
+def item_ids(X: pd.DataFrame) -> list[str]:
+    """The photo ids the inducers ranked (those a run lists); the ingestion refuses code that ships them in bulk."""
+    return [str(item) for item in X["photo_id"].unique()]
+
+
 def check_prediction(prediction: object, X: pd.DataFrame) -> pd.DataFrame:
     """Check what ``Fusion.predict(X)`` returned and turn it into the run's ranking.
 

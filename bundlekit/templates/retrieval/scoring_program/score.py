@@ -25,6 +25,7 @@ from scoring_common.formats.diversity import (  # noqa: E402
     read_trec_run,
 )
 from scoring_common.metrics.diversity import DIVERSITY_CUTOFFS, diversity_at, mean_diversity  # noqa: E402
+from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
@@ -42,18 +43,21 @@ def evaluate(ref_dir: Path, run_path: Path) -> Evaluation:
     means = mean_diversity(per_query)
     precision, cluster_recall, f1 = means[OFFICIAL_CUTOFF]
     official = per_query[OFFICIAL_CUTOFF]
-    tables = [
-        Table(f"Means over the {len(reference.query_ids)} queries", ["cutoff X", "P@X", "CR@X", "F1@X"],
-              [[cutoff, *means[cutoff]] for cutoff in DIVERSITY_CUTOFFS],
-              note="F1@X is the mean of the per-query F1 values, not the harmonic mean of the mean P@X and CR@X. "
-                   "P@X always divides by X, even for a query with fewer than X ranked photos."),
-        Table(f"Per query at X = {OFFICIAL_CUTOFF}", ["query", "photos ranked", "P@20", "CR@20", "F1@20"],
-              [[query_id, int(run.n_ranked[code]), float(official.precision[code]),
-                float(official.cluster_recall[code]), float(official.f1[code])]
-               for code, query_id in enumerate(reference.query_ids)]),
-    ]
+    means_table = Table(
+        f"Means over the {len(reference.query_ids)} queries", ["cutoff X", "P@X", "CR@X", "F1@X"],
+        [[cutoff, *means[cutoff]] for cutoff in DIVERSITY_CUTOFFS],
+        note="F1@X is the mean of the per-query F1 values, not the harmonic mean of the mean P@X and CR@X. "
+             "P@X always divides by X, even for a query with fewer than X ranked photos.")
+    # Shown on public splits only: per query, P@20 and CR@20 reveal the hidden labels and clusters.
+    query_table = Table(
+        f"Per query at X = {OFFICIAL_CUTOFF}", ["query", "photos ranked", "P@20", "CR@20", "F1@20"],
+        [[query_id, int(run.n_ranked[code]), float(official.precision[code]),
+          float(official.cluster_recall[code]), float(official.f1[code])]
+         for code, query_id in enumerate(reference.query_ids)])
+    per_item = PerItemScores(reference.query_ids, {PRIMARY: official.f1, "cr_at_20": official.cluster_recall,
+                                                   "p_at_20": official.precision})
     return Evaluation(scores={PRIMARY: f1, "cr_at_20": cluster_recall, "p_at_20": precision}, primary=PRIMARY,
-                      tables=tables)
+                      tables=[means_table], item_tables=[query_table], per_item=per_item)
 
 
 TASK = TaskScoring(title="__TASK_TITLE__", run_suffixes=(".txt", ".trec", ".csv"), evaluate=evaluate)
