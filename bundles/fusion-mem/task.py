@@ -76,7 +76,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     if edition not in EDITIONS:
         past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
         raise ValueError(f"unknown fusion-mem edition {edition!r}{past}; editions: {', '.join(sorted(EDITIONS))}")
-    inducers, splits = _simulate(edition, seed)
+    inducers, splits = _simulate(edition, seed, size, n_inducers)
     for split, drawn in splits.items():
         video_ids, score = drawn["video_ids"], drawn["score"]
         _write(dest / split / "input_data" / "inducers.csv", ["video_id", *(i["name"] for i in inducers)],
@@ -109,8 +109,9 @@ def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, s
     }
 
 
-def _simulate(edition: str, seed: int) -> tuple[list[dict], dict[str, dict]]:
-    """The inducers and, per split, the videos' ids, probabilities, scores and inducer columns."""
+def _simulate(edition: str, seed: int, size: float = 1.0,
+              n_inducers: int | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """The inducers and, per split, the videos' ids, probabilities, scores and inducer columns (see generate_data)."""
     preset = EDITIONS[edition]
     rng = np.random.default_rng([seed, int(edition), 4])
     inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
