@@ -15,8 +15,9 @@ figures of a busy machine mean little):
   (``(max - min) / median``) over the reruns;
 - overhead: the runner's own time per run, in Docker: the run's wall time in the runner
   minus the wall time of its programs (the ``[measure]`` lines of the image's entrypoint),
-  for result and code submissions; from the runs of the cost part plus ``--reruns`` runs of
-  each task's best-inducer results;
+  for result and code submissions; from the runs of the cost part (without it, ``--reruns``
+  runs of each task's best inducer as code) plus ``--reruns`` runs of each task's best-inducer
+  results;
 - demo: the wall time of ``bundlekit demo`` (four bundles built, 48 runs in Docker).
 
 Cost, overhead and demo need a Docker engine and the kit's image; without them they are skipped.
@@ -131,10 +132,14 @@ def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log)
 def overhead_part(bundles: dict[str, Path], reruns: int, code_runs: list[TimedRun], work: Path, log) -> list[list[str]]:
     runs = list(code_runs)
     for task, bundle in bundles.items():
-        results = sorted((bundle / "solutions").glob("best-inducer-results-test.zip"))
-        log(f"[overhead] {task}: {results[0].stem} x{reruns} alone")
-        runs += [run for rerun in range(reruns)
-                 for run in _timed(bundle, results, "results", work / f"{task}-results-{rerun}", 1)]
+        kinds = {"results": "best-inducer-results-test.zip"}
+        if not code_runs:  # the cost part did not run: the best inducer as code too
+            kinds["code"] = "best-inducer-code.zip"
+        for kind, name in kinds.items():
+            log(f"[overhead] {task}: {name} x{reruns} alone")
+            runs += [run for rerun in range(reruns)
+                     for run in _timed(bundle, [bundle / "solutions" / name], kind,
+                                       work / f"{task}-{kind}-{rerun}", 1)]
     rows = []
     for kind in ("results", "code"):
         mine = [run for run in runs if run.kind == kind]
