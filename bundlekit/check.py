@@ -1330,7 +1330,7 @@ class _BundleChecker:
             for row in rows:
                 owners.setdefault(row, []).append(number)
         for key, places in copies.items():
-            archive, file = places[0]
+            file = places[0][1]  # every place holds the same bytes
             matched: list[set[int]] = [set() for _ in originals]
             for row in fingerprint.row_hashes(functools.partial(file.tree.open, file.name)):
                 for number in owners.get(row, ()):
@@ -1339,7 +1339,7 @@ class _BundleChecker:
                 how = fingerprint.compression(stream.read(6))
             for found, (reference, final, name, rows, original_key) in zip(matched, originals):
                 if key == original_key or len(found) < fingerprint.COPY_SHARE * len(rows):
-                    continue  # an exact copy is reported above
+                    continue  # an exact copy is reported above; a few common rows are no copy
                 where = ", ".join(f"{a.yaml_path} ('{a.relative}', as {f.shown})" for a, f in places
                                   if a.relative != reference.relative)
                 if not where:

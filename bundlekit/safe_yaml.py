@@ -37,32 +37,50 @@ def measure(text: str) -> None:
     """
     import yaml  # noqa: PLC0415
 
-    anchors: dict[str, int] = {}
-    stack: list[list[Any]] = []  # per open collection: [anchor, nodes so far]
-    total = 0
     parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when present: fast, not recursive
-    for event in yaml.parse(text, Loader=parser):
+    tally = _Tally()
+    try:
+        for event in yaml.parse(text, Loader=parser):
+            tally.add(event)
+    except yaml.YAMLError as error:  # libyaml scans ahead and stops at its own depth limit (1000)
+        if "nesting depth" not in str(getattr(error, "problem", "")):
+            raise
+        mark = getattr(error, "problem_mark", None)
+        raise YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels", mark.line + 1 if mark else 0) from None
+
+
+class _Tally:
+    """Depth and size (aliases expanded) of a document, one parser event at a time."""
+
+    def __init__(self) -> None:
+        self.anchors: dict[str, int] = {}  # anchor -> size of its node
+        self.open: list[list[Any]] = []  # per open collection: [anchor, nodes so far]
+        self.closed = 0  # nodes of the finished top-level nodes
+
+    def add(self, event: Any) -> None:
+        import yaml  # noqa: PLC0415
+
         line = event.start_mark.line + 1 if event.start_mark else 0
         if isinstance(event, yaml.CollectionStartEvent):
-            stack.append([event.anchor, 1])
-            if len(stack) > MAX_DEPTH:
+            self.open.append([event.anchor, 1])
+            if len(self.open) > MAX_DEPTH:
                 raise YamlLimitError(f"nesting deeper than {MAX_DEPTH} levels", line)
-            continue
+            return
         if isinstance(event, yaml.CollectionEndEvent):
-            anchor, size = stack.pop()
+            anchor, size = self.open.pop()
         elif isinstance(event, yaml.ScalarEvent):
             anchor, size = event.anchor, 1
         elif isinstance(event, yaml.AliasEvent):
-            anchor, size = None, anchors.get(event.anchor, 1)
+            anchor, size = None, self.anchors.get(event.anchor, 1)
         else:
-            continue
+            return
         if anchor is not None:
-            anchors[anchor] = size
-        if stack:
-            stack[-1][1] += size
+            self.anchors[anchor] = size
+        if self.open:
+            self.open[-1][1] += size
         else:
-            total += size
-        if total + sum(frame[1] for frame in stack) > MAX_NODES:
+            self.closed += size
+        if self.closed + sum(frame[1] for frame in self.open) > MAX_NODES:
             raise YamlLimitError(f"aliases expand the document beyond {MAX_NODES:,} nodes (a \"billion laughs\")", line)
 
 

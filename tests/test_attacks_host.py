@@ -268,6 +268,8 @@ def yaml_bundle(root: Path, text: str) -> Path:
 @pytest.mark.parametrize("text, words", [
     (BILLION_LAUGHS, "line 6: aliases expand the document beyond 1,000,000 nodes"),
     ("a: " + "[" * 5000 + "]" * 5000 + "\n", "line 1: nesting deeper than 100 levels"),
+    ("a: " + "{b: " * 150 + "1" + "}" * 150 + "\n", "line 1: nesting deeper than 100 levels"),
+    ("".join(" " * depth + "-\n" for depth in range(150)), "line 101: nesting deeper than 100 levels"),
 ])
 def test_check_and_run_bound_yaml(tmp_path: Path, text: str, words: str, capsys) -> None:
     root = yaml_bundle(tmp_path / "bundle", text)
@@ -485,3 +487,12 @@ def test_a_scores_file_that_would_exhaust_the_runner(tmp_path: Path, name: str, 
     (tmp_path / name).write_text(content)
     with pytest.raises(runner._StepFailure, match=words.replace("(", r"\(").replace(")", r"\)")):
         runner.read_scores(tmp_path)
+
+
+def test_a_submission_name_the_platform_refuses_is_warned_about(tmp_path: Path) -> None:
+    from bundlekit.unpack import inspect_submission
+
+    name = "s" * 61 + ".zip"
+    info = inspect_submission(write_submission(tmp_path / name, RESULT_FILES))
+    assert info.warnings == [f"the file name '{name}' is 65 characters long; the platform refuses uploads whose name "
+                             "is longer than 64: rename the zip before submitting it"]

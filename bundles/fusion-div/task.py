@@ -42,7 +42,7 @@ EDITIONS: dict[str, dict] = {
 }
 DEFAULT_EDITION = "2023"
 #: The input files of a split (globs under input_data/): the only ones the build publishes.
-INPUT_FILES = ("topics.csv", "inducers/*.txt")
+INPUT_FILES = ("topics.csv", "pool.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
@@ -172,6 +172,48 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """
     for name, rows in X.groupby("inducer", sort=True):
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
+
+
+def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
+    """Sizes, label rates, chance and bound of the stand-in data, for ``bundlekit realism``.
+
+    The chance is the mean F1@20 of random rankings of each query's pool; the bound, the
+    F1@20 of an oracle that ranks, among the photos some inducer ranked, one relevant photo
+    of every cluster first, then the other relevant ones.
+    """
+    rng = np.random.default_rng(seed)
+    test = y["test"]
+    chance = np.mean([fusion_io.primary_metric(test.assign(score=rng.random(len(test)))[
+        ["query_id", "photo_id", "score"]], test) for _ in range(20)])
+    ranked = X["test"][["query_id", "photo_id"]].drop_duplicates().merge(test, on=["query_id", "photo_id"])
+    relevant = ranked[ranked["rel"] == 1].copy()
+    relevant["first_of_cluster"] = ~relevant.duplicated(["query_id", "cluster_id"])
+    oracle = relevant.assign(score=relevant["first_of_cluster"].astype(float) + 0.5)[["query_id", "photo_id", "score"]]
+    bound = fusion_io.diversity_scores(oracle, test)
+    sizes, rates = [], []
+    for split in SPLITS:
+        per_query = y[split].groupby("query_id")
+        sizes.append(f"{per_query.ngroups} queries, {per_query.size().mean():.0f} photos per pool")
+        clusters = y[split][y[split]["rel"] == 1].groupby("query_id")["cluster_id"].nunique().mean()
+        rates.append(f"{(y[split]['rel'] == 1).mean():.2f} relevant, {clusters:.1f} clusters per query")
+    return {"sizes": " / ".join(sizes) + f", {X['test']['inducer'].nunique()} inducers",
+            "label rate": " / ".join(rates),
+            "chance": f"{chance:.3f} F1@20 (random ranking of the pool)",
+            "bound": f"{bound['f1']:.3f} F1@20 (P@20 {bound['p']:.2f}, CR@20 {bound['cr']:.2f}): oracle over the "
+                     "photos the inducers ranked"}
+
+
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: the public pools, no judgement.
+
+    Every pool photo is judged "don't know" (-1): the run's queries and photos are checked
+    as on the platform, and no row can be mistaken for the hidden rGT.csv's.
+    """
+    pool = test_input_dir / POOL_FILE
+    rows = zip(data_checks.csv_column(pool, 0), data_checks.csv_column(pool, 1))
+    (dest / "rGT.csv").write_text("query_id,photo_id,rel\n" + "".join(
+        f"{query},{photo},-1\n" for query, photo in rows), encoding="utf-8")
+    (dest / "dGT.csv").write_text("query_id,photo_id,cluster_id\n", encoding="utf-8")
 
 
 def validate_data(data_dir: Path) -> None:

@@ -107,6 +107,14 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), X[name].rename("score")
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test keyframe, no truth (label 0)."""
+    path = test_input_dir / "inducers.csv"
+    rows = zip(data_checks.csv_column(path, 0), data_checks.csv_column(path, 1))
+    (dest / "groundtruth.csv").write_text("video_id,image_id,label,value\n" + "".join(
+        f"{video},{image},0,0\n" for video, image in rows), encoding="utf-8")
+
+
 def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
     """Sizes, label rate, chance and bound of the stand-in data, for ``bundlekit realism``.
 
@@ -182,7 +190,7 @@ def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict
 
 
 def _video_sizes(n_keyframes: int, rng: np.random.Generator) -> np.ndarray:
-    """Keyframes of every video, each in [MIN_KEYFRAMES, MAX_KEYFRAMES] when the total allows, summing to ``n_keyframes``."""
+    """Keyframes of every video, summing to ``n_keyframes``, each in [MIN_KEYFRAMES, MAX_KEYFRAMES] if possible."""
     n_videos = max(1, round(2 * n_keyframes / (MIN_KEYFRAMES + MAX_KEYFRAMES)))
     low, high = min(MIN_KEYFRAMES, n_keyframes // n_videos), max(MAX_KEYFRAMES, -(-n_keyframes // n_videos))
     sizes = rng.integers(low, high + 1, size=n_videos)
