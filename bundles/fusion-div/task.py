@@ -119,13 +119,17 @@ CLUSTER_TAGS = (
 
 
 def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
-                  progress: Callable[[str], None] = print) -> None:
+                  progress: Callable[[str], None] = print, *, size: float = 1.0,
+                  n_inducers: int | None = None) -> None:
     """Write stand-in data in the layout of the real data::
 
         dest/{dev,test}/input_data/topics.csv, inducers/<inducer>.txt
         dest/{dev,test}/reference_data/rGT.csv, dGT.csv, dclusterGT.csv
 
     Deterministic: the same edition and seed give byte-identical files.
+
+    ``size`` multiplies the number of queries of each split and ``n_inducers`` keeps only
+    the first inducers (the benchmark's scaled data); the defaults give the edition's data.
 
     Raises
     ------
@@ -136,8 +140,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         raise ValueError(f"unknown fusion-div edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
     preset = EDITIONS[edition]
     rng = np.random.default_rng([seed, int(edition)])
-    inducers = _draw_inducers(preset["roles"], rng)
-    n_queries = {split: preset[f"{split}_queries"] for split in SPLITS}
+    inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
+    n_queries = {split: data_checks.scaled(preset[f"{split}_queries"], size) for split in SPLITS}
     titles = _titles(sum(n_queries.values()), rng)
     pools = {split: _draw_pools(n_queries[split], rng) for split in SPLITS}
     photo_ids = _photo_ids(sum(len(pool["query"]) for pool in pools.values()), rng)
@@ -168,6 +172,35 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """
     for name, rows in X.groupby("inducer", sort=True):
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
+
+
+def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
+    """Sizes, label rates, chance and bound of the stand-in data, for ``bundlekit realism``.
+
+    The chance is the mean F1@20 of random rankings of each query's pool; the bound, the
+    F1@20 of an oracle that ranks, among the photos some inducer ranked, one relevant photo
+    of every cluster first, then the other relevant ones.
+    """
+    rng = np.random.default_rng(seed)
+    test = y["test"]
+    chance = np.mean([fusion_io.primary_metric(test.assign(score=rng.random(len(test)))[
+        ["query_id", "photo_id", "score"]], test) for _ in range(20)])
+    ranked = X["test"][["query_id", "photo_id"]].drop_duplicates().merge(test, on=["query_id", "photo_id"])
+    relevant = ranked[ranked["rel"] == 1].copy()
+    relevant["first_of_cluster"] = ~relevant.duplicated(["query_id", "cluster_id"])
+    oracle = relevant.assign(score=relevant["first_of_cluster"].astype(float) + 0.5)[["query_id", "photo_id", "score"]]
+    bound = fusion_io.diversity_scores(oracle, test)
+    sizes, rates = [], []
+    for split in SPLITS:
+        per_query = y[split].groupby("query_id")
+        sizes.append(f"{per_query.ngroups} queries, {per_query.size().mean():.0f} photos per pool")
+        clusters = y[split][y[split]["rel"] == 1].groupby("query_id")["cluster_id"].nunique().mean()
+        rates.append(f"{(y[split]['rel'] == 1).mean():.2f} relevant, {clusters:.1f} clusters per query")
+    return {"sizes": " / ".join(sizes) + f", {X['test']['inducer'].nunique()} inducers",
+            "label rate": " / ".join(rates),
+            "chance": f"{chance:.3f} F1@20 (random ranking of the pool)",
+            "bound": f"{bound['f1']:.3f} F1@20 (P@20 {bound['p']:.2f}, CR@20 {bound['cr']:.2f}): oracle over the "
+                     "photos the inducers ranked"}
 
 
 def write_check_reference(test_input_dir: Path, dest: Path) -> None:
@@ -351,6 +384,9 @@ def _titles(n_queries: int, rng: np.random.Generator) -> list[str]:
     combinations = [f"{city} {kind}" for city in CITIES for kind in PLACE_KINDS]
     combinations = [combinations[i] for i in rng.permutation(len(combinations))]
     names = list(LANDMARKS) + combinations
+    distinct = len(names)
+    for repeat in range(2, 2 + (n_queries - 1) // distinct):  # more queries than names (scaled data)
+        names += [f"{name} {repeat}" for name in names[:distinct]]
     chosen = names[:n_queries]
     return [chosen[i] for i in rng.permutation(len(chosen))]
 
