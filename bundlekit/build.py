@@ -150,10 +150,10 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     """Build and check the bundle in ``scratch``, then move it into ``options.out``."""
     say = options.progress
     _, hooks = load_task(source, task)
-    data, where = _prepare_data(task, hooks, options, scratch / "data")
-    staged = scratch / "staged"
     yaml_doc = _render_yaml(source, options)
     _check_declared_leaderboard(hooks, yaml_doc, source)
+    data, where = _prepare_data(task, hooks, options, scratch / "data")
+    staged = scratch / "staged"
     code_time_limit = _code_time_limit(yaml_doc)
     programs = _stage_programs(source, staged, code_time_limit)
     # Imported from the sources (identical to the staged copies), so that scoring_common
