@@ -56,6 +56,10 @@ class BuildError(Exception):
     """A problem with the task sources or the organiser's data, explained in one line."""
 
 
+#: The ingestion program's entry point, the same for every task: the build adds it to each.
+KIT_INGEST = Path(__file__).resolve().parent / "programs" / "ingest.py"
+
+
 @dataclass
 class BuildOptions:
     """Everything a build can be told; the defaults give the reference bundles."""
@@ -281,13 +285,18 @@ def _code_time_limit(yaml_doc: dict) -> int:
 
 
 def _stage_programs(source: Path, staged: Path, code_time_limit: int) -> dict[str, Path]:
-    """Copy each program with its own copy of scoring_common; set the code time budget."""
+    """Copy each program with its own copy of scoring_common; set the code time budget.
+
+    The ingestion program's entry point is the kit's (``KIT_INGEST``) unless the task ships its own.
+    """
     programs = {}
     for name in ("scoring_program", "ingestion_program"):
         target = staged / name
         _copy_tree(source / name, target)
         _copy_tree(SCORING_COMMON_DIR, target / "scoring_common")
         programs[name] = target
+    if not (programs["ingestion_program"] / KIT_INGEST.name).is_file():
+        shutil.copyfile(KIT_INGEST, programs["ingestion_program"] / KIT_INGEST.name)
     metadata = programs["ingestion_program"] / "metadata.yaml"
     command = metadata.read_text(encoding="utf-8").strip()
     words = command.split(" ")

@@ -165,7 +165,7 @@ def test_bundle_passes_the_checker(built: BuildResult, scaffolded: Path) -> None
 def test_rebuild_gives_identical_zips(built: BuildResult, tmp_path: Path) -> None:
     if built.task in SCAFFOLDS:
         pytest.skip("the kit's tasks cover the build's determinism; a scaffold's rebuild adds only cost")
-    again = build_task(built.task, BuildOptions(out=tmp_path, progress=QUIET, check=False))
+    again = build_task(built.task, BuildOptions(out=tmp_path, bundles_dir=BUNDLES_DIR, progress=QUIET, check=False))
     assert again.bundle_zip.read_bytes() == built.bundle_zip.read_bytes()
 
 

@@ -41,7 +41,7 @@ REQUIRED_FILES = {
     "task.py", "competition.yaml", "logo.png",
     "pages/overview.md", "pages/data.md", "pages/evaluation.md", "pages/submission.md", "pages/terms.md",
     "scoring_program/score.py", "scoring_program/metadata.yaml",
-    "ingestion_program/ingest.py", "ingestion_program/metadata.yaml", "ingestion_program/fusion_io.py",
+    "ingestion_program/metadata.yaml", "ingestion_program/fusion_io.py",
     "solutions/best-inducer/fusion.py",
     "starting_kit/README.md", "starting_kit/example_fusion.py", "starting_kit/make_submission.py",
 }
