@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import DEFAULT_IMAGE, safe_yaml
+from bundlekit import DEFAULT_IMAGE, participant, safe_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
@@ -46,7 +46,7 @@ DATE_FORMAT = "%Y-%m-%d %H:%M"
 CODE_TIME_SHARE = 0.8
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 #: What a task's build writes into the output folder, by task name.
-OUTPUTS = ("{task}", "{task}.zip", "{task}.baselines.json")
+OUTPUTS = ("{task}", "{task}.zip", "{task}.baselines.json", "{task}-participant.zip")
 #: How ``write_run`` (made for participants' predictions) names the culprit, and the inducer's wording.
 PREDICT_WORDS = {"Fusion.predict returned": "the inducer has", "Fusion.predict gave": "the inducer gives",
                  "Fusion.predict left out": "the inducer leaves out", "Fusion.predict": "the inducer"}
@@ -177,6 +177,9 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     _stage_public_data(data, staged, public_truth, inputs)
     solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
     _stage_starting_kit(source, staged, programs)
+    participant.stage_kit(staged / "starting_kit", hooks=hooks, public_data=staged / "public_data", public_truth=public_truth,
+                          programs=programs, dev_reference=staged / "dev_reference_data",
+                          description=participant.kit_description(task, yaml_doc, code_time_limit, best["dev"]))
     yaml_doc["solutions"] = solutions
     _check_leaderboard_keys(yaml_doc, baseline_scores)
     for name in (f"{task}.zip",):
@@ -189,6 +192,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     outputs = scratch / "out"
     _write_bundle(source, staged, outputs / task, yaml_doc, pages_vars)
     zip_directory(outputs / task, outputs / f"{task}.zip")
+    shutil.copyfile(outputs / task / "starting_kit.zip", outputs / f"{task}-participant.zip")
     (outputs / f"{task}.baselines.json").write_text(
         json.dumps({"best_inducers": best, "solutions": baseline_scores}, indent=2, sort_keys=True) + "\n")
     _run_checker(task, outputs / f"{task}.zip", accepted, only_leaks=not options.check)

@@ -107,6 +107,9 @@ class TaskDeclaration:
         The classes, for the ``classification`` kind (and only for it).
     public_truth_files : tuple of str, optional
         The dev reference files participants get; default every one.
+    write_check_reference : callable, optional
+        ``write_check_reference(test_input_dir, dest)`` writes reference data for the participant
+        kit's Test check from the public test input alone (made-up truth).
     """
 
     name: str
@@ -123,6 +126,7 @@ class TaskDeclaration:
     accepted_warnings: Mapping[str, str] = field(default_factory=dict)
     classes: tuple[str, ...] | None = None
     public_truth_files: tuple[str, ...] | None = None
+    write_check_reference: Callable[[Path, Path], None] | None = None
 
     def __post_init__(self) -> None:
         problem = _first_problem(self)
@@ -161,7 +165,8 @@ def _field_problems(task: TaskDeclaration) -> Iterator[tuple[str, str | None]]:
                               else f"{task.default_edition!r} is not one of the declared editions")
     for hook in ("generate_data", "inducer_predictions"):
         yield hook, None if callable(getattr(task, hook)) else "must be a function"
-    yield "validate_data", None if task.validate_data is None or callable(task.validate_data) else "must be a function or None"
+    for hook in ("validate_data", "write_check_reference"):
+        yield hook, None if getattr(task, hook) is None or callable(getattr(task, hook)) else "must be a function or None"
     yield "input_files", _globs_problem(task.input_files)
     yield "accepted_warnings", (None if isinstance(task.accepted_warnings, Mapping)
                                 and all(isinstance(k, str) and isinstance(v, str) for k, v in task.accepted_warnings.items())

@@ -35,13 +35,14 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Literal
 
-from bundlekit import safe_yaml
+from bundlekit import participant, safe_yaml
 from bundlekit.unpack import METADATA_NAMES, ArchiveError, inspect_submission, safe_extract
 
 DEFAULT_TIME_LIMIT = 600.0
@@ -71,6 +72,13 @@ TIME_LIMIT_MESSAGE = "Execution Time Limit exceeded"
 BUNDLE_MAX_FILES = 200_000
 #: How often a waiting run checks its deadline and the cancel flag, in seconds.
 POLL_SECONDS = 1.0
+#: Suffixes of a bare run file, recognised where a zip is expected.
+RUN_SUFFIXES = (".csv", ".txt")
+#: Score keys of a code submission's cost (time, CPU, memory): result submissions have none.
+COST_KEYS = ("time_s", "cpu_s", "memory_mib")
+#: What a finished run of a check-only phase (participant kit, test split) means.
+CHECK_ONLY_NOTE = ("valid: checked against the test ids of the public data; the score is computed by the platform "
+                   "(the test ground truth is hidden)")
 #: Characters refused in a program's command: the platform runs it without a shell.
 SHELL_SYNTAX = re.compile(r"[|&;<>()`$\\\"'*?]|^~|\s~")
 PYTHON_NAMES = ("python", "python3")
@@ -122,6 +130,8 @@ class RunResult:
         Things that worked here but deserve attention on the platform.
     prediction_exit_code, scoring_exit_code : int or None
         Exit codes of the steps' last program (None when it did not run).
+    note : str or None
+        What a finished run means when it is not a score (a participant kit's test check).
     """
 
     submission: str
@@ -135,6 +145,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     prediction_exit_code: int | None = None
     scoring_exit_code: int | None = None
+    note: str | None = None
 
 
 # --------------------------------------------------------------------------- bundle
@@ -191,6 +202,9 @@ class Bundle:
             self.root = self.path.resolve()
         else:
             raise BundleError(f"{self.path}: no such bundle (give a bundle folder or zip)")
+        if (self.root / participant.KIT_FILE).is_file() and not (self.root / "competition.yaml").exists():
+            self.root = participant.kit_as_bundle(self.root, Path(tempfile.mkdtemp(prefix="bundlekit-kit-")))
+            self._temp_dirs.append(self.root)
         yaml_path = self.root / "competition.yaml"
         if not yaml_path.is_file():
             raise BundleError(
@@ -244,6 +258,8 @@ class Bundle:
 
     def _read_document(self, data: dict[str, Any]) -> None:
         self.docker_image: str | None = data.get("docker_image")
+        #: Phases of a participant kit scored against test ids only: verdict shown, scores never.
+        self.check_only_phases: set[str] = set(data.get("x-check-only-phases") or ())
         tasks = {}
         for entry in data.get("tasks") or []:
             task = self._read_task(entry)
@@ -989,6 +1005,8 @@ class _SubmissionRun:
             self.engine: LocalEngine | DockerEngine = DockerEngine(image, settings.memory, settings.pids, settings.network)
         else:
             self.engine = LocalEngine(settings.memory)
+        #: (program label, start, deadline) of the program running now, for the live feedback.
+        self.current_step: tuple[str, float, float] | None = None
         self.result = RunResult(
             submission=str(submission), status="failed", reason=None, scores={}, leaderboard=[],
             times={}, logs_dir=str(run_dir), detailed_results=None,
@@ -1045,18 +1063,28 @@ class _SubmissionRun:
         stdout_log = self.run_dir / f"{log_prefix}.stdout.log"
         stderr_log = self.run_dir / f"{log_prefix}.stderr.log"
         work_dir = self.run_dir / "work" / label
+        self.current_step = (label, time.monotonic(), deadline)
         outcome = self.engine.run(argv, mounts, work_dir, stdout_log, stderr_log, deadline, self.cancel)
         if self.cancel.is_set():
             raise _StepFailure("interrupted")
         return outcome
 
     def _check_limits(self, step: str, outcomes: dict[str, _Outcome], log_prefix: str) -> None:
-        if any(outcome.timed_out for outcome in outcomes.values()):
-            raise _StepFailure(f"{TIME_LIMIT_MESSAGE}. Limit was {self.limit:g} seconds ({step} step)")
         if any(outcome.out_of_memory for outcome in outcomes.values()):
             raise _StepFailure(
-                f"memory limit exceeded ({self.settings.memory}) during the {step} step; see {log_prefix}.stderr.log"
+                f"out of memory: the {step} step went over the memory limit of {self.settings.memory} (--memory) "
+                f"and was killed; use less memory (float32, fewer copies of X), see {log_prefix}.stderr.log"
             )
+        if any(outcome.timed_out for outcome in outcomes.values()):
+            raise _StepFailure(
+                f"{TIME_LIMIT_MESSAGE}. Limit was {self.limit:g} seconds ({step} step): it was still running "
+                f"{self._progress_of(log_prefix)}; make fit and predict faster (or raise --time-limit to measure it)"
+            )
+
+    def _progress_of(self, log_prefix: str) -> str:
+        """How far a killed step got, from its last line on stderr or stdout."""
+        lines = _messages(self.run_dir / f"{log_prefix}.stderr.log") or _messages(self.run_dir / f"{log_prefix}.stdout.log")
+        return f"(its last message: {lines[-1][:REASON_MAX_CHARS]!r})" if lines else "(it printed nothing)"
 
     def _predict(self, submission_dir: Path) -> Path:
         output = _make_dir(self.run_dir / "prediction" / "output")
@@ -1092,13 +1120,6 @@ class _SubmissionRun:
         last = outcomes.get("ingestion") or outcomes.get("program")
         if last is not None:
             self.result.prediction_exit_code = last.exit_code
-        failed = {kind: o.exit_code for kind, o in outcomes.items() if o.exit_code != 0}
-        for kind, code in sorted(failed.items()):
-            log = "prediction.submission" if kind == "program" and "ingestion" in outcomes else "prediction"
-            self.result.warnings.append(
-                f"the prediction step's {'ingestion program' if kind == 'ingestion' else 'submission'} exited "
-                f"with code {code}; the platform goes on to scoring anyway (see {log}.stderr.log)"
-            )
         _check_output(output, "prediction")
         _write_worker_metadata(output, "prediction", outcomes)
         self._read_timing(output)
@@ -1156,9 +1177,15 @@ class _SubmissionRun:
         self.result.detailed_results = self._detailed_results(output)
         scores = read_scores(output)
         _write_worker_metadata(output, "scoring", {"program": outcome})
+        check_only = self.phase.name in self.bundle.check_only_phases
+        if check_only:
+            scores = {key: value for key, value in scores.items() if key in COST_KEYS}
+            self.result.note = CHECK_ONLY_NOTE
         self.result.scores = dict(sorted(scores.items()))
         self.result.leaderboard = leaderboard_row(self.bundle.columns, scores)
-        empty = check_score_keys(self.bundle.columns, scores)
+        empty = [] if check_only else check_score_keys(self.bundle.columns, scores)
+        if "wall_s" not in self.result.times:  # a result submission: no cost to show
+            empty = [key for key in empty if key not in COST_KEYS]
         if empty:
             self.result.warnings.append(f"no score for the leaderboard column(s) {', '.join(map(repr, empty))}: "
                                         "the platform shows them empty")
@@ -1376,14 +1403,14 @@ def _run_loaded(
     _refuse_existing(run_dirs, force)
     cancel = threading.Event()
     results: list[RunResult | None] = [None] * len(submissions)
+    runs = [_SubmissionRun(loaded, chosen_phase, chosen_task, sub, run_dir, settings, cancel)
+            for sub, run_dir in zip(submissions, run_dirs)]
+    live = progress and len(runs) == 1 and sys.stderr.isatty()
     with ThreadPoolExecutor(max_workers=jobs) as pool, tqdm(
         total=len(submissions), unit="submission", file=sys.stderr,
         disable=not progress or len(submissions) < 2,
-    ) as bar:
-        futures = {
-            pool.submit(_SubmissionRun(loaded, chosen_phase, chosen_task, sub, run_dir, settings, cancel).run): number
-            for number, (sub, run_dir) in enumerate(zip(submissions, run_dirs))
-        }
+    ) as bar, _step_feedback(runs[0] if live else None):
+        futures = {pool.submit(run.run): number for number, run in enumerate(runs)}
         try:
             for future in as_completed(futures):
                 results[futures[future]] = future.result()
@@ -1395,14 +1422,55 @@ def _run_loaded(
     return [result for result in results if result is not None]
 
 
+class _step_feedback:
+    """On a terminal, one line kept up to date: the running step, its elapsed time and its limit."""
+
+    def __init__(self, run: _SubmissionRun | None):
+        self.run = run
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._show, daemon=True)
+
+    def __enter__(self) -> "_step_feedback":
+        if self.run is not None:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.run is not None:
+            self.done.set()
+            self.thread.join()
+            print("\r" + " " * 72 + "\r", end="", file=sys.stderr, flush=True)
+
+    def _show(self) -> None:
+        while not self.done.wait(POLL_SECONDS):
+            if self.run.current_step is not None:
+                label, start, deadline = self.run.current_step
+                now = time.monotonic()
+                print(f"\r{label}: {now - start:.0f} s (limit {deadline - start:.0f} s) ", end="",
+                      file=sys.stderr, flush=True)
+
+
 # --------------------------------------------------------------------------- CLI
 
 
-def collect_submissions(paths: list[Path]) -> list[Path]:
-    """Expand folders into the zips they hold (sorted); keep zip paths as given."""
+def collect_submissions(paths: list[Path], zip_runs: bool = False) -> list[Path]:
+    """Expand folders into the zips they hold (sorted); keep zip paths as given.
+
+    A bare run file (``.csv``, ``.txt``) is refused with the command that zips it, or,
+    with ``zip_runs``, zipped beside itself (``run.csv`` -> ``run.zip``) and run.
+    """
     found: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path.is_file() and path.suffix.lower() in RUN_SUFFIXES and not zipfile.is_zipfile(path):
+            target = path.with_suffix(".zip")
+            if not zip_runs:
+                raise BundleError(f"{path} is a bare run file; the platform takes a zip holding it at its root: "
+                                  f"python -m zipfile -c {target} {path} (or add --zip-runs)")
+            with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                archive.write(path, path.name)
+            print(f"bundlekit run: wrote {target} (holding {path.name} at its root)", file=sys.stderr)
+            found.append(target)
+        elif path.is_dir():
             zips = sorted(p for p in path.iterdir() if p.suffix.lower() == ".zip" and p.is_file())
             if not zips:
                 raise BundleError(f"{path}: no .zip file in this folder")
@@ -1415,7 +1483,7 @@ def collect_submissions(paths: list[Path]) -> list[Path]:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("bundle", type=Path, help="built bundle: folder or zip")
+    parser.add_argument("bundle", type=Path, help="built bundle, or participant kit: folder or zip")
     parser.add_argument("submissions", type=Path, nargs="+", metavar="SUBMISSION",
                         help="submission zip, or a folder of submission zips")
     parser.add_argument("--phase", help="phase name (case-insensitive); needed when the bundle has several")
@@ -1436,6 +1504,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true",
                         help="keep the staged submission and programs in the run folder")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: a new temporary folder)")
+    parser.add_argument("--zip-runs", action="store_true",
+                        help="zip a bare run file (.csv, .txt) given as a submission beside it, then run the zip")
     parser.add_argument("--force", action="store_true",
                         help="replace what an earlier run left in the --output folder (refused otherwise)")
 
@@ -1455,6 +1525,8 @@ def _print_one(result: RunResult, columns: list[Column]) -> None:
                       for name in ("prediction_s", "scoring_s") if name in result.times)
     if times:
         print(f"  {times}")
+    if result.note:
+        print(f"  {result.note}")
     for warning in result.warnings:
         print(f"  warning: {warning}")
     print(f"  logs: {result.logs_dir}")
@@ -1515,7 +1587,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run_command(args: argparse.Namespace) -> int:
     try:
-        submissions = collect_submissions(args.submissions)
+        submissions = collect_submissions(args.submissions, zip_runs=args.zip_runs)
         use_docker: bool | None = False if args.no_docker else None
         if use_docker is None and not docker_available():
             use_docker = False

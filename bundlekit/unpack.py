@@ -342,14 +342,18 @@ def inspect_submission(zip_path: Path | str) -> SubmissionInfo:
     # Unsafe (absolute, '..') members are refused at extraction: no layout advice for them.
     significant = [name for name in names if name not in macos and _is_plain_relative(name)]
     top_levels = {_member_parts(name)[0] for name in significant if _member_parts(name)}
+    # A run inside a folder is scored (the scorer searches sub-folders); fusion.py is only looked for at the root.
+    nested_code = [name for name in significant if _member_parts(name)[-1] == "fusion.py" and len(_member_parts(name)) > 1]
     if (
         len(top_levels) == 1
         and all(len(_member_parts(name)) > 1 or name.endswith("/") for name in significant)
+        and nested_code
     ):
         folder = top_levels.pop()
         warnings.append(
-            f"{where}: every file is inside the folder '{folder}/', but the platform reads the "
-            f"zip root: zip the files themselves (cd {folder} && zip -r ../{where} .)"
+            f"{where}: fusion.py is inside the folder '{folder}/', but the platform looks for it at the "
+            f"zip root, so it reads the zip as results and finds no run: zip the files themselves "
+            f"(cd {folder} && zip -r ../{where} .)"
         )
     return SubmissionInfo(
         path=str(zip_path), is_code=metadata_name is not None, command=command,

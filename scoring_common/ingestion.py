@@ -80,6 +80,8 @@ ERROR_FILE = "prediction_error.txt"
 RESERVED_FILES = (TIMING_FILE, ERROR_FILE)
 #: The child's report to the parent, in the scratch folder.
 RESULT_FILE = "result.json"
+#: The child's note, in the scratch folder, that fit has finished (its wall seconds), read on a time-out.
+FIT_DONE_FILE = "fit_done.json"
 #: The private module name the task's fusion_io is imported under.
 TASK_MODULE = "_ingestion_task_fusion_io"
 #: Files of a submission that are never copied as results.
@@ -180,7 +182,7 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                     process.returncode = os.waitstatus_to_exitcode(status)
                 watch.orphan_usage += sandbox.kill_descendants(before)
                 strays = _remove_strays(output_dir, present)
-            _raise_for(outcome, time_limit_s, limits)
+            _raise_for(outcome, time_limit_s, limits, scratch / FIT_DONE_FILE)
             result = _read_result(scratch / RESULT_FILE, process.returncode, limits, time_limit_s)
             if result.get("internal_error"):
                 raise InternalError(result["internal_error"])
@@ -306,17 +308,26 @@ def _timing(watch: _Watch, usage: resource.struct_rusage, run_name: str, time_li
     }
 
 
-def _raise_for(outcome: str, time_limit_s: float, limits: sandbox.ResourceLimits) -> None:
+def _raise_for(outcome: str, time_limit_s: float, limits: sandbox.ResourceLimits, fit_done: Path) -> None:
     if outcome == "timeout":
         raise ParticipantError(
             f"your fusion code did not finish within its time limit of {time_limit_s:g} s "
-            "(loading, fit and predict together); make it faster or use fewer inducers"
+            f"(loading, fit and predict together): {_how_far(fit_done)}; make it faster or use fewer inducers"
         )
     if outcome == "processes":
         raise ParticipantError(
             f"your fusion code ran more than {limits.processes} processes at once (the process limit); "
             f"use at most {limits.processes - 1} worker processes (e.g. n_jobs)"
         )
+
+
+def _how_far(fit_done: Path) -> str:
+    """Which of fit and predict the time limit interrupted, with the measured time of fit."""
+    try:
+        fit_s = float(json.loads(fit_done.read_text(encoding="utf-8"))["fit_wall_s"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "Fusion.fit (or the loading before it) was still running"
+    return f"Fusion.fit took {fit_s:.1f} s, then Fusion.predict was still running"
 
 
 def _checked_run_name(scratch: Path, run_name: object) -> str:
@@ -427,7 +438,12 @@ def child_main(argv: Sequence[str]) -> None:
         started = True
         fusion_class = _load_fusion_class(submission_dir, limits)
         model = _call(fusion_class, "Fusion()", limits)
+        print("Fusion.fit running", file=sys.stderr, flush=True)
+        fit_started = time.perf_counter()
         _call(model.fit, "Fusion.fit", limits, X_train, y_train)
+        fit_wall_s = time.perf_counter() - fit_started
+        (scratch / FIT_DONE_FILE).write_text(json.dumps({"fit_wall_s": fit_wall_s}), encoding="utf-8")
+        print(f"Fusion.fit took {fit_wall_s:.1f} s; Fusion.predict running", file=sys.stderr, flush=True)
         prediction = _call(model.predict, "Fusion.predict", limits, X_predict)
         os.write(report_fd, f"end {_cpu_now()!r}\n".encode())
         prediction = fusion_io.check_prediction(prediction, X_predict)

@@ -5,8 +5,9 @@ holds the reference data (with ``split.json``, whether the split is public), ``$
 the prediction output (the participant's run, and for a code submission ``timing.json``
 and the worker's ``metadata``; ``prediction_error.txt`` when the prediction step failed).
 The program writes ``$output/scores.json`` (atomically: on any failure no scores file
-exists), ``$output/per_item_scores.csv`` (after a fully validated run only) and
-``$output/detailed_results.html``. docs/scoring-output.md describes the three files.
+exists), ``$output/per_item_scores.csv`` (after a fully validated run only; sealed as
+``per_item_scores.sealed`` on a hidden split) and ``$output/detailed_results.html``.
+docs/scoring-output.md describes these files.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ from scoring_common.errors import (
 )
 from scoring_common.metrics.gain import gain_pct
 from scoring_common.per_item import PerItemScores
+from scoring_common.seal import reference_key, seal
 from scoring_common.report import Report, Table
 
 SCORES_FILE = "scores.json"
 DETAILS_FILE = "detailed_results.html"
 PER_ITEM_FILE = "per_item_scores.csv"
+#: The per-item scores of a hidden split, readable with its reference data only (scoring_common.seal).
+SEALED_PER_ITEM_FILE = "per_item_scores.sealed"
 TIMING_FILE = "timing.json"
 BASELINE_FILE = "baseline.json"
 #: Reference data file saying which split it is and whether participants may see it.
@@ -365,8 +369,10 @@ def score_submission(task: TaskScoring, input_dir: Path, output_dir: Path) -> di
     if public:
         report.tables.extend(evaluation.item_tables)
     _write_atomic(output_dir / DETAILS_FILE, report.render())
-    if evaluation.per_item is not None:
+    if evaluation.per_item is not None and public:
         _write_atomic(output_dir / PER_ITEM_FILE, evaluation.per_item.render())
+    elif evaluation.per_item is not None:
+        _write_atomic(output_dir / SEALED_PER_ITEM_FILE, seal(evaluation.per_item.render(), reference_key(ref_dir)))
     rounded = {key: round(float(value), SCORE_DECIMALS) for key, value in sorted(scores.items())}
     _write_atomic(output_dir / SCORES_FILE, json.dumps(rounded, indent=2, sort_keys=True) + "\n")
     return rounded
@@ -430,7 +436,7 @@ def main(task: TaskScoring, argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL_ERROR
     input_dir, output_dir = Path(args[0]), Path(args[1])
     output_dir.mkdir(parents=True, exist_ok=True)
-    outputs = (output_dir / SCORES_FILE, output_dir / PER_ITEM_FILE)
+    outputs = (output_dir / SCORES_FILE, output_dir / PER_ITEM_FILE, output_dir / SEALED_PER_ITEM_FILE)
     _remove(outputs)
     try:
         scores = _without_cyclic_gc(score_submission, task, input_dir, output_dir)

@@ -35,9 +35,16 @@ def make_submission(fusion_io: ModuleType, usage: str, default_fusion: Path,
                         help=f"file defining class Fusion (default: {default_fusion.name})")
     parser.add_argument("--split", choices=SPLIT_NAMES, default="test", help="split to predict (default: test)")
     parser.add_argument("--code", action="store_true", help="zip the code (fusion.py + metadata) instead of the run")
+    parser.add_argument("--with", dest="extra", type=Path, action="append", default=[], metavar="FILE",
+                        help="with --code: another file of yours to ship at the zip root (a helper module, weights)")
     parser.add_argument("--out", type=Path, default=Path("submission.zip"),
                         help="zip to write (default: submission.zip)")
     args = parser.parse_args(argv)
+    reserved = {FUSION_FILE, "metadata", "metadata.yaml", "fusion_io.py", "scoring_common"}
+    for extra in args.extra:
+        if not args.code or not extra.is_file() or extra.name in reserved:
+            parser.error(f"--with {extra}: give an existing file, not named {', '.join(sorted(reserved))}, "
+                         "together with --code")
 
     fusion_class = load_fusion_class(args.fusion)
     dev_dir, split_dir = find_split(args.data, "dev"), find_split(args.data, args.split)
@@ -45,7 +52,8 @@ def make_submission(fusion_io: ModuleType, usage: str, default_fusion: Path,
     X = fusion_io.load_inducers(split_dir)
     started = time.perf_counter()
     try:
-        model = fusion_class().fit(X_dev, y_dev)
+        model = fusion_class()
+        model.fit(X_dev, y_dev)  # as the ingestion does: what fit returns is not used
         dev_prediction = fusion_io.check_prediction(model.predict(X_dev), X_dev)
         prediction = fusion_io.check_prediction(model.predict(X), X)
     except ParticipantError as exc:
@@ -58,6 +66,8 @@ def make_submission(fusion_io: ModuleType, usage: str, default_fusion: Path,
     with zipfile.ZipFile(args.out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         if args.code:
             archive.write(args.fusion, FUSION_FILE)
+            for extra in args.extra:
+                archive.write(extra, extra.name)
             archive.writestr("metadata", CODE_SUBMISSION_METADATA)
         else:
             with tempfile.TemporaryDirectory() as scratch:
@@ -80,6 +90,9 @@ def find_split(data_dir: Path, split: str) -> Path:
 
 def load_fusion_class(path: Path) -> type:
     """The class ``Fusion`` of the file at ``path``."""
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:  # its helper modules, as on the platform (the zip's root is on the path)
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location("fusion", path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"error: cannot import {path}")

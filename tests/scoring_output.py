@@ -8,6 +8,7 @@ documented columns, and the detailed results of the hidden split no per-item fig
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import subprocess
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 from scipy import stats
+
+from scoring_common.seal import reference_key, unseal
 
 #: Columns of the correlation tasks, from which the scores are recomputed.
 CORRELATION_COLUMNS = ["prediction", "truth"]
@@ -37,9 +40,14 @@ def score_split(bundle_dir: Path, split: str, work: Path, solution: str = "best-
 
 
 def check_per_item_scores(output: Path, scores: dict[str, float]) -> list[dict[str, str]]:
-    """Assert the C1 contract on ``output/per_item_scores.csv``; return its rows."""
-    with open(output / "per_item_scores.csv", encoding="utf-8", newline="") as file:
-        rows = list(csv.DictReader(file))
+    """Assert the C1 contract on ``output/per_item_scores.csv`` (or its sealed form, opened with the
+    reference data beside ``output``); return its rows."""
+    sealed = output / "per_item_scores.sealed"
+    if sealed.is_file():
+        text = unseal(sealed.read_text(encoding="utf-8"), reference_key(output.parent / "input" / "ref"))
+    else:
+        text = (output / "per_item_scores.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert rows, "per_item_scores.csv has no row"
     columns = list(rows[0])
     assert columns[0] == "item_id"

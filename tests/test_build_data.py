@@ -21,7 +21,7 @@ from bundlekit.build import BuildError, BuildOptions, build_task, load_module, m
 from bundlekit.check import Problem, check_bundle
 
 QUIET = BuildOptions(progress=lambda message: None).progress
-OUTPUTS = ("fusion-int", "fusion-int.zip", "fusion-int.baselines.json")
+OUTPUTS = ("fusion-int", "fusion-int.zip", "fusion-int.baselines.json", "fusion-int-participant.zip")
 
 
 def generate(task: str, dest: Path) -> Path:
@@ -226,10 +226,11 @@ def test_successful_build_replaces_the_outputs_and_accepts_the_known_warnings(
     assert (result.bundle_dir, result.bundle_zip) == (out / "fusion-int", out / "fusion-int.zip")
     assert not (out / "fusion-int" / "stale.txt").exists()
     assert capfd.readouterr().err.splitlines()[-2:] == [
-        "4 warnings accepted by the task: docker.no-digest x1 (built with a tag, for local runs; to publish, build "
+        # leak.public-reference x2: the dev truth in the public data, and the kit's reference/dev (split.json too)
+        "5 warnings accepted by the task: docker.no-digest x1 (built with a tag, for local runs; to publish, build "
         "with --image NAME@sha256:... from `bundlekit image --push`); "
         "data.subfolders x2 (the ingestion program finds train/ and predict/ on "
-        "both platforms); leak.public-reference x1 (the dev ground truth is public by design: participants train "
+        "both platforms); leak.public-reference x2 (the dev ground truth is public by design: participants train "
         "on it)",
         "0 errors, 0 warnings",
     ]

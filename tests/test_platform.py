@@ -233,7 +233,9 @@ def test_a_participant_submission_reaches_results_and_reruns_alike(
     assert main(["submit", str(competition), str(code), "--phase", "Development", "--wait", *answers]) == 0
     out = capsys.readouterr().out.splitlines()
     submission_id = int(out[0])
-    assert f"map_at_10  {baselines['map_at_10']:.6f}" in out
+    posted = dict(line.split() for line in out[3:])
+    assert {key: float(posted[key]) for key in ("map_at_10", "map")} == pytest.approx(
+        {key: baselines[key] for key in ("map_at_10", "map")}, abs=1e-6)
 
     monkeypatch.setenv("CODABENCH_TOKEN", as_organiser["TOKEN"])
     assert main(["results", str(competition), "--out", str(tmp_path / "campaign")]) == 0
@@ -247,7 +249,7 @@ def test_a_participant_submission_reaches_results_and_reruns_alike(
     assert not differs(record["scores"]["map_at_10"], baselines["map_at_10"])
     scoring = campaign / "submissions" / str(submission_id) / "scoring_output"
     assert json.loads((scoring / "scores.json").read_text())["map_at_10"] == pytest.approx(baselines["map_at_10"])
-    assert (scoring / "detailed_results.html").is_file()
+    assert (scoring / "detailed_results.html").is_file() and (scoring / "per_item_scores.csv").is_file()
     header = (campaign / "submissions.csv").read_text().splitlines()[0]
     assert header.startswith("id,phase,owner,team,date,status,map_at_10,map,gain_pct")
 

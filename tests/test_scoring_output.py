@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import subprocess
@@ -18,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from scoring_common.seal import SealError, reference_key, unseal
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "video_s,secret_keyframe.jpg"
@@ -56,7 +59,7 @@ def score_py(task: str) -> Path:
 
 
 def layout(tmp_path: Path, ref: dict[str, str], res: dict[str, str | bytes], *,
-           public: bool | None = None) -> tuple[Path, Path]:
+           public: bool | None = True) -> tuple[Path, Path]:
     input_dir, output_dir = tmp_path / "input", tmp_path / "output"
     for folder, files in (("ref", ref), ("res", res)):
         (input_dir / folder).mkdir(parents=True, exist_ok=True)
@@ -91,6 +94,7 @@ def assert_refused(result: subprocess.CompletedProcess, output_dir: Path, *fragm
     assert SECRET not in message and "secret" not in message
     assert not (output_dir / "scores.json").exists()
     assert not (output_dir / "per_item_scores.csv").exists()
+    assert not (output_dir / "per_item_scores.sealed").exists()
     return message
 
 
@@ -115,8 +119,7 @@ def test_fusion_int_per_item_scores_are_the_ap_per_video_in_natural_order(tmp_pa
 
 def test_fusion_div_per_item_scores_are_the_per_query_values(tmp_path: Path):
     run_lines = "".join(f"{q} 0 p{q}_{i} {i} {10 - i} r\n" for q in (1, 2, 3) for i in range(10))
-    input_dir, output_dir = layout(tmp_path, {"rGT.csv": DIV_RGT, "dGT.csv": DIV_DGT}, {"run.txt": run_lines},
-                                   public=False)
+    input_dir, output_dir = layout(tmp_path, {"rGT.csv": DIV_RGT, "dGT.csv": DIV_DGT}, {"run.txt": run_lines})
     assert run("fusion-div", input_dir, output_dir).returncode == 0
     rows = per_item(output_dir)
     assert rows[0] == ["item_id", "f1_at_20", "cr_at_20", "p_at_20"]
@@ -159,8 +162,32 @@ def test_a_hidden_split_shows_aggregates_only(tmp_path: Path, public: bool | Non
     assert "aggregate scores only" in details and "MAP@5" in details
     for hidden in ("video_a", "video_s", "inducer_secret_best", "0.1235", "best inducer", "per video"):
         assert hidden not in details
-    assert len(per_item(output_dir)) == 1 + len(INT_AP)  # the organisers' file is still written
+    assert not (output_dir / "per_item_scores.csv").exists()
+    sealed = (output_dir / "per_item_scores.sealed").read_text(encoding="utf-8")
+    for hidden in ("video_a", "video_s", "map_at_10"):
+        assert hidden not in sealed
+    # The organisers open it with the split's reference data.
+    opened = unseal(sealed, reference_key(input_dir / "ref"))
+    assert [row[0] for row in csv.reader(io.StringIO(opened))][1:] == ["video_10", "video_a", "video_b", "video_c",
+                                                                        "video_s"]
     assert "gain_pct" in json.loads((output_dir / "scores.json").read_text())
+
+
+def test_sealed_per_item_scores_are_deterministic_and_open_with_their_split_only(tmp_path: Path):
+    outputs = []
+    for attempt in ("a", "b"):
+        input_dir, output_dir = int_layout(tmp_path / attempt, public=False)
+        assert run("fusion-int", input_dir, output_dir).returncode == 0
+        outputs.append((output_dir / "per_item_scores.sealed").read_text(encoding="utf-8"))
+    assert outputs[0] == outputs[1]
+    other = tmp_path / "other-ref"
+    other.mkdir()
+    (other / "groundtruth.csv").write_text(INT_GROUNDTRUTH + "video_z,z.jpg,0,0.0\n", encoding="utf-8")
+    with pytest.raises(SealError, match="does not open with this reference data"):
+        unseal(outputs[0], reference_key(other))
+    damaged = outputs[0][:-10] + ("A" if outputs[0][-10] != "A" else "B") + outputs[0][-9:]
+    with pytest.raises(SealError):
+        unseal(damaged, reference_key(tmp_path / "a" / "input" / "ref"))
 
 
 def test_a_public_split_shows_the_breakdown_and_the_best_inducer(tmp_path: Path):

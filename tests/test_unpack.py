@@ -146,14 +146,19 @@ def test_result_zip_with_metadata_but_no_command_warns(tmp_path: Path, name: str
     assert "Metadata file not found" in info.warnings[0]
 
 
-def test_inspect_warns_about_wrapping_folder_and_macos_files(tmp_path: Path) -> None:
+def test_inspect_warns_about_wrapped_code_and_macos_files(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "w.zip", {
-        "mysub/answers.txt": "1\n", "__MACOSX/mysub/._answers.txt": "x", "mysub/.DS_Store": "x",
+        "mysub/fusion.py": "1\n", "__MACOSX/mysub/._fusion.py": "x", "mysub/.DS_Store": "x",
     })
     warnings = inspect_submission(archive).warnings
     assert any("macOS metadata" in w for w in warnings)
-    assert any("inside the folder 'mysub/'" in w for w in warnings)
+    assert any("fusion.py is inside the folder 'mysub/'" in w for w in warnings)
     assert all("\n" not in w for w in warnings)
+
+
+def test_a_run_inside_a_folder_gets_no_warning(tmp_path: Path) -> None:
+    # The platform copies the zip as the prediction output and the scorer finds the run in sub-folders.
+    assert inspect_submission(make_zip(tmp_path / "w.zip", {"mysub/run.csv": "1\n"})).warnings == []
 
 
 def test_inspect_warns_about_a_timing_file(tmp_path: Path) -> None:
@@ -177,6 +182,6 @@ def test_no_wrapping_folder_warning_for_unsafe_members(tmp_path: Path, members: 
 def test_wrapping_folder_warning_ignores_unsafe_members(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "w.zip", "w") as archive:
         archive.writestr(zipfile.ZipInfo("/abs/evil.txt"), "x")
-        archive.writestr("mysub/answers.txt", "1\n")
+        archive.writestr("mysub/fusion.py", "1\n")
     [warning] = inspect_submission(tmp_path / "w.zip").warnings
     assert "inside the folder 'mysub/'" in warning

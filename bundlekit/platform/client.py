@@ -241,8 +241,10 @@ class Platform:
                          f"{time.monotonic() - started:.0f} s")
             if pending:
                 if time.monotonic() - started > timeout_s:
-                    raise PlatformError(f"GET /api/submissions/{pending[0]}/: still not scored after {timeout_s:.0f} s; "
-                                        "is a compute worker listening to the competition's queue?")
+                    late = ", ".join(str(i) for i in pending)
+                    raise PlatformError(f"GET /api/submissions/{pending[0]}/: submission(s) {late} not scored after "
+                                        f"{timeout_s:.0f} s; is a compute worker listening to the competition's queue? "
+                                        "(a submission stuck in Preparing or Running can be rerun by the organisers)")
                 time.sleep(POLL_S)
         return done
 

@@ -18,6 +18,11 @@ def add_competition_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("competition", metavar="COMPETITION", help="the competition's id (publish prints it) or URL")
 
 
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timeout", type=float, default=1800, metavar="SECONDS",
+                        help="give up waiting for the scores after this long (default %(default)g s)")
+
+
 def guarded(command: str, body: Callable[[Platform], int]) -> int:
     """Run a command's body with a platform from the environment; a PlatformError is one line, exit 1."""
     try:

@@ -18,12 +18,15 @@ from urllib.parse import urlsplit
 from bundlekit.platform.client import (
     TERMINAL, Platform, as_submitted, end_progress, find_phase, progress_printer,
 )
-from bundlekit.platform.common import COST_KEYS, add_competition_argument, differs, fmt, guarded, quality_keys, table
+from bundlekit.platform.common import (
+    COST_KEYS, add_competition_argument, add_timeout_argument, differs, fmt, guarded, quality_keys, table,
+)
 from bundlekit.platform.results import originals
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_competition_argument(parser)
+    add_timeout_argument(parser)
     parser.add_argument("--phase", required=True, metavar="NAME", help="the phase whose submissions to rerun")
     parser.add_argument("--expect-same", action="store_true",
                         help="exit 1 when any quality score changed (a rerun that should reproduce the scores)")
@@ -52,7 +55,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"rerunning {len(targets)} submission(s) of {phase['name']!r}", file=sys.stderr)
         show = progress_printer()
         try:
-            results = platform.wait(new_ids.values(), progress=show)
+            results = platform.wait(new_ids.values(), progress=show, timeout_s=args.timeout)
         finally:
             end_progress(show)
         rows, failed, changed = [], 0, 0

@@ -8,7 +8,8 @@ owner, date, status, scores, fact-sheet answers and its extracted scoring output
     DIR/submissions.csv    one row per submission: id,phase,owner,team,date,status,<score keys...>
     DIR/submissions/<id>/submission.json   {"id", "phase", "owner", "team", "date", "status",
                             "scores": {key: float}, "fact_sheet_answers": {...}, "rerun_of": null | id}
-    DIR/submissions/<id>/scoring_output/   scores.json, detailed_results.html, per_item_scores.csv...
+    DIR/submissions/<id>/scoring_output/   scores.json, detailed_results.html, per_item_scores.csv (on a
+                                           hidden split per_item_scores.sealed, opened with --bundle)...
 
 ``rerun_of`` is the earliest submission of the same phase made from the same uploaded
 file (the platform reruns a submission by reusing its upload). ``bundlekit report`` reads
@@ -30,6 +31,8 @@ from urllib.parse import urlsplit
 
 from bundlekit.platform.client import Platform, PlatformError, as_submitted, end_progress, progress_printer
 from bundlekit.platform.common import add_competition_argument, guarded
+from bundlekit.runner import BundleError
+from bundlekit.sealed import bundle_keys, open_sealed
 
 BASE_COLUMNS = ["id", "phase", "owner", "team", "date", "status"]
 
@@ -37,6 +40,9 @@ BASE_COLUMNS = ["id", "phase", "owner", "team", "date", "status"]
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_competition_argument(parser)
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="the campaign folder to write")
+    parser.add_argument("--bundle", type=Path, metavar="BUNDLE",
+                        help="the organisers' bundle (zip or folder): opens the sealed per-item scores of the "
+                             "hidden splits into per_item_scores.csv")
 
 
 def campaign_columns(competition: dict) -> list[dict]:
@@ -70,8 +76,9 @@ def originals(submissions: list[dict], data_files: dict[int, str]) -> dict[int, 
     return rerun_of
 
 
-def collect(platform: Platform, competition_id: str, out: Path, progress: Callable[[str], None] | None = None) -> int:
-    """Write the campaign folder; the number of submissions."""
+def collect(platform: Platform, competition_id: str, out: Path, progress: Callable[[str], None] | None = None,
+            keys: list[bytes] | None = None) -> int:
+    """Write the campaign folder; the number of submissions. ``keys`` open sealed per-item scores."""
     from bundlekit.unpack import ArchiveError, safe_extract
 
     if out.exists() and any(out.iterdir()) and not (out / "competition.json").is_file():
@@ -113,6 +120,7 @@ def collect(platform: Platform, competition_id: str, out: Path, progress: Callab
                 except (ArchiveError, OSError) as error:
                     raise PlatformError(f"scoring output of submission {record['id']}: {error}") from None
                 archive.unlink()
+                open_sealed(folder / "scoring_output", keys or [])
             rows.append([record[key] for key in BASE_COLUMNS]
                         + [_cell(record["scores"].get(column["key"])) for column in columns])
         text = io.StringIO()
@@ -150,9 +158,13 @@ def _parent(out: Path) -> Path:
 
 def run_command(args: argparse.Namespace) -> int:
     def body(platform: Platform) -> int:
+        try:
+            keys = bundle_keys(args.bundle) if args.bundle else []
+        except BundleError as error:
+            raise PlatformError(f"--bundle: {error}") from None
         show = progress_printer()
         try:
-            count = collect(platform, args.competition, args.out, progress=show)
+            count = collect(platform, args.competition, args.out, progress=show, keys=keys)
         finally:
             end_progress(show)
         print(f"collected {count} submission(s) into {args.out}", file=sys.stderr)

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bundlekit.platform.client import Platform, PlatformError, end_progress, find_phase, progress_printer
-from bundlekit.platform.common import COST_KEYS, add_competition_argument, differs, fmt, guarded, quality_keys, table
+from bundlekit.platform.common import (
+    COST_KEYS, add_competition_argument, add_timeout_argument, differs, fmt, guarded, quality_keys, table,
+)
 
 #: How the build names its solution zips: baselines as results of one split, and as code.
 SOLUTION_PATH = re.compile(r"solutions/(?P<name>.+?)-(?:results-(?P<split>[\w-]+)|code)\.zip")
@@ -46,6 +48,7 @@ class Planned:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_competition_argument(parser)
+    add_timeout_argument(parser)
     parser.add_argument("bundle", type=Path, metavar="BUNDLE.zip", help="the bundle the competition was published from")
     parser.add_argument("--baselines", type=Path, metavar="FILE",
                         help="the build's baselines (default: BUNDLE.baselines.json beside the zip)")
@@ -119,7 +122,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"submitted {len(planned)} baseline submission(s) to competition {competition['id']}", file=sys.stderr)
         show = progress_printer()
         try:
-            results = platform.wait([item.submission_id for item in planned], progress=show)
+            results = platform.wait([item.submission_id for item in planned], progress=show, timeout_s=args.timeout)
         finally:
             end_progress(show)
         rows, failures = [], 0

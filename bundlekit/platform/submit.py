@@ -12,11 +12,12 @@ import sys
 from pathlib import Path
 
 from bundlekit.platform.client import Platform, PlatformError, end_progress, find_phase, phase_closed, progress_printer
-from bundlekit.platform.common import add_competition_argument, fmt, guarded, table
+from bundlekit.platform.common import add_competition_argument, add_timeout_argument, fmt, guarded, table
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     add_competition_argument(parser)
+    add_timeout_argument(parser)
     parser.add_argument("submission", type=Path, metavar="SUB.zip", help="a result or code submission zip")
     parser.add_argument("--phase", required=True, metavar="NAME", help="the phase, by name (e.g. Development)")
     parser.add_argument("--wait", action="store_true", help="follow the submission until its scores are posted")
@@ -51,7 +52,7 @@ def run_command(args: argparse.Namespace) -> int:
             return 0
         show = progress_printer()
         try:
-            result = platform.wait([submission_id], progress=show)[submission_id]
+            result = platform.wait([submission_id], progress=show, timeout_s=args.timeout)[submission_id]
         finally:
             end_progress(show)
         if result.status != "Finished":

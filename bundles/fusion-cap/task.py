@@ -60,6 +60,8 @@ COMMON_FALSE_RATE, COMMON_FALSE_TAKEN = 3.0, 0.5
 #: The dev reference files participants train on; the curated concept list stays hidden
 #: (it is shared with the test split's reference data).
 PUBLIC_TRUTH_FILES = ("groundtruth.csv",)
+#: The placeholder concept of the participant kit's check-only test reference.
+CHECK_ONLY_CONCEPT = "C0000000"
 #: Size of the secondary (curated) concept list: the most frequent concepts, modalities
 #: excluded, plus a sample of the mid-frequency ones.
 SECONDARY_TOP, SECONDARY_SAMPLED = 150, 50
@@ -127,6 +129,19 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         for image, concept in zip(rows["image_id"].tolist(), rows["concept"].tolist()):
             lists[image].append(concept)
         yield str(name), pd.Series(list(lists.values()), index=images, dtype=object)
+
+
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test image, one made-up concept (no truth).
+
+    The F1 is undefined over empty sets, so every image gets the same placeholder concept,
+    which is also the whole curated list (the real one is hidden).
+    """
+    images = (test_input_dir / "images.txt").read_text(encoding="utf-8").split()
+    (dest / "images.txt").write_text("".join(f"{image}\n" for image in images), encoding="utf-8")
+    (dest / "groundtruth.csv").write_text("ID\tCUIs\n" + "".join(
+        f"{image}\t{CHECK_ONLY_CONCEPT}\n" for image in images), encoding="utf-8")
+    (dest / "secondary_concepts.txt").write_text(f"{CHECK_ONLY_CONCEPT}\n", encoding="utf-8")
 
 
 def validate_data(data_dir: Path) -> None:
@@ -283,4 +298,5 @@ TASK = TaskDeclaration(
     inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
     accepted_warnings=ACCEPTED_WARNINGS,
     public_truth_files=PUBLIC_TRUTH_FILES,
+    write_check_reference=write_check_reference,
 )

@@ -43,7 +43,7 @@ EDITIONS: dict[str, dict] = {
 }
 DEFAULT_EDITION = "2023"
 #: The input files of a split (globs under input_data/): the only ones the build publishes.
-INPUT_FILES = ("topics.csv", "inducers/*.txt")
+INPUT_FILES = ("topics.csv", "pool.csv", "inducers/*.txt")
 #: Checker warnings this task raises by design (rule id: why), accepted by the build.
 ACCEPTED_WARNINGS = {"leak.public-reference": "the dev ground truth is public by design: participants train on it",
                      "data.subfolders": "the ingestion program finds train/ and predict/ on both platforms"}
@@ -169,6 +169,19 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
     """
     for name, rows in X.groupby("inducer", sort=True):
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
+
+
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: the public pools, no judgement.
+
+    Every pool photo is judged "don't know" (-1): the run's queries and photos are checked
+    as on the platform, and no row can be mistaken for the hidden rGT.csv's.
+    """
+    pool = test_input_dir / POOL_FILE
+    rows = zip(data_checks.csv_column(pool, 0), data_checks.csv_column(pool, 1))
+    (dest / "rGT.csv").write_text("query_id,photo_id,rel\n" + "".join(
+        f"{query},{photo},-1\n" for query, photo in rows), encoding="utf-8")
+    (dest / "dGT.csv").write_text("query_id,photo_id,cluster_id\n", encoding="utf-8")
 
 
 def validate_data(data_dir: Path) -> None:
@@ -411,4 +424,5 @@ TASK = TaskDeclaration(
     editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
     inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
     accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
 )

@@ -104,6 +104,14 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), X[name].rename("score")
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test keyframe, no truth (label 0)."""
+    path = test_input_dir / "inducers.csv"
+    rows = zip(data_checks.csv_column(path, 0), data_checks.csv_column(path, 1))
+    (dest / "groundtruth.csv").write_text("video_id,image_id,label,value\n" + "".join(
+        f"{video},{image},0,0\n" for video, image in rows), encoding="utf-8")
+
+
 def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
     """Sizes, label rate, chance and bound of the stand-in data, for ``bundlekit realism``.
 
@@ -273,4 +281,5 @@ TASK = TaskDeclaration(
     editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
     inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
     accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
 )

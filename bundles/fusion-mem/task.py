@@ -151,6 +151,13 @@ def inducer_predictions(X) -> Iterator[tuple[str, object]]:
         yield str(name), X[name].rename("score")
 
 
+def write_check_reference(test_input_dir: Path, dest: Path) -> None:
+    """Reference for checking test runs in the participant kit: every test video, no truth (its position)."""
+    videos = data_checks.csv_column(test_input_dir / "inducers.csv", 0)
+    (dest / "groundtruth.csv").write_text("video_id,score\n" + "".join(
+        f"{video},{position}\n" for position, video in enumerate(videos)), encoding="utf-8")
+
+
 def validate_data(data_dir: Path) -> None:
     """Dev and test have the same inducers and no video in common."""
     inputs = data_checks.split_dirs(data_dir, "input_data")
@@ -208,4 +215,5 @@ TASK = TaskDeclaration(
     editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
     inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
     accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
 )
