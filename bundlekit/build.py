@@ -31,8 +31,8 @@ from bundlekit import DEFAULT_IMAGE, participant, safe_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
-from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_leaderboard, check_scoring_primary,
-                                   declared, load_declaration)
+from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
+                                   check_scoring_primary, declared, load_declaration)
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 from scoring_common.program import COST_KEYS
@@ -331,6 +331,7 @@ def _best_inducer(hooks: TaskDeclaration, fusion_io: ModuleType, scoring: Module
     best: dict[str, Any] | None = None
     try:
         X = fusion_io.load_inducers(data / split / "input_data")
+        check_item_columns(hooks, X, Path(fusion_io.__file__))
         for name, prediction in hooks.inducer_predictions(X):
             what = f"inducer {name}"
             run = scratch / fusion_io.RUN_FILE_NAME
@@ -340,6 +341,8 @@ def _best_inducer(hooks: TaskDeclaration, fusion_io: ModuleType, scoring: Module
             if best is None or score > best["scores"][best["primary_metric"]]:
                 best = {"best_inducer": name, "primary_metric": evaluation.primary,
                         "scores": dict(evaluation.scores)}
+    except DeclarationError as exc:
+        raise BuildError(str(exc)) from None
     except ParticipantError as exc:
         raise BuildError(f"{where}: {split} split, {what}: not a valid run: {_as_inducer(_reason(exc, data))}; "
                          "correct the inducer in the data") from None

@@ -249,6 +249,19 @@ def check_scoring_primary(task: TaskDeclaration, scoring_primary: str, where: Pa
                                f"declared one (TASK.metrics[0]) {task.primary.key!r}; make them the same")
 
 
+def check_item_columns(task: TaskDeclaration, inducers: Any, where: Path) -> None:
+    """The inducers as ``fusion_io.load_inducers`` gives them must carry the declared item columns.
+
+    ``inducers`` is a pandas object: the columns are looked for among its index levels and columns.
+    """
+    index_names = [name for name in getattr(getattr(inducers, "index", None), "names", []) if name]
+    names = [*map(str, index_names), *map(str, getattr(inducers, "columns", []))]
+    missing = [column for column in task.item_columns if column not in names]
+    if missing:
+        raise DeclarationError(f"{where}: load_inducers gives no {', '.join(missing)} (TASK.item_columns), only "
+                               f"{', '.join(names[:8]) or 'no named column'}; make them the same")
+
+
 def check_leaderboard(task: TaskDeclaration, columns: list[dict], where: Path) -> None:
     """The leaderboard's columns must be the declared metrics, in order, then the kit's keys.
 

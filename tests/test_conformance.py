@@ -32,7 +32,7 @@ import yaml
 from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE
 from bundlekit.build import BuildOptions, BuildResult, _render_yaml, build_task, image_warnings_accepted, load_task
 from bundlekit.check import check_bundle
-from bundlekit.declaration import KINDS, KIT_KEYS, TaskDeclaration, check_leaderboard
+from bundlekit.declaration import KINDS, KIT_KEYS, TaskDeclaration, check_item_columns, check_leaderboard
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.project import BUNDLES_DIR_ENV
 from bundlekit.runner import run_many
@@ -121,6 +121,8 @@ def test_generation_is_deterministic_seeded_and_valid(case: str, edition: str | 
     assert files_of(tmp_path / "other") != files_of(tmp_path / "first")
     if task.validate_data is not None:
         task.validate_data(tmp_path / "first")
+    fusion_io = load_module(source_of(case, scaffolded) / "ingestion_program" / "fusion_io.py", f"_conf_{case}_data_io")
+    check_item_columns(task, fusion_io.load_inducers(tmp_path / "first" / "dev" / "input_data"), Path("fusion_io.py"))
     for split in ("dev", "test"):
         names = [p.relative_to(tmp_path / "first" / split / "input_data").as_posix()
                  for p in (tmp_path / "first" / split / "input_data").rglob("*") if p.is_file()]

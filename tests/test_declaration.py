@@ -15,8 +15,8 @@ import pytest
 
 from bundlekit import BUNDLES_DIR
 from bundlekit.build import BuildError, BuildOptions, build_task, load_task
-from bundlekit.declaration import (KIT_KEYS, DeclarationError, Metric, TaskDeclaration, check_leaderboard,
-                                   check_scoring_primary)
+from bundlekit.declaration import (KIT_KEYS, DeclarationError, Metric, TaskDeclaration, check_item_columns,
+                                   check_leaderboard, check_scoring_primary)
 from bundlekit.scaffold import create_task
 
 QUIET = BuildOptions(progress=lambda message: None).progress
@@ -132,3 +132,13 @@ def test_the_build_refuses_a_scoring_program_with_another_primary(tmp_path: Path
     assert refusal(tmp_path / "bundles", "primary-drift", tmp_path / "dist") == (
         f"{score}: the scoring program's primary metric is 'accuracy', the declared one (TASK.metrics[0]) "
         "'macro_f1'; make them the same")
+
+
+def test_item_columns_the_loaders_do_not_give_are_refused() -> None:
+    import pandas as pd
+
+    X = pd.DataFrame({"inducer_01": [0.5]}, index=pd.MultiIndex.from_tuples([("v", "i")], names=["video", "image_id"]))
+    with pytest.raises(DeclarationError, match=re.escape("fusion_io.py: load_inducers gives no video_id "
+                                                         "(TASK.item_columns), only video, image_id, inducer_01")):
+        check_item_columns(declaration(), X, Path("fusion_io.py"))
+    check_item_columns(declaration(item_columns=("video", "image_id")), X, Path("fusion_io.py"))
