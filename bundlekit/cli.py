@@ -23,6 +23,7 @@ COMMANDS = {
     "smoke": ("bundlekit.platform.smoke", "submit every baseline of a bundle and compare the platform's scores"),
     "results": ("bundlekit.platform.results", "collect every submission of a competition into a folder"),
     "rerun": ("bundlekit.platform.rerun", "rerun every submission of a phase; old and new scores side by side"),
+    "realism": ("bundlekit.realism", "measure the stand-in data beside the real tasks (docs/realism.md)"),
 }
 
 

@@ -81,7 +81,9 @@ def test_files_pass_the_strict_readers(dest, splits, tmp_path):
         vocabulary: dict[str, int] = {}
         read_groundtruth(reference / "groundtruth.csv", vocabulary, image_index)
         curated = read_concept_list(reference / "secondary_concepts.txt", vocabulary)
-        assert curated.size == task.SECONDARY_TOP + task.SECONDARY_SAMPLED
+        assert curated.size == len(task.MODALITIES) + task.SECONDARY_TOP + task.SECONDARY_SAMPLED
+        listed = set((reference / "secondary_concepts.txt").read_text().split())
+        assert set(task.MODALITIES) <= listed  # the official list of validated concepts has the modalities
         assert (reference / "groundtruth.csv").read_text().startswith("ID\tCUIs\n")
     image_index = read_image_list(dest / "test" / "input_data" / "images.txt")
     for name, prediction in task.inducer_predictions(X["test"]):
@@ -204,15 +206,30 @@ def test_best_inducer_helper_matches_the_metric(splits):
         assert f1[name] == pytest.approx(fio.mean_f1(prediction, y["test"]), abs=1e-12)
 
 
-def test_supervised_fusion_clearly_beats_the_best_inducer_on_test(baseline_scores):
+def test_supervised_fusion_beats_the_best_inducer_on_test_by_a_bounded_margin(baseline_scores, splits):
+    """A real gain, far below the union of the inducers' true concepts (teams share their errors)."""
+    X, y = splits
     best = baseline_scores["best single inducer"]["test"]
     assert baseline_scores["best-inducer"]["test"] <= best
-    assert 1.10 * best < baseline_scores["weighted-vote"]["test"] < 1.60 * best
+    assert 1.10 * best < baseline_scores["weighted-vote"]["test"] < 1.35 * best
+    assert baseline_scores["weighted-vote"]["test"] < 0.75 * task._union_bound(X["test"], y["test"])
 
 
-def test_unsupervised_fusion_lies_between(baseline_scores):
+def test_majority_vote_is_a_weak_baseline(baseline_scores):
     best = baseline_scores["best single inducer"]["test"]
-    assert 0.9 * best < baseline_scores["majority-vote"]["test"] < baseline_scores["weighted-vote"]["test"]
+    assert 0.7 * best < baseline_scores["majority-vote"]["test"] < best
+
+
+def test_teams_share_their_false_positives(splits):
+    """Most wrong votes go to wrong concepts many runs predict, not to one run's own mistakes."""
+    X, y = splits
+    votes = X["test"].groupby(["image_id", "concept"]).size().rename("votes").reset_index()
+    truth = y["test"].drop_duplicates().assign(true=True)
+    votes = votes.merge(truth, on=["image_id", "concept"], how="left")
+    wrong = votes[votes["true"].isna()]
+    assert wrong.loc[wrong["votes"] >= 10, "votes"].sum() > 0.4 * wrong["votes"].sum()
+    modality_errors = wrong[wrong["concept"].isin(task.MODALITIES)]
+    assert modality_errors["votes"].sum() > 0.05 * wrong["votes"].sum()  # another modality taken for the true one
 
 
 # --- ingestion and starting kit -----------------------------------------------------

@@ -93,6 +93,7 @@ def test_pool_is_public_and_is_the_judged_photos(data, splits):
         ranked = set(zip(X[split]["query_id"], X[split]["photo_id"]))
         assert ranked <= set(zip(pool["query_id"], pool["photo_id"]))
     task.validate_data(dest)
+    assert "pool.csv" in task.INPUT_FILES  # published with the inducers
 
 
 @pytest.mark.parametrize("damage, message", [

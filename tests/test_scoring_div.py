@@ -30,6 +30,7 @@ RGT = """query_id,photo_id,rel
 2,b3,1
 10,c1,0
 10,c2,-1
+1,outside,0
 """
 DGT = """query_id,photo_id,cluster_id
 1,a1,x
@@ -106,7 +107,7 @@ def valid_lines() -> list[str]:
 
 
 def expected_valid_scores() -> dict[str, float]:
-    # Query 1 top 20: a1, a2, a6 relevant (a5 "don't know", "outside" unjudged): P = 3/20, CR = 2/3.
+    # Query 1 top 20: a1, a2, a6 relevant (a5 "don't know", "outside" not relevant): P = 3/20, CR = 2/3.
     # Query 2: b3 relevant: P = 1/20, CR = 1/2. Query 10: no clusters: P = CR = F1 = 0.
     p = [3 / 20, 1 / 20, 0.0]
     cr = [2 / 3, 1 / 2, 0.0]
@@ -170,7 +171,9 @@ def test_cutoff_drops_photos_ranked_below_it(tmp_path):
     # Query 1: a relevant photo at position 20 (0-based) is outside the top 20.
     filler = [f"1 0 f{i} {i} {100 - i} r" for i in range(20)]
     lines = filler + ["1 0 a1 20 1 r", "2 0 b1 0 1 r", "10 0 c1 0 1 r"]
-    evaluation = score_module.evaluate(layout(tmp_path, run_lines(*lines)) / "ref", tmp_path / "input/res/run.txt")
+    rgt = RGT + "".join(f"1,f{i},0\n" for i in range(20))  # the filler photos are in the pool, not relevant
+    evaluation = score_module.evaluate(layout(tmp_path, run_lines(*lines), rgt=rgt) / "ref",
+                                       tmp_path / "input/res/run.txt")
     query_table = evaluation.item_tables[0]
     assert [row[:2] for row in query_table.rows] == [["1", 21], ["2", 1], ["10", 1]]
     assert query_table.rows[0][2:] == [0.0, 0.0, 0.0]
@@ -307,7 +310,7 @@ def test_prediction_step_failed(tmp_path):
 @pytest.mark.parametrize("rgt, dgt, fragment", [
     (RGT.replace("1,a4,0", "1,a4,2"), DGT, "rGT.csv line 5: rel must be 1, 0 or -1"),
     (RGT.replace("query_id,photo_id,rel", "query,photo,rel"), DGT, "rGT.csv must start with the header"),
-    (RGT + "1,a1,0\n", DGT, "rGT.csv line 13: the photo is judged twice"),
+    (RGT + "1,a1,0\n", DGT, "rGT.csv line 14: the photo is judged twice"),
     (RGT, DGT + "1,a4,w\n", "dGT.csv line 8: the photo is not relevant"),
     (RGT, DGT + "1,a1,y\n", "dGT.csv line 8: the photo has a cluster on an earlier line"),
     (RGT, DGT.replace("2,b3,y\n", ""), "1 relevant photo(s) of rGT.csv have no cluster"),
@@ -370,7 +373,7 @@ def test_pipeline_matches_the_oracle_on_random_files(tmp_path):
                 relevance[(query, photo)] = int(rng.choice([1, 0, -1]))
                 if relevance[(query, photo)] == 1:
                     clusters[(query, photo)] = f"k{rng.integers(n_cluster_ids)}"
-            candidates = pool + [f"out{i}" for i in range(20)]
+            candidates = pool  # a photo outside the pool is refused (test_data_div.py)
             n_ranked = int(rng.integers(1, min(50, len(candidates)) + 1))
             photos = rng.choice(candidates, size=n_ranked, replace=False)
             ranks = np.sort(rng.choice(200, size=n_ranked, replace=False))

@@ -12,10 +12,14 @@ are hard), minus the image's difficulty, plus the run's own recall/precision tra
 plus noise that is mostly common to every run (what is hard to see is hard for all),
 partly shared by the runs of one team (strongly correlated runs) and a little the run's
 own; a team only knows its few hundred to two thousand most frequent concepts. False
-positives are frequent concepts: plausible wrong concepts per image that half the teams
-fall for, a list per team and image that the team's runs share, and a few of the run's
-own. There are also near-random runs and biased runs that add the same wrong frequent
-concepts to every image.
+positives are frequent concepts, mostly shared: plausible wrong concepts of each image
+(another imaging modality, for a third of the images) that a run takes with a noise as
+common as the detection noise, so the most plausible ones get the votes of most teams,
+like true concepts; a list per team and image that the team's runs share; a few of the
+run's own. There are also near-random runs and biased runs that add the same wrong
+frequent concepts to every image. So the teams share their misses and their false
+positives, as real runs do: majority voting is weak, and learned fusion gains a real but
+bounded amount, far below the union of the inducers' true concepts.
 """
 
 from __future__ import annotations
@@ -53,24 +57,30 @@ EMPTY_SHARE = 0.015
 IMAGE_DIFFICULTY = 0.6
 #: Detection noise: scale, and the shares of its variance common to every run (what is
 #: hard to see in this image) and common to the runs of one team; the rest is the run's own.
-DETECTION_NOISE, COMMON_SHARE, TEAM_SHARE = 1.2, 0.85, 0.1
-#: Plausible-looking wrong concepts per image that every team may fall for, and the
-#: share of them each team does.
-COMMON_FALSE_RATE, COMMON_FALSE_TAKEN = 3.0, 0.5
+DETECTION_NOISE, COMMON_SHARE, TEAM_SHARE = 1.2, 0.95, 0.04
+#: Plausible-looking wrong concepts per image (frequent ones) that every team may fall for.
+#: A run predicts one when ``FALSE_INTERCEPT + trade-off + noise > 0``, the noise mixed
+#: like the detection noise: its common part is the concept's plausibility in this image,
+#: so the most plausible wrong concepts get the votes of most teams, like true ones.
+COMMON_FALSE_RATE, FALSE_INTERCEPT = 4.0, 0.2
+#: Share of the images with a modality for which another modality looks plausible (a CT
+#: taken for an MRI...), and how much more plausible than the other wrong concepts it is.
+MODALITY_CONFUSION, MODALITY_PLAUSIBILITY = 0.35, 1.0
 #: The dev reference files participants train on; the curated concept list stays hidden
 #: (it is shared with the test split's reference data).
 PUBLIC_TRUTH_FILES = ("groundtruth.csv",)
 #: The placeholder concept of the participant kit's check-only test reference.
 CHECK_ONLY_CONCEPT = "C0000000"
-#: Size of the secondary (curated) concept list: the most frequent concepts, modalities
-#: excluded, plus a sample of the mid-frequency ones.
+#: The secondary (curated) concept list stands for the official evaluator's manually
+#: validated concepts: every imaging-modality concept, the SECONDARY_TOP most frequent other
+#: concepts and SECONDARY_SAMPLED mid-frequency ones.
 SECONDARY_TOP, SECONDARY_SAMPLED = 150, 50
 #: Ranges of a team's parameters: skill (detection intercept), slope on the log rarity of
 #: a concept, false positives per image and their flatness (1: as frequent as the concepts,
 #: 0: uniform); and of a run's recall/precision trade-off.
 TEAM_SKILL, TEAM_SLOPE = (0.5, 1.2), (0.25, 0.5)
-FALSE_RATE, FALSE_FLATNESS = (1.0, 3.0), (0.5, 1.0)
-RUN_TRADEOFF = (-0.5, 1.0)
+FALSE_RATE, FALSE_FLATNESS = (0.2, 0.8), (0.5, 1.0)
+RUN_TRADEOFF = (-0.2, 0.6)
 #: A team only knows its most frequent concepts: between these many, log-uniformly.
 TEAM_VOCABULARY = (300, 2000)
 
@@ -131,6 +141,78 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), pd.Series(list(lists.values()), index=images, dtype=object)
 
 
+def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
+    """Sizes, label rates and the bounds of the stand-in data, for ``bundlekit realism``.
+
+    The union bound is the mean F1 of keeping, for every image, exactly the true concepts
+    some inducer predicted: no fusion that selects among the inducers' concepts does
+    better. A stacker (gradient boosting on every inducer's vote, the vote count and the
+    concept's dev frequency, threshold tuned on dev) shows what learned fusion reaches.
+    """
+    figures = {}
+    sizes, rates = [], []
+    for split in SPLITS:
+        images = y[split].attrs["images"]
+        per_image = y[split].groupby("image_id").size().reindex(images, fill_value=0)
+        modality = y[split][y[split]["concept"].isin(MODALITIES)]["image_id"].nunique() / len(images)
+        sizes.append(f"{len(images)} images")
+        rates.append(f"{per_image.mean():.2f} concepts per image, {modality:.0%} with a modality concept")
+    union = _union_bound(X["test"], y["test"])
+    stacked = _stacker_f1(X, y, fusion_io)
+    return {"sizes": " / ".join(sizes) + f", {X['test']['inducer'].nunique()} inducers",
+            "label rate": " / ".join(rates),
+            "chance": "not applicable",
+            "bound": f"union of the inducers {union:.3f}; a gradient-boosting stacker {stacked:.3f} "
+                     f"({stacked / union:.0%} of the union bound)"}
+
+
+def _union_bound(X, y) -> float:
+    """Mean F1 of the true concepts some inducer predicted, per image (images with a ground truth)."""
+    found = X[["image_id", "concept"]].drop_duplicates().merge(y.drop_duplicates(), on=["image_id", "concept"])
+    n_found = found.groupby("image_id").size()
+    n_true = y.drop_duplicates().groupby("image_id").size()
+    hits = n_found.reindex(n_true.index, fill_value=0)
+    return float((2 * hits / (n_true + hits)).mean())
+
+
+def _stacker_f1(X: dict, y: dict, fusion_io) -> float:
+    """Test F1 of gradient boosting on the candidates' votes, fitted on dev."""
+    import pandas as pd  # noqa: PLC0415
+    from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: PLC0415
+
+    inducers = sorted(X["dev"]["inducer"].unique())
+    frequency = y["dev"]["concept"].value_counts() / len(y["dev"].attrs["images"])
+
+    def candidates(frame):
+        image_codes, image_ids = pd.factorize(frame["image_id"])
+        concept_codes, concepts = pd.factorize(frame["concept"])
+        keys = image_codes.astype(np.int64) * len(concepts) + concept_codes
+        unique_keys, pair_codes = np.unique(keys, return_inverse=True)
+        votes = np.zeros((unique_keys.size, len(inducers)), dtype=np.float32)
+        votes[pair_codes, pd.Categorical(frame["inducer"], categories=inducers).codes] = 1.0
+        pair_concepts = np.asarray(concepts)[unique_keys % len(concepts)]
+        found = pd.DataFrame({"image_id": np.asarray(image_ids)[unique_keys // len(concepts)], "concept": pair_concepts})
+        prior = np.log(frequency.reindex(pair_concepts).fillna(0.0).to_numpy() + 1e-4)
+        return found, np.column_stack([votes, votes.sum(axis=1), prior])
+
+    pairs, features = candidates(X["dev"])
+    truth = y["dev"].drop_duplicates().assign(hit=True)
+    hit = pairs.merge(truth, on=["image_id", "concept"], how="left")["hit"].eq(True).to_numpy()
+    model = HistGradientBoostingClassifier(max_iter=100, random_state=0).fit(features, hit)
+
+    def predict(frame, threshold):
+        found, values = candidates(frame)
+        probability = model.predict_proba(values)[:, 1]
+        best = found.assign(p=probability).sort_values("p", ascending=False).drop_duplicates("image_id").index
+        keep = probability >= threshold
+        keep[best] = True
+        return found[keep]
+
+    thresholds = np.arange(0.2, 0.65, 0.05)
+    tuned = max(thresholds, key=lambda th: fusion_io.mean_f1(predict(X["dev"], th), y["dev"]))
+    return float(fusion_io.mean_f1(predict(X["test"], tuned), y["test"]))
+
+
 def write_check_reference(test_input_dir: Path, dest: Path) -> None:
     """Reference for checking test runs in the participant kit: every test image, one made-up concept (no truth).
 
@@ -178,9 +260,9 @@ def _draw_vocabulary(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
 
 
 def _secondary_concepts(vocabulary: list[str], share: np.ndarray, rng: np.random.Generator) -> list[str]:
-    """The curated list: the most frequent non-modality concepts and some mid-frequency ones, sorted."""
+    """The curated (manually validated) list, sorted: modalities, the most frequent other concepts, some mid-frequency ones."""
     first = len(MODALITIES)
-    top = list(range(first, first + SECONDARY_TOP))
+    top = list(range(first + SECONDARY_TOP))
     sampled = rng.choice(np.arange(first + SECONDARY_TOP, first + 20 * SECONDARY_TOP), SECONDARY_SAMPLED, replace=False)
     return sorted(vocabulary[c] for c in top + sampled.tolist())
 
@@ -241,14 +323,13 @@ def _inducer_sets(inducers: list[dict], truth: list[list[int]], difficulty: np.n
     teams = sorted({inducer["team"] for inducer in inducers if "team" in inducer})
     common_noise = rng.standard_normal(pair_concept.size)
     team_noise = {team: rng.standard_normal(pair_concept.size) for team in teams}
-    common_false = _false_positives(COMMON_FALSE_RATE, 1.0, n_images, share, rng)
+    plausible_images, plausible_concepts, plausibility = _plausible_errors(truth, share, rng)
+    plausible_team_noise = {team: rng.standard_normal(plausible_images.size) for team in teams}
     team_false = {}
     for inducer in inducers:
         if "team" in inducer and inducer["team"] not in team_false:
-            taken = rng.random(common_false[0].size) < COMMON_FALSE_TAKEN
-            own = _false_positives(inducer["false_rate"], inducer["flatness"], n_images, share, rng)
-            team_false[inducer["team"]] = (np.concatenate([common_false[0][taken], own[0]]),
-                                           np.concatenate([common_false[1][taken], own[1]]))
+            team_false[inducer["team"]] = _false_positives(inducer["false_rate"], inducer["flatness"], n_images,
+                                                           share, rng)
     for inducer in inducers:
         predicted: list[set[int]] = [set() for _ in range(n_images)]
         if inducer["kind"] == "random":
@@ -263,17 +344,44 @@ def _inducer_sets(inducers: list[dict], truth: list[list[int]], difficulty: np.n
         detected = (latent > 0) & (pair_concept < inducer["known"])
         for image, concept in zip(pair_image[detected].tolist(), pair_concept[detected].tolist()):
             predicted[image].add(concept)
+        taken = FALSE_INTERCEPT + inducer["tradeoff"] + DETECTION_NOISE * (
+            np.sqrt(COMMON_SHARE) * plausibility + np.sqrt(TEAM_SHARE) * plausible_team_noise[inducer["team"]]
+            + np.sqrt(1.0 - COMMON_SHARE - TEAM_SHARE) * rng.standard_normal(plausibility.size)) > 0
         shared_images, shared_concepts = team_false[inducer["team"]]
         keep = rng.random(shared_images.size) < 1.0 / (1.0 + np.exp(-(1.5 * inducer["tradeoff"] + 1.0)))
         own_images, own_concepts = _false_positives(0.4 * np.exp(inducer["tradeoff"]), inducer["flatness"], n_images,
                                                     share, rng)
-        for image, concept in zip(np.concatenate([shared_images[keep], own_images]).tolist(),
-                                  np.concatenate([shared_concepts[keep], own_concepts]).tolist()):
+        for image, concept in zip(np.concatenate([plausible_images[taken], shared_images[keep], own_images]).tolist(),
+                                  np.concatenate([plausible_concepts[taken], shared_concepts[keep],
+                                                  own_concepts]).tolist()):
             predicted[image].add(concept)
         for concept in inducer.get("always", []):
             for concepts in predicted:
                 concepts.add(concept)
         yield predicted
+
+
+def _plausible_errors(truth: list[list[int]], share: np.ndarray,
+                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Wrong concepts that look right in each image: images, concepts and plausibility (standard normal).
+
+    Frequent concepts drawn as often as they occur, and for some images with a modality
+    another modality, more plausible than the rest.
+    """
+    images, concepts = _false_positives(COMMON_FALSE_RATE, 1.0, len(truth), share, rng)
+    modality_share = np.array(MODALITY_SHARE)
+    confused_images, confused = [], []
+    for image, concepts_of_image in enumerate(truth):
+        own = [c for c in concepts_of_image if c < len(MODALITIES)]
+        if own and rng.random() < MODALITY_CONFUSION:
+            weights = modality_share.copy()
+            weights[own[0]] = 0.0
+            confused_images.append(image)
+            confused.append(int(rng.choice(len(MODALITIES), p=weights / weights.sum())))
+    plausibility = np.concatenate([rng.standard_normal(images.size),
+                                   MODALITY_PLAUSIBILITY + rng.standard_normal(len(confused))])
+    return (np.concatenate([images, np.array(confused_images, dtype=np.int64)]),
+            np.concatenate([concepts, np.array(confused, dtype=np.int64)]), plausibility)
 
 
 def _false_positives(rate: float, flatness: float, n_images: int, share: np.ndarray,

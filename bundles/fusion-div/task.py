@@ -171,6 +171,35 @@ def inducer_predictions(X) -> Iterator[tuple[str, "object"]]:
         yield str(name), rows.assign(score=1.0 / (rows["rank"] + 1.0))[["query_id", "photo_id", "score"]]
 
 
+def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, seed: int) -> dict[str, str]:
+    """Sizes, label rates, chance and bound of the stand-in data, for ``bundlekit realism``.
+
+    The chance is the mean F1@20 of random rankings of each query's pool; the bound, the
+    F1@20 of an oracle that ranks, among the photos some inducer ranked, one relevant photo
+    of every cluster first, then the other relevant ones.
+    """
+    rng = np.random.default_rng(seed)
+    test = y["test"]
+    chance = np.mean([fusion_io.primary_metric(test.assign(score=rng.random(len(test)))[
+        ["query_id", "photo_id", "score"]], test) for _ in range(20)])
+    ranked = X["test"][["query_id", "photo_id"]].drop_duplicates().merge(test, on=["query_id", "photo_id"])
+    relevant = ranked[ranked["rel"] == 1].copy()
+    relevant["first_of_cluster"] = ~relevant.duplicated(["query_id", "cluster_id"])
+    oracle = relevant.assign(score=relevant["first_of_cluster"].astype(float) + 0.5)[["query_id", "photo_id", "score"]]
+    bound = fusion_io.diversity_scores(oracle, test)
+    sizes, rates = [], []
+    for split in SPLITS:
+        per_query = y[split].groupby("query_id")
+        sizes.append(f"{per_query.ngroups} queries, {per_query.size().mean():.0f} photos per pool")
+        clusters = y[split][y[split]["rel"] == 1].groupby("query_id")["cluster_id"].nunique().mean()
+        rates.append(f"{(y[split]['rel'] == 1).mean():.2f} relevant, {clusters:.1f} clusters per query")
+    return {"sizes": " / ".join(sizes) + f", {X['test']['inducer'].nunique()} inducers",
+            "label rate": " / ".join(rates),
+            "chance": f"{chance:.3f} F1@20 (random ranking of the pool)",
+            "bound": f"{bound['f1']:.3f} F1@20 (P@20 {bound['p']:.2f}, CR@20 {bound['cr']:.2f}): oracle over the "
+                     "photos the inducers ranked"}
+
+
 def write_check_reference(test_input_dir: Path, dest: Path) -> None:
     """Reference for checking test runs in the participant kit: the public pools, no judgement.
 

@@ -187,7 +187,7 @@ def _draw_inducers(roles: dict[str, int], rng: np.random.Generator) -> list[dict
 
 
 def _video_sizes(n_keyframes: int, rng: np.random.Generator) -> np.ndarray:
-    """Keyframes of every video, each in [MIN_KEYFRAMES, MAX_KEYFRAMES] when the total allows, summing to ``n_keyframes``."""
+    """Keyframes of every video, summing to ``n_keyframes``, each in [MIN_KEYFRAMES, MAX_KEYFRAMES] if possible."""
     n_videos = max(1, round(2 * n_keyframes / (MIN_KEYFRAMES + MAX_KEYFRAMES)))
     low, high = min(MIN_KEYFRAMES, n_keyframes // n_videos), max(MAX_KEYFRAMES, -(-n_keyframes // n_videos))
     sizes = rng.integers(low, high + 1, size=n_videos)

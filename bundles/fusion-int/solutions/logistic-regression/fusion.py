@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
-#: Inverse regularisation strength: small, since the dev split has ~200 interesting keyframes.
+#: Inverse regularisation strength: small, since the dev split has ~150 interesting keyframes.
 REGULARISATION_C = 0.01
 
 
