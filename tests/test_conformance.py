@@ -211,13 +211,14 @@ def test_best_inducer_baseline_matches_the_build(built: BuildResult) -> None:
 
 
 @pytest.mark.slow
-def test_a_fusion_baseline_clearly_beats_the_best_inducer(built: BuildResult) -> None:
+def test_a_fusion_baseline_beats_the_best_inducer(built: BuildResult) -> None:
+    """On test, some fusion beats the best inducer (each task's own margin: its test_data_* / test_bundle_* file)."""
     if built.task in SCAFFOLDS:
         pytest.skip("a scaffold's stand-in data promises no gain")
     test_gains = {name: scores["test"]["gain_pct"] for name, scores in built.baseline_scores.items()}
     assert test_gains["best-inducer"] <= 1e-9
     best_fusion = max(gain for name, gain in test_gains.items() if name != "best-inducer")
-    assert best_fusion > 5.0, f"no baseline clearly beats the best inducer on test: {test_gains}"
+    assert best_fusion > 0.0, f"no baseline beats the best inducer on test: {test_gains}"
 
 
 def run_baselines(built: BuildResult, use_docker: bool) -> None:
