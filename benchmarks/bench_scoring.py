@@ -1,22 +1,21 @@
-"""Benchmark of the three scoring programs against the reference implementations.
+"""Benchmark of the four scoring programs, against the reference implementations where one exists.
 
-For each task and scale the script writes seeded synthetic reference data and a valid run
-into a temporary folder (real size: fusion-int 609 keyframes in 25 videos, fusion-div
-35 queries x 50 ranked photos over pools of ~300 judged photos, fusion-cap 1500 images
-with ~5 concepts each over a vocabulary of 8000; every count but the vocabulary is
-multiplied by the scale), then times, as the median of ``--repeat`` runs:
+For each task and scale the task's own generator writes its stand-in data at that many
+times the real size (one inducer; see :func:`generate`), then the script times, as the
+median of ``--repeat`` runs:
 
 - our process: ``python score.py INPUT OUTPUT`` as a subprocess, wall time, everything
-  included (interpreter start, imports, reading, scoring, scores.json and the HTML report);
+  included (interpreter start, imports, reading, scoring, scores.json and the HTML report),
+  and its peak resident memory;
 - ``evaluate()``: the task's ``evaluate(ref_dir, run_path)`` called in a fresh child
   process, timed inside it (the reading and scoring part of the above);
 - the reference implementation, in this process (its imports not timed): pytrec_eval for
   fusion-int, the per-image scikit-learn loop of the old ImageCLEF concept-detection
-  evaluator for fusion-cap; fusion-div has none.
+  evaluator for fusion-cap; fusion-div and fusion-mem have none.
 
 The table goes to stdout, progress to stderr. Usage::
 
-    python benchmarks/bench_scoring.py [--repeat N] [--scales 1,10,100] [--tasks int,div,cap] [--markdown]
+    python benchmarks/bench_scoring.py [--repeat N] [--scales 1,10,100] [--tasks int,div,cap,mem] [--markdown]
 """
 
 from __future__ import annotations
@@ -41,19 +40,20 @@ from typing import Callable
 
 import numpy as np
 
+from bundlekit.build import load_module, module_name
+
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the tasks' modules import scoring_common from the source tree
 SEED = 2024
 #: A reference loop stops once it has run this long and its time is extrapolated linearly.
 REFERENCE_BUDGET_S = 60.0
 #: Cross-checked scores must agree to this absolute tolerance.
 SCORE_TOLERANCE = 1e-9
-#: Concepts of the fusion-cap vocabulary, at every scale.
-VOCABULARY_SIZE = 8000
 
 
 @dataclass(frozen=True)
 class Workload:
-    """One task's synthetic data at one scale: ``input_dir/ref`` and the run in ``input_dir/res``."""
+    """One task's generated data at one scale: ``input_dir/ref`` and the run in ``input_dir/res``."""
 
     input_dir: Path
     run_path: Path
@@ -90,7 +90,7 @@ class TaskBenchmark:
     key: str
     bundle: str
     item: str
-    generate: Callable[[Path, float, np.random.Generator], int]
+    primary: str
     reference_name: str
     reference: Reference | None
     note: str
@@ -108,116 +108,36 @@ class Result:
     reference_s: float | None
     reference_sample: tuple[int, int] | None
     cross_check: str
+    peak_mib: float
+    input_mib: float
 
 
 # --------------------------------------------------------------------------- data
 
 
-def _write(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+def generate(task: "TaskBenchmark", input_dir: Path, scale: float) -> Workload:
+    """The task's own stand-in data at ``scale`` times the real size, scored as the platform scores it.
 
-
-def _write_baseline(ref_dir: Path, primary: str) -> None:
-    baseline = {"best_inducer": "inducer_01", "primary_metric": primary, "scores": {primary: 0.25}}
-    (ref_dir / "baseline.json").write_text(json.dumps(baseline), encoding="utf-8")
-
-
-def generate_int(input_dir: Path, scale: float, rng: np.random.Generator) -> int:
-    """fusion-int: 609 x scale keyframes in 25 x scale videos, ~10 % interesting; a run scoring each."""
-    n_videos = max(1, round(25 * scale))
-    n_keyframes = max(n_videos * 8, round(609 * scale))
-    sizes = 8 + rng.multinomial(n_keyframes - 8 * n_videos, np.full(n_videos, 1.0 / n_videos))
-    video = np.repeat(np.arange(n_videos), sizes)
-    frame = np.arange(n_keyframes) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    label = (rng.random(n_keyframes) < 0.1).astype(np.int64)
-    value = rng.random(n_keyframes)
-    score = label + rng.standard_normal(n_keyframes)
-    keys = [f"video_{v},video_{v}_{f}.jpg" for v, f in zip(video.tolist(), frame.tolist())]
-    _write(input_dir / "ref" / "groundtruth.csv",
-           ["video_id,image_id,label,value"]
-           + [f"{k},{lab},{val:.6f}" for k, lab, val in zip(keys, label.tolist(), value.tolist())])
-    _write_baseline(input_dir / "ref", "map_at_10")
-    order = rng.permutation(n_keyframes).tolist()
-    _write(input_dir / "res" / "run.csv",
-           ["video_id,image_id,score"] + [f"{keys[i]},{score[i]:.6f}" for i in order])
-    return n_keyframes
-
-
-def generate_div(input_dir: Path, scale: float, rng: np.random.Generator) -> int:
-    """fusion-div: 35 x scale queries, pools of 250-350 judged photos, 10-25 clusters; a 50-photo run per query."""
-    n_queries, run_length = max(1, round(35 * scale)), 50
-    pool_sizes = rng.integers(250, 351, size=n_queries)
-    query = np.repeat(np.arange(n_queries), pool_sizes)
-    n_judged = query.size
-    photo = 3_000_000_000 + np.cumsum(rng.integers(1, 1000, size=n_judged))
-    rel = rng.choice(np.array([1, 0, -1]), size=n_judged, p=[0.65, 0.33, 0.02])
-    n_clusters = rng.integers(10, 26, size=n_queries)
-    cluster = 1 + (rng.random(n_judged) * n_clusters[query]).astype(np.int64)
-    query_ids = [str(q + 1) for q in range(n_queries)]
-    rows = list(zip((query_ids[q] for q in query.tolist()), photo.tolist(), rel.tolist(), cluster.tolist()))
-    ref = input_dir / "ref"
-    _write(ref / "rGT.csv", ["query_id,photo_id,rel"] + [f"{q},{p},{r}" for q, p, r, _ in rows])
-    _write(ref / "dGT.csv", ["query_id,photo_id,cluster_id"] + [f"{q},{p},{c}" for q, p, r, c in rows if r == 1])
-    _write_baseline(ref, "f1_at_20")
-
-    # The run: per query the 50 photos of highest key (relevant ones favoured), the last one unjudged.
-    key = rng.standard_normal(n_judged) + 0.5 * (rel == 1)
-    order = np.lexsort((-key, query))
-    starts = np.cumsum(pool_sizes) - pool_sizes
-    position = np.arange(n_judged) - np.repeat(starts, pool_sizes)
-    chosen = order[position < run_length]
-    ranked_photo = photo[chosen]
-    ranked_query = query[chosen]
-    rank = np.tile(np.arange(run_length), n_queries)
-    ranked_photo[rank == run_length - 1] = 4_000_000_000 + np.arange(n_queries)
-    lines = [f"{query_ids[q]} 0 {p} {r} {s:.6f} bench"
-             for q, p, r, s in zip(ranked_query.tolist(), ranked_photo.tolist(), rank.tolist(), key[chosen].tolist())]
-    _write(input_dir / "res" / "run.txt", lines)
-    return len(lines)
-
-
-def generate_cap(input_dir: Path, scale: float, rng: np.random.Generator) -> int:
-    """fusion-cap: 1500 x scale images, ~5 concepts each drawn from a Zipf law over 8000 concepts; a run.
-
-    The vocabulary does not grow with the scale: a concept-detection task keeps a few
-    thousand concepts however many images it has.
+    The task's ``generate_data(size=scale, n_inducers=1)`` writes both splits; the test
+    split's reference data becomes ``input_dir/ref`` (with a ``baseline.json``), and its
+    one inducer's predictions, written by the task's own ``fusion_io.write_run``, the run
+    in ``input_dir/res``. The items are the rows of that prediction.
     """
-    n_images = max(1, round(1500 * scale))
-    codes = 1_000_000 + rng.choice(9_000_000, VOCABULARY_SIZE, replace=False)
-    vocabulary = [f"C{code:07d}" for code in codes.tolist()]
-    cdf = np.cumsum(1.0 / (np.arange(VOCABULARY_SIZE) + 2.0))
-    cdf /= cdf[-1]
-
-    def draw(counts: np.ndarray) -> list[list[str]]:
-        """Per image, ``counts[i]`` distinct concepts drawn from the Zipf law, sorted."""
-        width = int(counts.max(initial=0)) * 2 + 1
-        sets = []
-        for first in range(0, counts.size, 8192):  # in chunks, to bound the memory at large scales
-            chunk = counts[first:first + 8192].tolist()
-            draws = np.searchsorted(cdf, rng.random((len(chunk), width))).tolist()
-            sets.extend(sorted(vocabulary[c] for c in list(dict.fromkeys(row))[:k]) for row, k in zip(draws, chunk))
-        return sets
-
-    truth_counts = np.minimum(1 + rng.poisson(4.0, size=n_images), 20)
-    truth_counts[rng.random(n_images) < 0.015] = 0
-    truth = draw(truth_counts)
-    false = draw(rng.poisson(1.5, size=n_images))
-    empty_run = rng.random(n_images) < 0.02
-    image_ids = [f"ImageCLEFmedical_Caption_2023_test_{number:06d}" for number in range(1, n_images + 1)]
-    run_lines = []
-    for i, (image_id, concepts) in enumerate(zip(image_ids, truth)):
-        kept = [c for c, keep in zip(concepts, rng.random(len(concepts)) < 0.6) if keep]
-        predicted = [] if empty_run[i] else sorted(set(kept).union(false[i]))
-        run_lines.append(f"{image_id}|{';'.join(predicted)}")
-    top = 150
-    sampled = rng.choice(np.arange(top, 3000), size=50, replace=False).tolist()
-    ref = input_dir / "ref"
-    _write(ref / "groundtruth.csv", ["ID\tCUIs"] + [f"{i}\t{';'.join(c)}" for i, c in zip(image_ids, truth)])
-    _write(ref / "secondary_concepts.txt", sorted(vocabulary[c] for c in list(range(top)) + sampled))
-    _write_baseline(ref, "f1")
-    _write(input_dir / "res" / "run.csv", run_lines)
-    return n_images
+    source = REPO / "bundles" / task.bundle
+    hooks = load_module(source / "task.py", module_name(task.bundle, "task"))
+    fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task.bundle, "fusion_io"))
+    data = input_dir.parent / "data"
+    hooks.generate_data(data, seed=SEED, progress=lambda _: None, size=scale, n_inducers=1)
+    shutil.copytree(data / "test" / "reference_data", input_dir / "ref")
+    X = fusion_io.load_inducers(data / "test" / "input_data")
+    name, prediction = next(iter(hooks.inducer_predictions(X)))
+    run_path = input_dir / "res" / fusion_io.RUN_FILE_NAME
+    run_path.parent.mkdir(parents=True)
+    fusion_io.write_run(prediction, X, run_path)
+    baseline = {"best_inducer": name, "primary_metric": task.primary, "scores": {task.primary: 0.25}}
+    (input_dir / "ref" / "baseline.json").write_text(json.dumps(baseline), encoding="utf-8")
+    shutil.rmtree(data)
+    return Workload(input_dir, run_path, len(prediction))
 
 
 # --------------------------------------------------------------------------- references
@@ -331,16 +251,19 @@ def sklearn_loop_reference(ref_dir: Path, run_path: Path, limit: int | None) -> 
 
 TASKS: dict[str, TaskBenchmark] = {
     "int": TaskBenchmark(
-        "int", "fusion-int", "keyframes", generate_int, "pytrec_eval", pytrec_eval_reference,
+        "int", "fusion-int", "keyframes", "map_at_10", "pytrec_eval", pytrec_eval_reference,
         "reference = pytrec_eval in-process: csv reading into qrels/run dicts + RelevanceEvaluator"
         "({map_cut_10, map}) + evaluate + means; no import, no validation, no report"),
     "div": TaskBenchmark(
-        "div", "fusion-div", "ranked photos", generate_div, "none", None,
+        "div", "fusion-div", "ranked photos", "f1_at_20", "none", None,
         "no external tool to compare with: our process only"),
     "cap": TaskBenchmark(
-        "cap", "fusion-cap", "images", generate_cap, "sklearn loop", sklearn_loop_reference,
+        "cap", "fusion-cap", "images", "f1", "sklearn loop", sklearn_loop_reference,
         "reference = the old evaluator's per-image loop in-process: csv reading and checks, then per image and "
         "for both F1s MultiLabelBinarizer + f1_score(average='binary'); no import"),
+    "mem": TaskBenchmark(
+        "mem", "fusion-mem", "videos", "spearman", "none", None,
+        "no external tool to compare with: our process only"),
 }
 
 
@@ -381,18 +304,35 @@ def time_evaluate(task: TaskBenchmark, workload: Workload, repeat: int) -> float
     return statistics.median(json.loads(completed.stdout))
 
 
-def time_process(task: TaskBenchmark, workload: Workload, output_dir: Path) -> float:
-    """Wall time of ``python score.py INPUT OUTPUT`` in a child process."""
+#: Runs score.py as ``python score.py INPUT OUTPUT`` would, then writes the process's peak
+#: resident memory (VmHWM, KiB) to the file argv[1]. getrusage cannot give it: a child keeps
+#: the peak of the process it was forked from (here the benchmark, with its data) as its own.
+_RUN_MEASURING_MEMORY = """
+import runpy, sys
+peak_file, sys.argv = sys.argv[1], sys.argv[2:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+finally:
+    with open("/proc/self/status") as status:
+        peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    with open(peak_file, "w") as out:
+        out.write(peak)
+"""
+
+
+def time_process(task: TaskBenchmark, workload: Workload, output_dir: Path) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MiB) of ``python score.py INPUT OUTPUT`` in a child process."""
     shutil.rmtree(output_dir, ignore_errors=True)
     output_dir.mkdir(parents=True)
-    score_py = _score_py(task)
+    peak_file = output_dir.parent / "peak_kib"
     start = time.perf_counter()
-    completed = subprocess.run([sys.executable, str(score_py), str(workload.input_dir), str(output_dir)],
+    completed = subprocess.run([sys.executable, "-c", _RUN_MEASURING_MEMORY, str(peak_file), str(_score_py(task)),
+                                str(workload.input_dir), str(output_dir)],
                                capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if completed.returncode != 0:
         raise RuntimeError(f"{task.bundle} score.py exited with {completed.returncode}: {completed.stderr.strip()}")
-    return seconds
+    return seconds, int(peak_file.read_text()) / 1024
 
 
 def _cross_check(ours: dict[str, float], theirs: dict[str, float]) -> str:
@@ -408,13 +348,15 @@ def _cross_check(ours: dict[str, float], theirs: dict[str, float]) -> str:
 def benchmark(task: TaskBenchmark, scale: float, repeat: int, work_dir: Path, log: Callable[[str], None]) -> Result:
     """Generate the task's data at ``scale`` and time our process, evaluate() and the reference."""
     input_dir = work_dir / f"{task.key}-x{scale:g}" / "input"
-    rng = np.random.default_rng([SEED, list(TASKS).index(task.key), round(scale * 1000)])
-    n_items = task.generate(input_dir, scale, rng)
-    run_path = next((input_dir / "res").iterdir())
-    workload = Workload(input_dir, run_path, n_items)
+    log(f"{task.bundle} x{scale:g}: generating the data with the task's own generator")
+    workload = generate(task, input_dir, scale)
+    n_items, run_path = workload.n_items, workload.run_path
     output_dir = input_dir.parent / "output"
+    input_mib = sum(path.stat().st_size for path in input_dir.rglob("*") if path.is_file()) / 1024**2
     log(f"{task.bundle} x{scale:g}: {n_items} {task.item}; our process x{repeat}")
-    process_s = statistics.median(time_process(task, workload, output_dir) for _ in range(repeat))
+    processes = [time_process(task, workload, output_dir) for _ in range(repeat)]
+    process_s = statistics.median(seconds for seconds, _ in processes)
+    peak_mib = max(peak for _, peak in processes)
     ours = json.loads((output_dir / "scores.json").read_text(encoding="utf-8"))
     evaluate_s = time_evaluate(task, workload, repeat)
 
@@ -432,7 +374,7 @@ def benchmark(task: TaskBenchmark, scale: float, repeat: int, work_dir: Path, lo
             sample = (first.done, first.total) if limit is not None else None
             check = _cross_check(ours, first.scores)
     shutil.rmtree(input_dir.parent, ignore_errors=True)
-    return Result(task, scale, n_items, process_s, evaluate_s, reference_s, sample, check)
+    return Result(task, scale, n_items, process_s, evaluate_s, reference_s, sample, check, peak_mib, input_mib)
 
 
 # --------------------------------------------------------------------------- report
@@ -462,7 +404,8 @@ def machine_description() -> str:
 def table_rows(results: list[Result]) -> tuple[list[str], list[list[str]], list[str]]:
     """Header, rows and footnotes of the results table."""
     header = ["task", "size", "items", "our process (s)", "evaluate() (s)", "reference", "reference (s)",
-              "speed-up (process)", "speed-up (in-process)", "process us/item", "evaluate() us/item"]
+              "speed-up (process)", "speed-up (in-process)", "process us/item", "evaluate() us/item",
+              "peak memory (MiB)", "input (MiB)"]
     rows, notes = [], []
     for result in results:
         reference = "-" if result.reference_s is None else _seconds(result.reference_s)
@@ -476,7 +419,8 @@ def table_rows(results: list[Result]) -> tuple[list[str], list[list[str]], list[
         rows.append([result.task.bundle, f"{result.scale:g}x", f"{result.n_items:,} {result.task.item}",
                      _seconds(result.process_s), _seconds(result.evaluate_s), result.task.reference_name, reference,
                      *speedups, f"{1e6 * result.process_s / result.n_items:.1f}",
-                     f"{1e6 * result.evaluate_s / result.n_items:.1f}"])
+                     f"{1e6 * result.evaluate_s / result.n_items:.1f}", f"{result.peak_mib:.0f}",
+                     f"{result.input_mib:.2f}"])
     for task in dict.fromkeys(r.task for r in results):
         checks = [f"x{r.scale:g}: {r.cross_check}" for r in sorted(results, key=lambda r: r.scale) if r.task is task]
         notes.append(f"{task.bundle}: {task.note}. Cross-check of scores.json: {'; '.join(checks)}.")
@@ -520,7 +464,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement; the median is shown")
     parser.add_argument("--scales", default="1,10,100", help="comma-separated size multipliers (1 = real size)")
-    parser.add_argument("--tasks", default="int,div,cap", help=f"comma-separated tasks among {','.join(TASKS)}")
+    parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks among {','.join(TASKS)}")
     parser.add_argument("--markdown", action="store_true", help="print the table in markdown")
     args = parser.parse_args(argv)
     try:

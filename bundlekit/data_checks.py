@@ -80,3 +80,8 @@ def _shown(names: list[str]) -> str:
         return "none"
     shown = ", ".join(repr(name) for name in names[:SHOWN])
     return f"{shown} and {len(names) - SHOWN} more" if len(names) > SHOWN else shown
+
+
+def scaled(count: int, size: float) -> int:
+    """A split's ``count`` items times a generator's ``size`` (benchmarks), at least one."""
+    return max(1, round(count * size))

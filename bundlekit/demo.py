@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 from bundlekit import DEFAULT_IMAGE
-from bundlekit.build import SPLITS, BuildError, BuildOptions, available_tasks, build_task
+from bundlekit.build import SPLITS, BuildError, BuildOptions, BuildResult, available_tasks, build_task
 from bundlekit.project import add_bundles_dir_option, default_dist_dir, find_bundles_dir
+from bundlekit.runner import Bundle, RunResult, run_many
 from scoring_common.program import COST_KEYS
 
 PHASE_OF_SPLIT = {"dev": "Development", "test": "Test"}
@@ -48,7 +51,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     from bundlekit.image import ImageError, docker_available, ensure_image  # noqa: PLC0415
-    from bundlekit.runner import run_many  # noqa: PLC0415
 
     use_docker = not args.no_docker and docker_available()
     if use_docker:
@@ -64,23 +66,29 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"demo: no task under {bundles_dir}; start one with `bundlekit new NAME --kind KIND`", file=sys.stderr)
         return 1
     out = (args.out or default_dist_dir(bundles_dir)).resolve()
-    mismatches: list[str] = []
-    total = 0
-    for task in tasks:
-        try:
-            built = build_task(task, BuildOptions(bundles_dir=bundles_dir, out=out))
-        except BuildError as exc:
-            print(f"demo: {exc}", file=sys.stderr)
-            return 1
-        print(f"[{task}] running {len(solution_runs(built.bundle_dir))} baseline submissions {where}",
-              file=sys.stderr, flush=True)
-        titles: list[str] = []
-        rows: list[list[str]] = []
-        for phase in PHASE_OF_SPLIT.values():
-            runs = [(zip_path, split) for zip_path, split, p in solution_runs(built.bundle_dir) if p == phase]
-            results = run_many(built.bundle_zip, [zip_path for zip_path, _ in runs], phase,
-                               use_docker=use_docker, jobs=args.jobs)
-            for (zip_path, split), result in zip(runs, results):
+    # Each task's runs start as soon as it is built, while the next one builds; all share one pool.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool, ExitStack() as bundles:
+        submitted: list[tuple[str, BuildResult, list[tuple[Path, str, str, Future]]]] = []
+        for task in tasks:
+            try:
+                built = build_task(task, BuildOptions(bundles_dir=bundles_dir, out=out))
+            except BuildError as exc:
+                print(f"demo: {exc}", file=sys.stderr)
+                return 1
+            bundle = bundles.enter_context(Bundle(built.bundle_zip))
+            runs = sorted(solution_runs(built.bundle_dir), key=lambda run: list(PHASE_OF_SPLIT.values()).index(run[2]))
+            print(f"[{task}] running {len(runs)} baseline submissions {where}", file=sys.stderr, flush=True)
+            submitted.append((task, built, [
+                (zip_path, split, phase, pool.submit(_run_one, bundle, zip_path, phase, use_docker))
+                for zip_path, split, phase in runs
+            ]))
+        mismatches: list[str] = []
+        total = 0
+        for task, built, runs in submitted:
+            titles: list[str] = []
+            rows: list[list[str]] = []
+            for zip_path, split, phase, future in runs:
+                result = future.result()
                 expected = built.baseline_scores[baseline_name(zip_path)][split]
                 titles = titles or [title for _, title, _ in result.leaderboard]
                 rows.append([zip_path.stem, phase, result.status]
@@ -91,14 +99,19 @@ def run_command(args: argparse.Namespace) -> int:
                 for key, value in result.scores.items():
                     if key not in COST_KEYS and abs(value - expected[key]) > TOLERANCE:
                         mismatches.append(f"{task} {zip_path.name} on {phase}: {key} {value} != in-process {expected[key]}")
-        print(f"\n{task}")
-        _print_table(["submission", "phase", "status", *titles], rows)
-        total += len(rows)
+            print(f"\n{task}")
+            _print_table(["submission", "phase", "status", *titles], rows)
+            total += len(rows)
     if mismatches:
         print("\n".join(["demo: the platform-like runs disagree with the build:", *mismatches]), file=sys.stderr)
         return 1
     print(f"\nAll {total} baseline runs finished {where} with the scores computed in-process.")
     return 0
+
+
+def _run_one(bundle: Bundle, zip_path: Path, phase: str, use_docker: bool) -> RunResult:
+    """One baseline run, in a new temporary folder, with the runner's defaults."""
+    return run_many(bundle, [zip_path], phase, use_docker=use_docker, jobs=1)[0]
 
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:

@@ -230,8 +230,9 @@ def open_bundle(source: Path, task: str | None, bundles_dir: Path | None = None)
 
 def score_run(task: TaskCode, reference_dir: Path, run: Path, work: Path) -> InducerScores:
     """Score one run file with the task's scoring program, in-process; read its per-item scores (C1)."""
-    from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item  # noqa: PLC0415
+    from bundlekit.report.per_item import PerItemError, read_scoring_output  # noqa: PLC0415
     from scoring_common.program import score_submission  # noqa: PLC0415
+    from scoring_common.seal import reference_key  # noqa: PLC0415
 
     input_dir, output_dir = work / "input", work / "output"
     shutil.rmtree(work, ignore_errors=True)
@@ -240,9 +241,11 @@ def score_run(task: TaskCode, reference_dir: Path, run: Path, work: Path) -> Ind
     (input_dir / "ref").symlink_to(reference_dir.resolve(), target_is_directory=True)
     shutil.copyfile(run, input_dir / "res" / run.name)
     scores = score_submission(task.scoring.TASK, input_dir, output_dir)
-    if not (output_dir / PER_ITEM_FILE).is_file():
-        raise InducerError(f"the {task.name} scoring program wrote no {PER_ITEM_FILE} (contract C1)")
-    return InducerScores(run.stem, dict(scores), read_per_item(output_dir / PER_ITEM_FILE))
+    try:  # a hidden split's per-item scores are sealed with its reference data's key, which is here
+        per_item = read_scoring_output(output_dir, [reference_key(reference_dir)])
+    except PerItemError as exc:
+        raise InducerError(f"the {task.name} scoring program's per-item scores: {exc} (contract C1)") from None
+    return InducerScores(run.stem, dict(scores), per_item)
 
 
 def score_prediction(task: TaskCode, split: SplitData, X: Any, name: str, prediction: Any, work: Path) -> InducerScores:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import errno
 import functools
 import json
@@ -36,13 +37,13 @@ import tempfile
 import threading
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Literal
 
-from bundlekit import participant, safe_yaml
+from bundlekit import participant, safe_yaml, scheduling
 from bundlekit.unpack import METADATA_NAMES, ArchiveError, inspect_submission, safe_extract
 
 DEFAULT_TIME_LIMIT = 600.0
@@ -589,9 +590,14 @@ class LocalEngine:
     def __init__(self, memory: str | None):
         self.memory_bytes = parse_memory(memory) if memory else None
 
+    def prepare(self, mounts: dict[str, Mount], work_dir: Path, cpus: set[int] | None) -> "_LocalProgram":
+        """A program to run later with ``mounts``, pinned to ``cpus`` (None: the starting thread's CPUs)."""
+        return _LocalProgram(self, mounts, work_dir, cpus)
+
     def run(
         self, argv: list[str], mounts: dict[str, Mount], work_dir: Path,
         stdout_log: Path, stderr_log: Path, deadline: float, cancel: threading.Event,
+        cpus: set[int] | None = None,
     ) -> _Outcome:
         app_root = work_dir / "app"
         for container_path, mount in sorted(mounts.items()):
@@ -605,14 +611,17 @@ class LocalEngine:
         import resource  # here, not in the forked child: no import there (import lock)
 
         def limit_memory() -> None:  # runs in the child, before exec
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            if limit:
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            if cpus:
+                os.sched_setaffinity(0, cpus)
 
         start = time.monotonic()
         try:
             process = subprocess.Popen(
                 local_argv, cwd=app_root / "program", env=_local_environment(_make_dir(work_dir / "home")),
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, preexec_fn=limit_memory if limit else None,
+                start_new_session=True, preexec_fn=limit_memory if limit or cpus else None,
             )
         except OSError as error:
             with open(stderr_log, "ab") as err:
@@ -643,6 +652,23 @@ class LocalEngine:
                 tree.members()  # learn the sessions its children start
 
 
+@dataclass
+class _LocalProgram:
+    """A local program prepared by :meth:`LocalEngine.prepare`; nothing runs before :meth:`run`."""
+
+    engine: LocalEngine
+    mounts: dict[str, Mount]
+    work_dir: Path
+    cpus: set[int] | None
+
+    def run(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
+            cancel: threading.Event) -> _Outcome:
+        return self.engine.run(argv, self.mounts, self.work_dir, stdout_log, stderr_log, deadline, cancel, self.cpus)
+
+    def close(self) -> None:
+        """Nothing to release: the program's processes end with :meth:`run`."""
+
+
 def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
     """The signal that ended a program: a negative return code locally, 128 + signal from a container."""
     if exit_code is None:
@@ -664,7 +690,14 @@ def _mentions_memory_error(stderr_log: Path) -> bool:
 
 
 class DockerEngine:
-    """Runs each program in its own locked-down container of the bundle's image."""
+    """Runs each program in its own locked-down container of the bundle's image.
+
+    A program's container is created and started ahead (:meth:`prepare`, idle on
+    ``sleep``) so that its start-up overlaps the previous step; :meth:`_Container.run`
+    then runs the program in it with ``docker exec``, behind the image's entrypoint,
+    exactly as ``docker run IMAGE COMMAND`` would, and the container is removed after.
+    An image without ``sleep`` gets one container per program, started when it runs.
+    """
 
     def __init__(self, image: str, memory: str, pids: int, network: bool):
         self.image = image
@@ -672,70 +705,234 @@ class DockerEngine:
         self.pids = pids
         self.network = network
 
-    def run(
-        self, argv: list[str], mounts: dict[str, Mount], work_dir: Path,
-        stdout_log: Path, stderr_log: Path, deadline: float, cancel: threading.Event,
-    ) -> _Outcome:
+    def prepare(self, mounts: dict[str, Mount], work_dir: Path, cpus: set[int] | None) -> "_Container":
+        """A started, idle container with ``mounts``, pinned to ``cpus`` (None: any CPU)."""
+        return _Container(self, mounts, cpus)
+
+    def create_options(self, mounts: dict[str, Mount], cpus: set[int] | None) -> dict[str, Any]:
+        import docker
+
+        return dict(
+            working_dir="/app/program",
+            environment={"PYTHONUNBUFFERED": "1"},
+            mounts=[
+                docker.types.Mount(target, str(mount.host), type="bind", read_only=mount.read_only)
+                for target, mount in sorted(mounts.items())
+            ],
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            network_mode=None if self.network else "none",
+            mem_limit=self.memory,
+            memswap_limit=self.memory,
+            pids_limit=self.pids,
+            cpuset_cpus=scheduling.cpuset(cpus),
+            labels={CONTAINER_LABEL: "1"},
+            detach=True,
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _docker_client() -> Any:
+    """One Docker client for the process (its connection pool serves every worker thread)."""
+    import docker
+
+    return docker.from_env(timeout=120, max_pool_size=32)
+
+
+@functools.lru_cache(maxsize=None)
+def _image_entrypoint(image: str) -> tuple[str, ...]:
+    """The image's ENTRYPOINT, put before each program's command as ``docker run`` does."""
+    return tuple(_docker_client().images.get(image).attrs["Config"].get("Entrypoint") or ())
+
+
+#: What an idle container runs until its program is executed in it.
+IDLE_ENTRYPOINT = ["sleep", "infinity"]
+#: How often a running program's end is checked when its output streams stay open (seconds).
+EXEC_POLL_SECONDS = 0.2
+
+
+class _Container:
+    """One program's container; see :class:`DockerEngine`."""
+
+    def __init__(self, engine: DockerEngine, mounts: dict[str, Mount], cpus: set[int] | None):
+        import docker
+
+        self.engine = engine
+        self.options = engine.create_options(mounts, cpus)
+        self.container: Any = None
+        self.created_at = time.time()
+        try:
+            self.container = _docker_client().containers.create(engine.image, entrypoint=IDLE_ENTRYPOINT, **self.options)
+            self.container.start()
+        except docker.errors.APIError:  # no sleep in the image: one container per program, at run time
+            self.close()
+
+    def close(self) -> None:
+        """Kill what still runs in the container now; remove the container in the background."""
+        import docker
+
+        container, self.container = self.container, None
+        if container is None:
+            return
+        try:
+            container.kill()
+        except docker.errors.APIError:  # not running (any more)
+            pass
+        _remove_in_background(container)
+
+    def run(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
+            cancel: threading.Event) -> _Outcome:
+        try:
+            if self.container is None:
+                return self._run_once(argv, stdout_log, stderr_log, deadline, cancel)
+            return self._exec(argv, stdout_log, stderr_log, deadline, cancel)
+        finally:
+            self.close()
+
+    def _exec(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
+              cancel: threading.Event) -> _Outcome:
+        api = _docker_client().api
+        command = [*_image_entrypoint(self.engine.image), *argv]
+        exec_id = api.exec_create(self.container.id, command, workdir="/app/program")["Id"]
+        start = time.monotonic()
+        frames = api.exec_start(exec_id, stream=True, demux=True)
+        pump = _pump_frames(frames, stdout_log, stderr_log)
+        timed_out = False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or cancel.is_set():
+                timed_out = True
+                break
+            pump.join(max(0.01, min(EXEC_POLL_SECONDS, remaining)))
+            state = api.exec_inspect(exec_id)
+            if not state["Running"]:  # ended, even if a left-over child still holds its streams
+                break
+        elapsed = time.monotonic() - start
+        exit_code = None if timed_out else api.exec_inspect(exec_id)["ExitCode"]
+        # 137 is any SIGKILL (a program can kill its own parent): only the engine's word means memory.
+        out_of_memory = exit_code not in (0, None) and self._killed_for_memory()
+        self.close()  # kills whatever still runs, which ends the streams
+        pump.join(LOG_JOIN_SECONDS)
+        return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
+
+    def _killed_for_memory(self) -> bool:
+        """Whether the kernel killed a process of the container for memory (a child, say).
+
+        The container's OOMKilled flag is only set when its main process exits; the
+        engine's "oom" events say it at once.
+        """
+        events = _docker_client().events(
+            since=f"{self.created_at:.6f}", until=f"{time.time():.6f}", decode=True,
+            filters={"container": self.container.id, "event": "oom"},
+        )
+        return any(True for _ in events)
+
+    def _run_once(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
+                  cancel: threading.Event) -> _Outcome:
         import docker
         import requests
 
-        client = docker.from_env()
-        container = None
+        self.container = _docker_client().containers.create(self.engine.image, command=argv, **self.options)
+        container = self.container
+        start = time.monotonic()
+        container.start()
+        pumps = [
+            _pump_stream(container.logs(stdout=True, stderr=False, stream=True, follow=True), stdout_log),
+            _pump_stream(container.logs(stdout=False, stderr=True, stream=True, follow=True), stderr_log),
+        ]
+        exit_code, timed_out = None, False
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or cancel.is_set():
+                timed_out = True
+                break
+            try:
+                exit_code = container.wait(timeout=max(0.1, min(POLL_SECONDS, remaining)))["StatusCode"]
+                break
+            except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+                continue
+        elapsed = time.monotonic() - start
+        if timed_out:
+            try:
+                container.kill()
+            except docker.errors.APIError:
+                pass
+        for pump in pumps:  # the streams end with the container
+            pump.join(LOG_JOIN_SECONDS)
+        container.reload()
+        out_of_memory = not timed_out and bool(container.attrs["State"].get("OOMKilled"))
+        return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
+
+
+#: Containers being removed in the background; waited for before the runner returns.
+_REMOVALS: list[threading.Thread] = []
+_REMOVALS_LOCK = threading.Lock()
+
+
+def _remove_in_background(container: Any) -> None:
+    import docker
+
+    def remove() -> None:
         try:
-            container = client.containers.create(
-                self.image,
-                command=argv,
-                working_dir="/app/program",
-                environment={"PYTHONUNBUFFERED": "1"},
-                mounts=[
-                    docker.types.Mount(target, str(mount.host), type="bind", read_only=mount.read_only)
-                    for target, mount in sorted(mounts.items())
-                ],
-                cap_drop=["ALL"],
-                security_opt=["no-new-privileges"],
-                network_mode=None if self.network else "none",
-                mem_limit=self.memory,
-                memswap_limit=self.memory,
-                pids_limit=self.pids,
-                labels={CONTAINER_LABEL: "1"},
-                detach=True,
-            )
-            start = time.monotonic()
-            container.start()
-            pumps = [
-                _pump_stream(container.logs(stdout=True, stderr=False, stream=True, follow=True), stdout_log),
-                _pump_stream(container.logs(stdout=False, stderr=True, stream=True, follow=True), stderr_log),
-            ]
-            exit_code, timed_out = None, False
-            while True:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or cancel.is_set():
-                    timed_out = True
-                    break
-                try:
-                    exit_code = container.wait(timeout=max(0.1, min(POLL_SECONDS, remaining)))["StatusCode"]
-                    break
-                except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-                    continue
-            elapsed = time.monotonic() - start
-            if timed_out:
-                try:
-                    container.kill()
-                except docker.errors.APIError:
-                    pass
-            for pump in pumps:  # the streams end with the container
-                pump.join(LOG_JOIN_SECONDS)
-            container.reload()
-            # 137 is any SIGKILL (a program can kill its own parent): only the engine's flag means memory.
-            out_of_memory = not timed_out and bool(container.attrs["State"].get("OOMKilled"))
-            return _Outcome(exit_code, elapsed, timed_out, out_of_memory)
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
+
+    thread = threading.Thread(target=remove, daemon=True)
+    thread.start()
+    with _REMOVALS_LOCK:
+        _REMOVALS[:] = [*(t for t in _REMOVALS if t.is_alive()), thread]
+
+
+def wait_for_removals() -> None:
+    """Wait until every container closed so far is removed."""
+    with _REMOVALS_LOCK:
+        pending, _REMOVALS[:] = list(_REMOVALS), []
+    for thread in pending:
+        thread.join()
+
+
+def _pump_frames(frames: Iterable[tuple[bytes | None, bytes | None]], stdout_log: Path,
+                 stderr_log: Path) -> threading.Thread:
+    """A started thread logging an exec's demultiplexed frames, each stream capped; the rest is read and dropped."""
+    def copy() -> None:
+        sinks = {0: _CappedLog(stdout_log), 1: _CappedLog(stderr_log)}
+        try:
+            for frame in frames:
+                for number, chunk in enumerate(frame):
+                    if chunk:
+                        sinks[number].write(chunk)
+        except (OSError, ValueError) as error:  # a broken stream ends its log, not the run
+            sinks[1].write(f"\n[bundlekit] log stream broken: {type(error).__name__}: {error}\n".encode())
         finally:
-            if container is not None:
-                try:
-                    container.remove(force=True)
-                except docker.errors.APIError:
-                    pass
-            client.close()
+            for sink in sinks.values():
+                sink.close()
+
+    thread = threading.Thread(target=copy, daemon=True)
+    thread.start()
+    return thread
+
+
+class _CappedLog:
+    """An appended log file that keeps LOG_CAP_BYTES, then one truncation line."""
+
+    def __init__(self, path: Path):
+        self.sink = open(path, "ab")
+        self.room = LOG_CAP_BYTES
+
+    def write(self, chunk: bytes) -> None:
+        if self.room < 0:
+            return
+        if len(chunk) > self.room:
+            self.sink.write(chunk[:self.room])
+            self.sink.write(f"\n{TRUNCATION_PREFIX} after {LOG_CAP_BYTES / 1024**2:g} MiB\n".encode())
+            self.room = -1
+            return
+        self.sink.write(chunk)
+        self.room -= len(chunk)
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 def _pump_stream(stream: Any, log: Path) -> threading.Thread:
@@ -1011,6 +1208,8 @@ class _SubmissionRun:
             submission=str(submission), status="failed", reason=None, scores={}, leaderboard=[],
             times={}, logs_dir=str(run_dir), detailed_results=None,
         )
+        #: Programs whose container is being started ahead, by label (see _prepare_ahead).
+        self._ahead: dict[str, Future] = {}
 
     def run(self) -> RunResult:
         _make_dir(self.run_dir)
@@ -1028,6 +1227,13 @@ class _SubmissionRun:
         except Exception as error:  # an engine or file-system fault must not stop the other runs
             self.result.reason = f"the run could not be carried out: {type(error).__name__}: {' '.join(str(error).split())}"
         finally:
+            for ahead in self._ahead.values():  # started ahead for a step that never ran
+                try:
+                    ahead.result().close()
+                except Exception:  # noqa: BLE001 - it failed to start: nothing to remove
+                    pass
+            if "scoring" in self._ahead:  # no trace of a scoring step that never ran
+                shutil.rmtree(self.run_dir / "scoring", ignore_errors=True)
             if not self.settings.keep:
                 for name in ("submission", "programs", "work"):
                     shutil.rmtree(self.run_dir / name, ignore_errors=True)
@@ -1049,22 +1255,54 @@ class _SubmissionRun:
             safe_extract(self.submission, submission_dir)
         except ArchiveError as error:
             raise _StepFailure(str(error)) from None
-        prediction_output = self._predict(submission_dir)
-        self._score(prediction_output)
+        # Every container of the run starts now, in the background: each step finds its own ready.
+        cpus = scheduling.timed_cpus() if info.command else scheduling.untimed_cpus()
+        submission_mounts, ingestion_mounts = self._prediction_mounts(submission_dir)
+        if info.command:
+            self._prepare_ahead("submission", submission_mounts, cpus)
+        if ingestion_mounts:
+            self._prepare_ahead("ingestion", ingestion_mounts, cpus)
+        self._prepare_ahead("scoring", self._scoring_mounts(), scheduling.untimed_cpus())
+        self._predict(submission_dir)
+        self._score()
+
+    def _prepare_ahead(self, label: str, mounts: dict[str, Mount], cpus: set[int] | None) -> None:
+        """Start preparing the program ``label`` (its container) now, in the background.
+
+        Its start-up then overlaps the work before it; :meth:`_execute` takes it over.
+        """
+        future: Future = Future()
+
+        def prepare() -> None:
+            try:
+                future.set_result(self.engine.prepare(mounts, self.run_dir / "work" / label, cpus))
+            except BaseException as error:  # noqa: BLE001 - handed over to whoever waits
+                future.set_exception(error)
+
+        threading.Thread(target=prepare, daemon=True).start()
+        self._ahead[label] = future
 
     def _program_dir(self, source: Path, name: str) -> Path:
         return _stage_program(self.bundle.materialize(source), self.run_dir / "programs" / name)
 
     def _execute(
         self, label: str, argv: list[str], mounts: dict[str, Mount], log_prefix: str, deadline: float,
+        cpus: set[int] | None,
     ) -> _Outcome:
         if self.cancel.is_set():
             raise _StepFailure("interrupted")
         stdout_log = self.run_dir / f"{log_prefix}.stdout.log"
         stderr_log = self.run_dir / f"{log_prefix}.stderr.log"
-        work_dir = self.run_dir / "work" / label
+        ahead = self._ahead.pop(label, None)
+        if ahead is not None:  # prepared with the same mounts
+            program = ahead.result()
+        else:
+            program = self.engine.prepare(mounts, self.run_dir / "work" / label, cpus)
         self.current_step = (label, time.monotonic(), deadline)
-        outcome = self.engine.run(argv, mounts, work_dir, stdout_log, stderr_log, deadline, self.cancel)
+        try:
+            outcome = program.run(argv, stdout_log, stderr_log, deadline, self.cancel)
+        finally:
+            program.close()
         if self.cancel.is_set():
             raise _StepFailure("interrupted")
         return outcome
@@ -1087,34 +1325,32 @@ class _SubmissionRun:
         return f"(its last message: {lines[-1][:REASON_MAX_CHARS]!r})" if lines else "(it printed nothing)"
 
     def _predict(self, submission_dir: Path) -> Path:
-        output = _make_dir(self.run_dir / "prediction" / "output")
+        """The prediction step; a code submission's (timed) waits for its turn and its CPU (see scheduling)."""
+        metadata_name, command = read_metadata(submission_dir)
+        if command is None:
+            return self._predict_step(submission_dir, metadata_name, command, scheduling.untimed_cpus())
+        with scheduling.TIMED_STEPS:
+            return self._predict_step(submission_dir, metadata_name, command, scheduling.timed_cpus())
+
+    def _predict_step(self, submission_dir: Path, metadata_name: str | None, command: str | None,
+                      cpus: set[int] | None) -> Path:
+        output = self.run_dir / "prediction" / "output"
         for log in ("prediction.stdout.log", "prediction.stderr.log"):
             (self.run_dir / log).touch()
         deadline = time.monotonic() + self.limit
-        input_mounts = {}
-        if self.task.input_data:
-            input_mounts["/app/input_data"] = Mount(self.bundle.materialize(self.task.input_data), True)
+        submission_mounts, ingestion_mounts = self._prediction_mounts(submission_dir)
         outcomes: dict[str, _Outcome] = {}
-        metadata_name, command = read_metadata(submission_dir)
         if metadata_name is None:
             # Result submission (or code without metadata): copied as prediction output.
             shutil.copytree(submission_dir, output, dirs_exist_ok=True)
         elif command:
             argv = command_argv(command, f"submission {metadata_name}", "program", False)
-            mounts = {"/app/program": Mount(submission_dir, True), "/app/output": Mount(output, False), **input_mounts}
             log_prefix = "prediction.submission" if self.task.ingestion_program else "prediction"
-            outcomes["program"] = self._execute("submission", argv, mounts, log_prefix, deadline)
+            outcomes["program"] = self._execute("submission", argv, submission_mounts, log_prefix, deadline, cpus)
             self._check_limits("prediction", outcomes, log_prefix)
-        if self.task.ingestion_program:
-            program_dir = self._program_dir(self.task.ingestion_program, "ingestion")
-            argv = self._program_argv(program_dir, "ingestion program", "ingestion", False)
-            mounts = {
-                "/app/program": Mount(program_dir, True),
-                "/app/output": Mount(output, False),
-                "/app/ingested_program": Mount(submission_dir, True),
-                **input_mounts,
-            }
-            outcomes["ingestion"] = self._execute("ingestion", argv, mounts, "prediction", deadline)
+        if ingestion_mounts:
+            argv = self._program_argv(ingestion_mounts["/app/program"].host, "ingestion program", "ingestion", False)
+            outcomes["ingestion"] = self._execute("ingestion", argv, ingestion_mounts, "prediction", deadline, cpus)
             self._check_limits("prediction", outcomes, "prediction")
         self.result.times["prediction_s"] = round(sum(o.elapsed for o in outcomes.values()), 3)
         last = outcomes.get("ingestion") or outcomes.get("program")
@@ -1146,24 +1382,14 @@ class _SubmissionRun:
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     self.result.times[key] = float(value)
 
-    def _score(self, prediction_output: Path) -> None:
+    def _score(self) -> None:
         for log in ("scoring.stdout.log", "scoring.stderr.log"):
             (self.run_dir / log).touch()
-        output = _make_dir(self.run_dir / "scoring" / "output")
-        shared = _make_dir(self.run_dir / "scoring" / "shared")
-        program_dir = self._program_dir(self.task.scoring_program, "scoring")
-        argv = self._program_argv(program_dir, "scoring program", "program", True)
-        # Like the platform, the scoring step gets no /app/input_data.
-        mounts = {
-            "/app/program": Mount(program_dir, True),
-            "/app/output": Mount(output, False),
-            "/app/shared": Mount(shared, False),
-            "/app/input/res": Mount(prediction_output, False),
-        }
-        if self.task.reference_data:
-            mounts["/app/input/ref"] = Mount(self.bundle.materialize(self.task.reference_data), True)
+        output = self.run_dir / "scoring" / "output"
+        mounts = self._scoring_mounts()
+        argv = self._program_argv(mounts["/app/program"].host, "scoring program", "program", True)
         deadline = time.monotonic() + self.limit
-        outcome = self._execute("scoring", argv, mounts, "scoring", deadline)
+        outcome = self._execute("scoring", argv, mounts, "scoring", deadline, scheduling.untimed_cpus())
         self._check_limits("scoring", {"program": outcome}, "scoring")
         self.result.times["scoring_s"] = round(outcome.elapsed, 3)
         self.result.scoring_exit_code = outcome.exit_code
@@ -1189,6 +1415,44 @@ class _SubmissionRun:
         if empty:
             self.result.warnings.append(f"no score for the leaderboard column(s) {', '.join(map(repr, empty))}: "
                                         "the platform shows them empty")
+
+    def _prediction_mounts(self, submission_dir: Path) -> tuple[dict[str, Mount], dict[str, Mount]]:
+        """The mounts of the submission's own command and of the ingestion program (empty without one).
+
+        Reference data is never mounted here. The first call stages the ingestion program.
+        """
+        output = _make_dir(self.run_dir / "prediction" / "output")
+        input_mounts = {}
+        if self.task.input_data:
+            input_mounts["/app/input_data"] = Mount(self.bundle.materialize(self.task.input_data), True)
+        submission = {"/app/program": Mount(submission_dir, True), "/app/output": Mount(output, False), **input_mounts}
+        if not self.task.ingestion_program:
+            return submission, {}
+        program_dir = self.run_dir / "programs" / "ingestion"
+        if not program_dir.is_dir():
+            self._program_dir(self.task.ingestion_program, "ingestion")
+        ingestion = {
+            "/app/program": Mount(program_dir, True),
+            "/app/output": Mount(output, False),
+            "/app/ingested_program": Mount(submission_dir, True),
+            **input_mounts,
+        }
+        return submission, ingestion
+
+    def _scoring_mounts(self) -> dict[str, Mount]:
+        """The scoring step's mounts (staged and created at the first call); no /app/input_data, as on the platform."""
+        program_dir = self.run_dir / "programs" / "scoring"
+        if not program_dir.is_dir():
+            self._program_dir(self.task.scoring_program, "scoring")
+        mounts = {
+            "/app/program": Mount(program_dir, True),
+            "/app/output": Mount(_make_dir(self.run_dir / "scoring" / "output"), False),
+            "/app/shared": Mount(_make_dir(self.run_dir / "scoring" / "shared"), False),
+            "/app/input/res": Mount(_make_dir(self.run_dir / "prediction" / "output"), False),
+        }
+        if self.task.reference_data:
+            mounts["/app/input/ref"] = Mount(self.bundle.materialize(self.task.reference_data), True)
+        return mounts
 
     def _prediction_error(self) -> str | None:
         """The ingestion program's own reason when the prediction step failed (its last ERROR line)."""
@@ -1348,7 +1612,7 @@ def run_submission(
 
 
 def run_many(
-    bundle: Path,
+    bundle: Path | Bundle,
     submissions: list[Path],
     phase: str | None,
     *,
@@ -1368,12 +1632,13 @@ def run_many(
 ) -> list[RunResult]:
     """Run several submissions in parallel; results in the order of ``submissions``.
 
-    Same parameters as :func:`run_submission`, plus ``jobs`` (parallel runs, default
+    Same parameters as :func:`run_submission` (``bundle`` may also be an open
+    :class:`Bundle`, whose extractions are then reused), plus ``jobs`` (parallel runs, default
     min(4, CPUs)), ``progress`` (a progress bar on stderr) and ``single_run_dir`` (use
     ``output_dir`` itself as the run folder of a single submission). Each submission
     gets a sub-folder of ``output_dir`` (default a new temporary folder).
     """
-    with Bundle(Path(bundle)) as loaded:
+    with contextlib.nullcontext(bundle) if isinstance(bundle, Bundle) else Bundle(Path(bundle)) as loaded:
         return _run_loaded(
             loaded, submissions, phase, task=task, use_docker=use_docker, time_limit=time_limit,
             memory=memory, pids=pids, network=network, image=image, output_dir=output_dir,
@@ -1406,7 +1671,8 @@ def _run_loaded(
     runs = [_SubmissionRun(loaded, chosen_phase, chosen_task, sub, run_dir, settings, cancel)
             for sub, run_dir in zip(submissions, run_dirs)]
     live = progress and len(runs) == 1 and sys.stderr.isatty()
-    with ThreadPoolExecutor(max_workers=jobs) as pool, tqdm(
+    pool_options = {"initializer": scheduling.pin_current_thread, "initargs": (scheduling.untimed_cpus(),)}
+    with ThreadPoolExecutor(max_workers=jobs, **pool_options) as pool, tqdm(
         total=len(submissions), unit="submission", file=sys.stderr,
         disable=not progress or len(submissions) < 2,
     ) as bar, _step_feedback(runs[0] if live else None):
@@ -1419,6 +1685,8 @@ def _run_loaded(
             cancel.set()  # running programs are killed within POLL_SECONDS
             pool.shutdown(wait=True, cancel_futures=True)
             raise
+        finally:
+            wait_for_removals()
     return [result for result in results if result is not None]
 
 
@@ -1500,7 +1768,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", help="Docker image (default: the bundle's docker_image)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--jobs", type=_at_least_one, default=min(4, os.cpu_count() or 1),
-                        help="submissions run in parallel (default min(4, CPUs))")
+                        help="submissions run in parallel (default min(4, CPUs)); the prediction steps of "
+                        "code submissions, which are timed, still run one at a time, each pinned to a CPU of its "
+                        "own, so that their cost columns do not depend on --jobs")
     parser.add_argument("--keep", action="store_true",
                         help="keep the staged submission and programs in the run folder")
     parser.add_argument("--output", type=Path, metavar="DIR", help="run folder (default: a new temporary folder)")

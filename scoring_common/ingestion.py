@@ -30,8 +30,10 @@ What the cost columns measure (``timing.json``; the scorer publishes the first t
     (reaped here, as a subreaper).
 ``memory_mib``
     Peak resident memory of the participant's process tree: the largest of the kernel's
-    peak for one process and the sampled sum over the tree. It includes the inducers the
-    kit loads for the participant, the same for every submission of a split.
+    peak for one process (the child's own ``VmHWM``, not its ``ru_maxrss``, which counts
+    the ingestion's memory inherited at exec) and the sampled sum over the tree. It
+    includes the inducers the kit loads for the participant, the same for every
+    submission of a split.
 ``overhead_wall_s``
     The rest of the child's life: interpreter start, the kit's imports and data
     loading, checking and writing the run. ``wall_s`` is the child's whole life.
@@ -135,6 +137,8 @@ class _Watch:
     end_cpu: float | None = None
     exited: float | None = None
     peak_tree_bytes: int = 0
+    child_pid: int = 0
+    child_peak_bytes: int = 0  # the child's own VmHWM, read while it lives
     buffer: bytes = b""
     orphan_usage: list = field(default_factory=list)
 
@@ -156,8 +160,8 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
     was_subreaper = sandbox.set_child_subreaper(True)
     before = frozenset(sandbox.process_tree(os.getpid()))  # the host's own children stay untouched
     present = frozenset(p.name for p in output_dir.iterdir())
-    read_fd, write_fd = os.pipe()  # child -> parent: "start" and "end", timestamped on arrival
-    go_read_fd, go_fd = os.pipe()  # parent -> child: "go" once "start" is timestamped
+    read_fd, write_fd = os.pipe()  # child -> parent: "start", "end" (timestamped on arrival), "done"
+    go_read_fd, go_fd = os.pipe()  # parent -> child: "go" once "start" is timestamped, "bye" after "done"
     try:
         with tempfile.TemporaryDirectory(prefix="fusion-") as scratch_name:
             scratch = Path(scratch_name)
@@ -170,6 +174,7 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
             env = dict(os.environ, PYTHONUNBUFFERED="1")
             watch = _Watch(spawned=time.monotonic(), go_fd=go_fd)
             process = subprocess.Popen(command, cwd=submission_dir, env=env, pass_fds=(write_fd, go_read_fd))
+            watch.child_pid = process.pid
             for fd in (write_fd, go_read_fd):
                 os.close(fd)
             write_fd = go_read_fd = -1
@@ -233,6 +238,7 @@ def _watch_child(process: subprocess.Popen, read_fd: int, watch: _Watch, time_li
         if now >= next_sample:
             tree = [process.pid, *sandbox.process_tree(process.pid)]
             watch.peak_tree_bytes = max(watch.peak_tree_bytes, sandbox.resident_bytes(tree))
+            watch.child_peak_bytes = max(watch.child_peak_bytes, sandbox.peak_resident_bytes(process.pid))
             if len(tree) > limits.processes:
                 return "processes", None
             next_sample = now + SAMPLE_EVERY_S
@@ -278,6 +284,12 @@ def _read_messages(read_fd: int, watch: _Watch, block: bool) -> bool:
             os.write(watch.go_fd, b"go\n")  # the child waits for this: no code runs before the timestamp
         elif event == "end" and watch.start is not None:  # the last
             watch.end, watch.end_cpu = arrived, cpu_s
+        elif event == "done":  # the child waits for "bye": its peak memory is read while it lives
+            watch.child_peak_bytes = max(watch.child_peak_bytes, sandbox.peak_resident_bytes(watch.child_pid))
+            try:
+                os.write(watch.go_fd, b"bye\n")
+            except OSError:
+                pass
     return True
 
 
@@ -295,7 +307,11 @@ def _timing(watch: _Watch, usage: resource.struct_rusage, run_name: str, time_li
     reported_cpu = max(0.0, watch.end_cpu - watch.start_cpu)
     floor_cpu = child_cpu - watch.start_cpu - min(after_s, kit_before_s)
     cpu_s = max(reported_cpu, floor_cpu) + others_cpu
-    peak_single = max([usage.ru_maxrss, *(u.ru_maxrss for u in watch.orphan_usage)]) * 1024
+    # The child's ru_maxrss includes the ingestion's own memory, which exec inherits: its VmHWM
+    # read while it lived is its own (ru_maxrss only if it was never read). Orphans forked by the
+    # participant's code inherit the participant's memory, so theirs counts.
+    own_peak = watch.child_peak_bytes or usage.ru_maxrss * 1024
+    peak_single = max([own_peak, *(u.ru_maxrss * 1024 for u in watch.orphan_usage)])
     wall_s = watch.exited - watch.spawned
     return {
         "run_file": run_name,
@@ -434,7 +450,6 @@ def child_main(argv: Sequence[str]) -> None:
         os.write(report_fd, f"start {_cpu_now()!r}\n".encode())
         if os.read(go_fd, 3) != b"go\n":
             raise InternalError("the ingestion program did not acknowledge the start of the measure")
-        os.close(go_fd)
         started = True
         fusion_class = _load_fusion_class(submission_dir, limits)
         model = _call(fusion_class, "Fusion()", limits)
@@ -464,6 +479,11 @@ def child_main(argv: Sequence[str]) -> None:
     (scratch / RESULT_FILE).write_text(json.dumps(result), encoding="utf-8")
     sys.stdout.flush()
     sys.stderr.flush()
+    try:  # alive until the ingestion has read this process's peak memory
+        os.write(report_fd, b"done 0\n")
+        os.read(go_fd, 4)
+    except OSError:
+        pass
     os._exit(0)
 
 

@@ -207,6 +207,21 @@ def resident_bytes(pids: list[int]) -> int:
     return total
 
 
+def peak_resident_bytes(pid: int) -> int:
+    """The peak resident memory of ``pid`` since it last called exec (``VmHWM``); 0 once it ended.
+
+    Unlike ``ru_maxrss``, which a child inherits from the process that forked it, this
+    counts the child's own memory only.
+    """
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
+
+
 def kill_descendants(exclude: frozenset[int] = frozenset(), rounds: int = 200) -> list[resource.struct_rusage]:
     """SIGKILL every descendant of this process but ``exclude``; reap those that are ours.
 

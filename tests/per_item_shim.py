@@ -1,10 +1,9 @@
-"""Per-item scores (contract C1) computed in the tests from the scoring programs' own readers and metrics.
+"""Per-item scores (contract C1) recomputed in the tests, to check the scoring programs' own files.
 
-Used only while a scoring program does not write ``per_item_scores.csv`` itself: the
-fixture :func:`install` wraps ``scoring_common.program.score_submission`` so that a
-scored run without the file gets one, computed here from the same readers and metric
-functions the program's ``evaluate`` calls. Where the program writes it, nothing changes
-(and the tests compare both).
+:func:`per_item` computes a run's per-item columns from the task's readers and metric
+functions, apart from the programs' ``evaluate``; :func:`install` wraps
+``scoring_common.program.score_submission`` so that every in-process scoring of the tests
+checks the ``per_item_scores.csv`` the program wrote against it.
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ import numpy as np
 
 from bundlekit import BUNDLES_DIR
 from bundlekit.build import load_module, module_name
-from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item, write_per_item
+from bundlekit.report.per_item import read_per_item, read_scoring_output
+from scoring_common.seal import reference_key
 from scoring_common.report import natural_order
 
 TITLE_PREFIX = {"ImageCLEFfusion-int": "fusion-int", "ImageCLEFfusion-div": "fusion-div",
@@ -75,7 +75,7 @@ def per_item(task: str, ref_dir: Path, run_path: Path) -> tuple[list[str], dict[
 
 
 def install(monkeypatch) -> None:
-    """Make in-process scoring write a C1 file where the program does not (yet)."""
+    """Make every in-process scoring check the program's per_item_scores.csv against :func:`per_item`."""
     import scoring_common.program as program
 
     original = program.score_submission
@@ -86,14 +86,10 @@ def install(monkeypatch) -> None:
         res = Path(input_dir) / "res"
         run = next(p for p in sorted(res.iterdir()) if p.is_file() and p.name not in ("metadata", "timing.json"))
         ids, columns = per_item(name, Path(input_dir) / "ref", run)
-        path = Path(output_dir) / PER_ITEM_FILE
-        if path.is_file():  # the program writes C1 itself: it must agree with this computation
-            written = read_per_item(path)
-            assert list(written.item_ids) == ids and list(written.columns) == list(columns), path
-            for key, values in columns.items():
-                np.testing.assert_allclose(written.columns[key], np.array(values, dtype=float), rtol=0, atol=1e-12)
-        else:
-            write_per_item(path, ids, columns)
+        written = read_scoring_output(Path(output_dir), [reference_key(Path(input_dir) / "ref")])
+        assert list(written.item_ids) == ids and list(written.columns) == list(columns), output_dir
+        for key, values in columns.items():
+            np.testing.assert_allclose(written.columns[key], np.array(values, dtype=float), rtol=0, atol=1e-12)
         return scores
 
     monkeypatch.setattr(program, "score_submission", scoring_with_per_item)

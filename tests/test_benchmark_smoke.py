@@ -43,3 +43,26 @@ def test_rejects_bad_options(option: list[str]) -> None:
     completed = run_benchmark(*option)
     assert completed.returncode == 2
     assert "error:" in completed.stderr
+
+
+BENCH = SCRIPT.parent / "bench.py"
+
+
+def run_bench(*options: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCH), *options], capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def test_bench_scoring_part_covers_fusion_mem_with_memory_and_load() -> None:
+    completed = run_bench("--parts", "scoring", "--scales", "0.05", "--repeat", "1", "--tasks", "mem", "--markdown")
+    assert completed.returncode == 0, completed.stderr
+    assert "## Scoring (load before: " in completed.stdout and "Load after: " in completed.stdout
+    header = next(line for line in completed.stdout.splitlines() if line.startswith("| task |"))
+    assert "peak memory (MiB)" in header and "input (MiB)" in header
+    assert "| fusion-mem | 0.05x | 25 videos |" in completed.stdout
+
+
+@pytest.mark.parametrize("option", [["--parts", "foo"], ["--reruns", "1"]])
+def test_bench_rejects_bad_options(option: list[str]) -> None:
+    completed = run_bench(*option)
+    assert completed.returncode == 2 and "error:" in completed.stderr

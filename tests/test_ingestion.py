@@ -97,6 +97,18 @@ def test_code_submission_writes_run_and_timing(toy):
     assert timing["time_limit_s"] == 30
 
 
+def test_memory_counts_the_participants_process_not_the_ingestions(toy):
+    """A child's ru_maxrss includes what the ingestion held when it forked; memory_mib must not."""
+    ballast = bytearray(300 * 2**20)  # the ingestion process holds 300 MiB, resident
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    timing = submit(toy, GOOD_FUSION)
+    assert 1 < timing["memory_mib"] < 200, timing
+    big = submit(toy, GOOD_FUSION.replace("class Fusion", "BLOCK = bytearray(400 * 2**20)\nBLOCK[::4096] = "
+                                          "b'x' * len(BLOCK[::4096])\n\n\nclass Fusion"))
+    assert big["memory_mib"] > 400, big
+    del ballast
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [

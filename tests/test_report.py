@@ -19,7 +19,8 @@ from bundlekit import BUNDLES_DIR
 from bundlekit.build import load_module, module_name
 from bundlekit.cli import main
 from bundlekit.report import stats
-from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, read_per_item, write_per_item
+from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, read_per_item
+from scoring_common.per_item import PerItemScores
 from scoring_common.metrics.regression import pearson, spearman
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -176,7 +177,7 @@ def test_mean_standard_error_and_rank_helpers():
 
 def test_per_item_file_round_trip_and_errors(tmp_path):
     path = tmp_path / PER_ITEM_FILE
-    write_per_item(path, ["a", "b"], {"f1": [0.1, None], "f1_secondary": [1 / 3, 0.0]})
+    path.write_text(PerItemScores(["b", "a"], {"f1": [math.nan, 0.1], "f1_secondary": [0.0, 1 / 3]}).render())
     assert path.read_text() == "item_id,f1,f1_secondary\na,0.1,0.3333333333333333\nb,,0.0\n"
     table = read_per_item(path)
     assert table.metric("f1") == 0.1 and table.metric("f1_secondary") == pytest.approx(1 / 6)
@@ -186,6 +187,11 @@ def test_per_item_file_round_trip_and_errors(tmp_path):
 
 
 # --------------------------------------------------------------------------- a campaign of made-up runs
+
+
+def write_per_item(path: Path, item_ids: list[str], columns: dict[str, list[float]]) -> None:
+    """A C1 file written by the scoring programs' own writer."""
+    path.write_text(PerItemScores(item_ids, columns).render(), encoding="utf-8")
 
 
 def write_results_campaign(root: Path, per_item: dict[str, list[float]], phase_of: dict[str, str]) -> None:
@@ -331,6 +337,8 @@ def local_runs(tmp_path: Path, task: str, monkeypatch) -> tuple[Path, Path, dict
     fusion_io = load_module(BUNDLES_DIR / task / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
     data = tmp_path / "data"
     hooks.generate_data(data, progress=lambda message: None)
+    # Published like a dev split (contract C2), so that the scorer writes the per-item CSV in clear.
+    (data / "test" / "reference_data" / "split.json").write_text('{"split": "test", "public": true}')
     X = fusion_io.load_inducers(data / "test" / "input_data")
     predictions = dict(hooks.inducer_predictions(X))
     name = next(iter(predictions.values())).name
@@ -450,20 +458,29 @@ def test_baselines_and_made_up_runs_through_bundlekit_run(tmp_path, monkeypatch,
     capsys.readouterr()
     with zipfile.ZipFile(built.bundle_dir / "test_reference_data.zip") as archive:
         archive.extractall(tmp_path / "reference")
-    for run_dir in runs.iterdir():  # until the scoring programs write C1 themselves
+    from bundlekit.report.per_item import read_scoring_output
+    from scoring_common.seal import reference_key
+
+    for run_dir in runs.iterdir():  # the test split is hidden: the scorer sealed its C1 file (C2)
         output = run_dir / "scoring" / "output"
-        if not (output / PER_ITEM_FILE).is_file():
-            ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
-                                                  run_dir / "prediction" / "output" / "run.csv")
-            write_per_item(output / PER_ITEM_FILE, ids, columns)
+        assert not (output / PER_ITEM_FILE).exists() and (output / "per_item_scores.sealed").is_file()
+        written = read_scoring_output(output, [reference_key(tmp_path / "reference")])
+        ids, columns = per_item_shim.per_item("fusion-mem", tmp_path / "reference",
+                                              run_dir / "prediction" / "output" / "run.csv")
+        assert list(written.item_ids) == ids
+        assert written.columns["prediction"] == pytest.approx(columns["prediction"])
+    assert main(["report", str(runs), "--out", str(tmp_path / "unopened")]) == 0
+    unopened = json.loads((tmp_path / "unopened" / "report.json").read_text())
+    assert any("sealed (hidden split): pass --bundle" in note for note in unopened["notes"])
 
     out = tmp_path / "report"
     assert main(["report", str(runs), "--bundle", str(built.bundle_zip), "--out", str(out)]) == 0
     data = json.loads((out / "report.json").read_text())
     assert data["baseline"]["id"] == built.best_inducers["test"]["best_inducer"]
     assert data["title"].startswith("ImageCLEFfusion") and data["primary_metric"] == "spearman"
-    for row in data["runs"]:
-        if row["gain"] is not None:  # the report's gain is the leaderboard's, over the same best inducer
+    for row in data["runs"]:  # sealed files opened with the bundle; the gain is the leaderboard's
+        assert row["per_item"] and (row["is_baseline"] or row["gain"] is not None)
+        if row["gain"] is not None:
             assert row["gain"]["gain_pct"] == pytest.approx(row["scores"]["gain_pct"], abs=1e-6)
     assert {team["team"] for team in data["teams"]} == {"organisers", "madeup"}
     assert (out / "report.tex").read_text().count("\\toprule") == 2

@@ -308,10 +308,18 @@ def test_prediction_step_failed(tmp_path: Path) -> None:
 
 # --- organisers' faults ---------------------------------------------------------------------
 
+def test_without_the_curated_list_only_f1_is_scored(tmp_path: Path) -> None:
+    """The participant kit has no curated list (it stays hidden): F1 alone, the platform gives the rest."""
+    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES))
+    (input_dir / "ref" / "secondary_concepts.txt").unlink()
+    result = _score(input_dir, output_dir)
+    assert result.returncode == 0, result.stderr
+    assert "f1_secondary" not in json.loads((output_dir / "scores.json").read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("ref_file, text", [
     ("groundtruth.csv", None),
     ("groundtruth.csv", GROUNDTRUTH + "img1\tC7\n"),
-    ("secondary_concepts.txt", None),
     ("secondary_concepts.txt", "C99\n"),
     ("images.txt", "img1\nimg2\n"),
 ])

@@ -20,15 +20,19 @@ def write_report(args: argparse.Namespace) -> list[Path]:
     """Load the campaign, pick phase and baseline, analyse, write every format; return the files."""
     from bundlekit.report import ReportError, choose_baseline, choose_phase  # noqa: PLC0415
 
-    campaign = load_campaign(args.campaign)
     bundle_info = None
+    keys: list[bytes] = []
     if args.bundle is not None:
         from bundlekit import inducers  # noqa: PLC0415
+        from bundlekit.sealed import bundle_keys  # noqa: PLC0415
 
         try:
             bundle_info = inducers.open_bundle(args.bundle, args.task, args.bundles_dir)
-        except inducers.InducerError as exc:
-            raise ReportError(str(exc)) from None
+            keys = bundle_keys(args.bundle)
+        except (inducers.InducerError, ValueError, OSError) as exc:
+            raise ReportError(f"--bundle {args.bundle}: {exc}") from None
+    campaign = load_campaign(args.campaign, keys)
+    if bundle_info is not None:
         bundle_info.apply_to(campaign)
     phase = choose_phase(campaign, args.phase)
     if args.baseline:
@@ -44,6 +48,8 @@ def write_report(args: argparse.Namespace) -> list[Path]:
         raise ReportError(f"{args.campaign}: no finished run to report")
     settings = Settings(resamples=args.resamples, permutations=args.permutations, seed=args.seed, alpha=args.alpha)
     data = analyse(campaign, phase, baseline, settings)
+    if data["phase"] is None and bundle_info is not None:  # local runs: the phase they were scored in
+        data["phase"] = args.phase or "Test"
     document, csv_tables = build_document(data)
     out = args.out or Path(args.campaign) / "report"
     return write_document(document, data, out, "report", csv_tables)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bundlekit.report.per_item import PER_ITEM_FILE, ItemScores, PerItemError, read_per_item
+from bundlekit.report.per_item import ItemScores, PerItemError, read_scoring_output
 
 #: Cost score keys (contract C4), lower is better.
 COST_KEYS = ("time_s", "cpu_s", "memory_mib")
@@ -71,13 +71,13 @@ class Campaign:
         return key
 
 
-def load_campaign(folder: Path) -> Campaign:
-    """Read ``folder`` in whichever of the two layouts it has."""
+def load_campaign(folder: Path, keys: list[bytes] = ()) -> Campaign:
+    """Read ``folder`` in whichever of the two layouts it has; ``keys`` open sealed per-item scores."""
     folder = Path(folder)
     if (folder / "competition.json").is_file():
-        return _load_results(folder)
+        return _load_results(folder, list(keys))
     if folder.is_dir() and any(path.is_file() for path in folder.glob("*/result.json")):
-        return _load_local(folder)
+        return _load_local(folder, list(keys))
     raise CampaignError(f"{folder}: neither a results folder (competition.json, from bundlekit results) "
                         "nor a folder of local runs (<run>/result.json, from bundlekit run --output DIR --json)")
 
@@ -106,17 +106,14 @@ def _numeric_scores(scores: Any) -> dict[str, float]:
     return numeric
 
 
-def _attach_per_item(run: Run) -> None:
-    if run.scoring_output is None or not (run.scoring_output / PER_ITEM_FILE).is_file():
-        run.per_item_problem = f"no {PER_ITEM_FILE} in its scoring output"
-        return
+def _attach_per_item(run: Run, keys: list[bytes]) -> None:
     try:
-        run.per_item = read_per_item(run.scoring_output / PER_ITEM_FILE)
+        run.per_item = read_scoring_output(run.scoring_output, keys)
     except (OSError, PerItemError) as exc:
         run.per_item_problem = str(exc)
 
 
-def _load_results(folder: Path) -> Campaign:
+def _load_results(folder: Path, keys: list[bytes]) -> Campaign:
     competition = _read_json(folder / "competition.json")
     try:
         primary = str(competition["primary_metric"])
@@ -144,12 +141,12 @@ def _load_results(folder: Path) -> Campaign:
             latest[original] = (order, run)
     runs = [run for _, run in sorted(latest.values(), key=lambda entry: entry[0])]
     for run in runs:
-        _attach_per_item(run)
+        _attach_per_item(run, keys)
     return Campaign(title=str(competition.get("title", folder.name)), primary_metric=primary, columns=columns,
                     phases=phases, runs=runs, layout="results")
 
 
-def _load_local(folder: Path) -> Campaign:
+def _load_local(folder: Path, keys: list[bytes]) -> Campaign:
     runs: list[Run] = []
     columns: list[dict[str, str]] = []
     for path in sorted(folder.glob("*/result.json")):
@@ -169,7 +166,7 @@ def _load_local(folder: Path) -> Campaign:
         team = name.split(TEAM_SEPARATOR, 1)[0] if TEAM_SEPARATOR in name else name
         run = Run(id=name, team=team, phase=None, date=None, scores=scores,
                   scoring_output=path.parent / "scoring" / "output")
-        _attach_per_item(run)
+        _attach_per_item(run, keys)
         runs.append(run)
     if not runs:
         raise CampaignError(f"{folder}: no finished run (every result.json has status failed)")

@@ -15,6 +15,7 @@ difference of two runs' metrics is the mean of per-item differences.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ import numpy as np
 from scoring_common.metrics import regression
 
 PER_ITEM_FILE = "per_item_scores.csv"
+#: What the scorer writes instead on a hidden split: the same CSV sealed with the split's reference key.
+SEALED_PER_ITEM_FILE = "per_item_scores.sealed"
 CORRELATION_COLUMNS = ("prediction", "truth")
 #: Metrics of correlation tasks: functions ``f(y_true, y_pred)`` of scoring_common.
 CORRELATION_METRICS = {"spearman": regression.spearman, "pearson": regression.pearson, "rmse": regression.rmse}
@@ -106,15 +109,45 @@ def read_per_item(path: Path) -> ItemScores:
         neither empty nor a finite number.
     """
     with open(path, encoding="utf-8", newline="") as handle:
-        rows = list(csv.reader(handle))
+        return parse_per_item(handle.read(), str(path))
+
+
+def read_scoring_output(folder: Path, keys: list[bytes] = ()) -> ItemScores:
+    """The per-item scores of a scoring output: its CSV, else its sealed file opened with one of ``keys``.
+
+    Raises
+    ------
+    PerItemError
+        When neither file is there, no key opens the sealed one, or the CSV is malformed.
+    """
+    from scoring_common.seal import SealError, unseal  # noqa: PLC0415
+
+    if (folder / PER_ITEM_FILE).is_file():
+        return read_per_item(folder / PER_ITEM_FILE)
+    sealed = folder / SEALED_PER_ITEM_FILE
+    if not sealed.is_file():
+        raise PerItemError(f"no {PER_ITEM_FILE} in its scoring output")
+    text = sealed.read_text(encoding="utf-8")
+    for key in keys:
+        try:
+            return parse_per_item(unseal(text, key), str(sealed))
+        except SealError:
+            continue
+    raise PerItemError(f"its per-item scores are sealed (hidden split): pass --bundle with the organisers' bundle"
+                       if not keys else "its sealed per-item scores do not open with the bundle's reference data")
+
+
+def parse_per_item(text: str, where: str) -> ItemScores:
+    """Parse the text of a C1 file; ``where`` names it in messages."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     if not rows or not rows[0] or rows[0][0] != "item_id" or len(rows[0]) < 2:
-        raise PerItemError(f"{path}: the header must be item_id,<column>,... (contract C1)")
+        raise PerItemError(f"{where}: the header must be item_id,<column>,... (contract C1)")
     header = rows[0][1:]
     item_ids: list[str] = []
     values = np.full((len(rows) - 1, len(header)), np.nan)
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(header) + 1:
-            raise PerItemError(f"{path} line {number}: {len(row)} cells, expected {len(header) + 1}")
+            raise PerItemError(f"{where} line {number}: {len(row)} cells, expected {len(header) + 1}")
         item_ids.append(row[0])
         for column, cell in enumerate(row[1:]):
             if cell == "":
@@ -124,24 +157,11 @@ def read_per_item(path: Path) -> ItemScores:
             except ValueError:
                 number_value = math.nan
             if not math.isfinite(number_value):
-                raise PerItemError(f"{path} line {number}: {cell!r} is not a finite number")
+                raise PerItemError(f"{where} line {number}: {cell!r} is not a finite number")
             values[number - 2, column] = number_value
     if len(set(item_ids)) != len(item_ids):
-        raise PerItemError(f"{path}: an item appears twice")
+        raise PerItemError(f"{where}: an item appears twice")
     return ItemScores(tuple(item_ids), {name: values[:, k] for k, name in enumerate(header)})
-
-
-def write_per_item(path: Path, item_ids: list[str], columns: dict[str, list[float | None]]) -> None:
-    """Write a C1 file: floats with ``repr``, ``None`` or NaN as an empty cell."""
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["item_id", *columns])
-        for k, item in enumerate(item_ids):
-            cells = []
-            for values in columns.values():
-                value = values[k]
-                cells.append("" if value is None or math.isnan(value) else repr(float(value)))
-            writer.writerow([item, *cells])
 
 
 def aligned(scores: ItemScores, item_ids: tuple[str, ...]) -> ItemScores:

@@ -86,12 +86,16 @@ TEAM_VOCABULARY = (300, 2000)
 
 
 def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
-                  progress: Callable[[str], None] = print) -> None:
+                  progress: Callable[[str], None] = print, *, size: float = 1.0,
+                  n_inducers: int | None = None) -> None:
     """Write stand-in data for both splits.
 
     ``dest/<split>/input_data/{images.txt, inducers/<name>.csv}`` and
     ``dest/<split>/reference_data/{groundtruth.csv, secondary_concepts.txt}``.
     Deterministic: the same edition and seed give byte-identical files.
+
+    ``size`` multiplies the number of images of each split and ``n_inducers`` keeps only
+    the first inducers (the benchmark's scaled data); the defaults give the edition's data.
 
     Raises
     ------
@@ -106,9 +110,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     rng = np.random.default_rng([seed, int(edition)])
     vocabulary, image_share = _draw_vocabulary(rng)
     secondary = _secondary_concepts(vocabulary, image_share, rng)
-    inducers = _draw_inducers(preset, rng)
+    inducers = _draw_inducers(preset, rng)[:n_inducers]
     for split in SPLITS:
-        n_images = preset[f"{split}_images"]
+        n_images = data_checks.scaled(preset[f"{split}_images"], size)
         image_ids = [f"ImageCLEFmedical_Caption_{edition}_{split}_{number:06d}" for number in range(1, n_images + 1)]
         truth = _draw_truth(n_images, image_share, rng)
         difficulty = IMAGE_DIFFICULTY * rng.standard_normal(n_images)

@@ -120,13 +120,17 @@ CLUSTER_TAGS = (
 
 
 def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
-                  progress: Callable[[str], None] = print) -> None:
+                  progress: Callable[[str], None] = print, *, size: float = 1.0,
+                  n_inducers: int | None = None) -> None:
     """Write stand-in data in the layout of the real data::
 
         dest/{dev,test}/input_data/topics.csv, inducers/<inducer>.txt
         dest/{dev,test}/reference_data/rGT.csv, dGT.csv, dclusterGT.csv
 
     Deterministic: the same edition and seed give byte-identical files.
+
+    ``size`` multiplies the number of queries of each split and ``n_inducers`` keeps only
+    the first inducers (the benchmark's scaled data); the defaults give the edition's data.
 
     Raises
     ------
@@ -137,8 +141,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         raise ValueError(f"unknown fusion-div edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
     preset = EDITIONS[edition]
     rng = np.random.default_rng([seed, int(edition)])
-    inducers = _draw_inducers(preset["roles"], rng)
-    n_queries = {split: preset[f"{split}_queries"] for split in SPLITS}
+    inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
+    n_queries = {split: data_checks.scaled(preset[f"{split}_queries"], size) for split in SPLITS}
     titles = _titles(sum(n_queries.values()), rng)
     pools = {split: _draw_pools(n_queries[split], rng) for split in SPLITS}
     photo_ids = _photo_ids(sum(len(pool["query"]) for pool in pools.values()), rng)
@@ -381,6 +385,9 @@ def _titles(n_queries: int, rng: np.random.Generator) -> list[str]:
     combinations = [f"{city} {kind}" for city in CITIES for kind in PLACE_KINDS]
     combinations = [combinations[i] for i in rng.permutation(len(combinations))]
     names = list(LANDMARKS) + combinations
+    distinct = len(names)
+    for repeat in range(2, 2 + (n_queries - 1) // distinct):  # more queries than names (scaled data)
+        names += [f"{name} {repeat}" for name in names[:distinct]]
     chosen = names[:n_queries]
     return [chosen[i] for i in rng.permutation(len(chosen))]
 

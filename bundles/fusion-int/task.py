@@ -67,10 +67,14 @@ SCALES = ("probability", "logit", "rating", "percent")
 
 
 def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
-                  progress: Callable[[str], None] = print) -> None:
+                  progress: Callable[[str], None] = print, *, size: float = 1.0,
+                  n_inducers: int | None = None) -> None:
     """Write stand-in data: ``dest/{dev,test}/{input_data/inducers.csv, reference_data/groundtruth.csv}``.
 
     Deterministic: the same edition and seed give byte-identical files.
+
+    ``size`` multiplies the number of keyframes of each split and ``n_inducers`` keeps only
+    the first inducers (the benchmark's scaled data); the defaults give the edition's data.
 
     Raises
     ------
@@ -81,10 +85,10 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         raise ValueError(f"unknown fusion-int edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
     preset = EDITIONS[edition]
     rng = np.random.default_rng([seed, int(edition)])
-    inducers = _draw_inducers(preset["roles"], rng)
+    inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
     first_video = 0
     for split in SPLITS:
-        n_keyframes = preset[f"{split}_keyframes"]
+        n_keyframes = data_checks.scaled(preset[f"{split}_keyframes"], size)
         video, frame, facets, label = _draw_keyframes(n_keyframes, rng)
         scores = _inducer_scores(inducers, video, facets, rng)
         numbers = (video + first_video).tolist()

@@ -58,12 +58,16 @@ SCALES = ("score", "percent", "logit", "rating", "zscore")
 
 
 def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
-                  progress: Callable[[str], None] = print) -> None:
+                  progress: Callable[[str], None] = print, *, size: float = 1.0,
+                  n_inducers: int | None = None) -> None:
     """Write ``dest/{dev,test}/{input_data/inducers.csv, reference_data/groundtruth.csv}``.
 
     ``inducers.csv``: ``video_id,<inducer>,...``, one row per video; ``groundtruth.csv``:
     ``video_id,score``, the memorability score in [0, 1]. Deterministic: the same edition
     and seed give byte-identical files.
+
+    ``size`` multiplies the number of videos of each split and ``n_inducers`` keeps only
+    the first inducers (the benchmark's scaled data); the defaults give the edition's data.
 
     Raises
     ------
@@ -73,7 +77,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     if edition not in EDITIONS:
         past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
         raise ValueError(f"unknown fusion-mem edition {edition!r}{past}; editions: {', '.join(sorted(EDITIONS))}")
-    inducers, splits = _simulate(edition, seed)
+    inducers, splits = _simulate(edition, seed, size, n_inducers)
     for split, drawn in splits.items():
         video_ids, score = drawn["video_ids"], drawn["score"]
         _write(dest / split / "input_data" / "inducers.csv", ["video_id", *(i["name"] for i in inducers)],
@@ -106,15 +110,16 @@ def realism_figures(data_dir: Path, X: dict, y: dict, fusion_io, edition: str, s
     }
 
 
-def _simulate(edition: str, seed: int) -> tuple[list[dict], dict[str, dict]]:
-    """The inducers and, per split, the videos' ids, probabilities, scores and inducer columns."""
+def _simulate(edition: str, seed: int, size: float = 1.0,
+              n_inducers: int | None = None) -> tuple[list[dict], dict[str, dict]]:
+    """The inducers and, per split, the videos' ids, probabilities, scores and inducer columns (see generate_data)."""
     preset = EDITIONS[edition]
     rng = np.random.default_rng([seed, int(edition), 4])
-    inducers = _draw_inducers(preset["roles"], rng)
+    inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
     first_video = 1
     splits = {}
     for split in SPLITS:
-        n_videos = preset[f"{split}_videos"]
+        n_videos = data_checks.scaled(preset[f"{split}_videos"], size)
         latent = rng.standard_normal(n_videos)
         probability = np.clip(MEAN + SPREAD * latent, FLOOR, 1.0)
         annotators = rng.integers(ANNOTATORS[0], ANNOTATORS[1] + 1, size=n_videos)

@@ -1,0 +1,240 @@
+"""The kit's speed in one command (``make bench``): scoring at scale, the cost columns' spread,
+the runner's overhead and the demo's duration.
+
+    python benchmarks/bench.py [--markdown] [--parts scoring,cost,overhead,demo]
+        [--scales 1,10,100] [--repeat 5] [--reruns 5] [--jobs 2] [--tasks int,div,cap,mem]
+
+Parts (each prints its table with the machine's load average before and after it, as the
+figures of a busy machine mean little):
+
+- scoring: ``benchmarks/bench_scoring.py`` (time and peak memory per item of every task's
+  scoring program, data from the task's own generator at each scale);
+- cost: every code baseline of every task run ``--reruns`` times alone (one after the
+  other) and ``--reruns`` times in one batch (``bundlekit run --jobs N``, all the task's
+  code baselines at once), in Docker on the Test phase; the spread of each cost column
+  (``(max - min) / median``) over the reruns;
+- overhead: the runner's own time per run, in Docker: the run's wall time in the runner
+  minus the wall time of its programs (the ``[measure]`` lines of the image's entrypoint),
+  for result and code submissions; from the runs of the cost part (without it, ``--reruns``
+  runs of each task's best inducer as code) plus ``--reruns`` runs of each task's best-inducer
+  results;
+- demo: the wall time of ``bundlekit demo`` (four bundles built, 48 runs in Docker).
+
+Cost, overhead and demo need a Docker engine and the kit's image; without them they are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bench_scoring  # noqa: E402
+
+from bundlekit import DEFAULT_IMAGE  # noqa: E402
+from bundlekit.build import BuildOptions, build_task  # noqa: E402
+
+PARTS = ("scoring", "cost", "overhead", "demo")
+#: The cost columns (contract C4) and, for an ingestion that does not publish them yet, timing.json's names.
+COST_COLUMNS = {"time_s": "wall_s", "cpu_s": "cpu_s", "memory_mib": "peak_memory_mib"}
+MEASURE_WALL = re.compile(r"^\[measure\] exit=\S+ wall=([\d.]+)s", re.MULTILINE)
+
+
+@dataclass
+class TimedRun:
+    """One run through the runner: its cost columns, its wall time and its programs' own."""
+
+    kind: str  # "code" or "results"
+    costs: dict[str, float]
+    wall_s: float
+    programs_s: float
+
+    @property
+    def overhead_s(self) -> float:
+        return self.wall_s - self.programs_s
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def _costs(result) -> dict[str, float]:
+    found = {}
+    for column, timing_key in COST_COLUMNS.items():
+        value = result.scores.get(column, result.times.get(timing_key))
+        if value is not None:
+            found[column] = float(value)
+    return found
+
+
+def _programs_s(run_dir: Path) -> float:
+    return sum(float(wall) for log in run_dir.glob("*.stderr.log") for wall in MEASURE_WALL.findall(log.read_text()))
+
+
+def _timed(bundle: Path, submissions: list[Path], kind: str, work: Path, jobs: int) -> list[TimedRun]:
+    """Run ``submissions`` in one batch of ``jobs`` (one alone when there is one)."""
+    from bundlekit.runner import run_many  # noqa: PLC0415
+
+    start = time.monotonic()
+    results = run_many(bundle, submissions, "Test", use_docker=True, output_dir=work, jobs=jobs)
+    wall = time.monotonic() - start
+    runs = []
+    for result in results:
+        if result.status != "finished":
+            raise RuntimeError(f"{result.submission}: {result.reason}")
+        runs.append(TimedRun(kind, _costs(result), wall / len(results), _programs_s(Path(result.logs_dir))))
+    return runs
+
+
+def _spread(values: list[float]) -> str:
+    median = statistics.median(values)
+    return f"{100 * (max(values) - min(values)) / median:.1f} %" if median else "-"
+
+
+def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log) -> tuple[list[list[str]], list[TimedRun]]:
+    """Rows of the cost table, and the runs made alone (for the overhead)."""
+    rows, alone_runs = [], []
+    for task, bundle in bundles.items():
+        codes = sorted((bundle / "solutions").glob("*-code.zip"))
+        batch_runs = []
+        if jobs > 1:
+            log(f"[cost] {task}: {len(codes)} code baselines x{reruns} in one batch of {jobs} jobs")
+            batch_runs = _timed(bundle, [code for code in codes for _ in range(reruns)], "code",
+                                work / f"{task}-batch", jobs)
+        for number, code in enumerate(codes):
+            log(f"[cost] {task}: {code.stem} x{reruns} alone")
+            alone = [run for rerun in range(reruns)
+                     for run in _timed(bundle, [code], "code", work / f"{task}-{code.stem}-{rerun}", 1)]
+            alone_runs += alone
+            batch = batch_runs[number * reruns:(number + 1) * reruns]
+            for mode, runs in (("alone", alone), (f"batch of {len(codes) * reruns}, --jobs {jobs}", batch)):
+                if not runs:
+                    continue
+                cells = []
+                for column in COST_COLUMNS:
+                    values = [run.costs[column] for run in runs if column in run.costs]
+                    cells += [f"{statistics.median(values):.3f}", _spread(values)] if values else ["-", "-"]
+                rows.append([task, code.stem.removesuffix("-code"), mode, *cells])
+    return rows, alone_runs
+
+
+def overhead_part(bundles: dict[str, Path], reruns: int, code_runs: list[TimedRun], work: Path, log) -> list[list[str]]:
+    runs = list(code_runs)
+    for task, bundle in bundles.items():
+        kinds = {"results": "best-inducer-results-test.zip"}
+        if not code_runs:  # the cost part did not run: the best inducer as code too
+            kinds["code"] = "best-inducer-code.zip"
+        for kind, name in kinds.items():
+            log(f"[overhead] {task}: {name} x{reruns} alone")
+            runs += [run for rerun in range(reruns)
+                     for run in _timed(bundle, [bundle / "solutions" / name], kind,
+                                       work / f"{task}-{kind}-{rerun}", 1)]
+    rows = []
+    for kind in ("results", "code"):
+        mine = [run for run in runs if run.kind == kind]
+        if mine:
+            overheads = [run.overhead_s for run in mine]
+            rows.append([f"{kind} submission", str(len(mine)), f"{statistics.median([r.wall_s for r in mine]):.2f}",
+                         f"{statistics.median([r.programs_s for r in mine]):.2f}",
+                         f"{statistics.median(overheads):.2f}", f"{max(overheads):.2f}"])
+    return rows
+
+
+def demo_part(work: Path, log) -> float:
+    log("[demo] bundlekit demo")
+    start = time.monotonic()
+    subprocess.run([sys.executable, "-m", "bundlekit", "demo", "--out", str(work / "demo")],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.monotonic() - start
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated parts among {','.join(PARTS)}")
+    parser.add_argument("--scales", default="1,10,100", help="scoring: size multipliers (1 = real size)")
+    parser.add_argument("--repeat", type=int, default=5, help="scoring: timed runs per measurement (median shown)")
+    parser.add_argument("--reruns", type=int, default=5, help="cost and overhead: reruns of each submission")
+    parser.add_argument("--jobs", type=int, default=2, help="cost: parallel runs in the batch (default %(default)s)")
+    parser.add_argument("--tasks", default=",".join(bench_scoring.TASKS),
+                        help=f"comma-separated tasks among {','.join(bench_scoring.TASKS)}")
+    parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    args = parser.parse_args(argv)
+    args.parts = [part.strip() for part in args.parts.split(",")]
+    unknown = [part for part in args.parts if part not in PARTS]
+    if unknown:
+        parser.error(f"--parts: unknown part(s) {', '.join(unknown)}; choose among {','.join(PARTS)}")
+    if args.reruns < 2 or args.jobs < 1:
+        parser.error("--reruns must be at least 2 and --jobs at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def table(header: list[str], rows: list[list[str]]) -> None:
+        print(bench_scoring.format_table(header, rows, args.markdown))
+        print()
+
+    print(f"Machine: {bench_scoring.machine_description()}\n")
+    status = 0
+    if "scoring" in args.parts:
+        print(f"## Scoring (load before: {load()})\n")
+        status = bench_scoring.main(["--scales", args.scales, "--repeat", str(args.repeat), "--tasks", args.tasks]
+                                    + (["--markdown"] if args.markdown else []))
+        print(f"\nLoad after: {load()}\n")
+    docker_parts = [part for part in ("cost", "overhead", "demo") if part in args.parts]
+    if not docker_parts:
+        return status
+    from bundlekit.runner import docker_available, image_available  # noqa: PLC0415
+
+    if not docker_available() or not image_available(DEFAULT_IMAGE):
+        print(f"(skipped {', '.join(docker_parts)}: no Docker engine, or no image {DEFAULT_IMAGE}: bundlekit image)")
+        return status
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        work = Path(scratch)
+        bundles = {}
+        if {"cost", "overhead"} & set(docker_parts):
+            for key in args.tasks.split(","):
+                task = bench_scoring.TASKS[key].bundle
+                log(f"building {task}")
+                options = BuildOptions(bundles_dir=bench_scoring.REPO / "bundles", out=work / "dist",
+                                       progress=lambda _: None)
+                bundles[task] = build_task(task, options).bundle_dir
+        code_runs: list[TimedRun] = []
+        if "cost" in args.parts:
+            print(f"## Cost columns over {args.reruns} reruns, Test phase, in Docker (load before: {load()})\n")
+            rows, code_runs = cost_part(bundles, args.reruns, args.jobs, work / "cost", log)
+            header = ["task", "code baseline", "runs"]
+            for column in COST_COLUMNS:
+                header += [f"{column} median", f"{column} spread"]
+            table(header, rows)
+            print(f"Load after: {load()}\n")
+        if "overhead" in args.parts:
+            print(f"## Runner overhead per run, in Docker (load before: {load()})\n")
+            rows = overhead_part(bundles, args.reruns, code_runs, work / "overhead", log)
+            table(["runs", "count", "run wall (s)", "its programs (s)", "overhead median (s)", "overhead max (s)"], rows)
+            print(f"Load after: {load()}\n")
+        if "demo" in args.parts:
+            print(f"## make demo (load before: {load()})\n")
+            seconds = demo_part(work, log)
+            print(f"bundlekit demo: {seconds:.0f} s ({seconds / 60:.1f} min) for four bundles and 48 runs in Docker\n")
+            print(f"Load after: {load()}\n")
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
