@@ -31,6 +31,8 @@ from bundlekit import DEFAULT_IMAGE, participant, safe_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
+from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
+                                   check_scoring_primary, declared, load_declaration)
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 from scoring_common.program import COST_KEYS
@@ -52,6 +54,10 @@ PREDICT_WORDS = {"Fusion.predict returned": "the inducer has", "Fusion.predict g
 
 class BuildError(Exception):
     """A problem with the task sources or the organiser's data, explained in one line."""
+
+
+#: The ingestion program's entry point, the same for every task: the build adds it to each.
+KIT_INGEST = Path(__file__).resolve().parent / "programs" / "ingest.py"
 
 
 @dataclass
@@ -106,6 +112,22 @@ def module_name(task: str, part: str) -> str:
     return f"_bundle_{task.replace('-', '_')}_{part}"
 
 
+def load_task(source: Path, task: str) -> tuple[ModuleType, TaskDeclaration]:
+    """The task.py of ``source`` and its checked ``TASK`` declaration, named ``task``.
+
+    Raises
+    ------
+    BuildError
+        One line naming task.py and the field, on an invalid or missing declaration.
+    """
+    path = source / "task.py"
+    try:
+        module = load_module(path, module_name(task, "task"))
+        return module, load_declaration(module, path, task)
+    except DeclarationError as exc:
+        raise BuildError(str(exc) if str(exc).startswith(str(path)) else str(declared(path, exc))) from None
+
+
 def build_task(task: str, options: BuildOptions) -> BuildResult:
     """Build one task's bundle into ``options.out``; on failure, remove its previous outputs there."""
     source = options.bundles_dir / task
@@ -131,10 +153,11 @@ def build_task(task: str, options: BuildOptions) -> BuildResult:
 def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> BuildResult:
     """Build and check the bundle in ``scratch``, then move it into ``options.out``."""
     say = options.progress
-    hooks = load_module(source / "task.py", module_name(task, "task"))
+    _, hooks = load_task(source, task)
+    yaml_doc = _render_yaml(source, options)
+    _check_declared_leaderboard(hooks, yaml_doc, source)
     data, where = _prepare_data(task, hooks, options, scratch / "data")
     staged = scratch / "staged"
-    yaml_doc = _render_yaml(source, options)
     code_time_limit = _code_time_limit(yaml_doc)
     programs = _stage_programs(source, staged, code_time_limit)
     # Imported from the sources (identical to the staged copies), so that scoring_common
@@ -142,13 +165,14 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
     fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
     public_truth = _public_truth_files(hooks, data)
-    inputs = _input_files(task, source, hooks, data, where, say)
+    inputs = _input_files(task, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
     accepted.update(image_warnings_accepted(options.docker_image))
     best = {}
     for split in SPLITS:
         say(f"[{task}] {split}: scoring every inducer to find the best one")
         best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
+        _check_declared_primary(hooks, best[split]["primary_metric"], source)
         _stage_split(data, split, best[split], staged, public_truth, inputs)
     _stage_public_data(data, staged, public_truth, inputs)
     solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
@@ -163,7 +187,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
         if too_long is not None:
             raise BuildError(f"{too_long}; give the task a shorter name (its folder under bundles/)")
     pages_vars = {"baseline_table": _baseline_table(baseline_scores, best, yaml_doc),
-                  "edition": options.edition or getattr(hooks, "DEFAULT_EDITION", ""),
+                  "edition": options.edition or hooks.default_edition,
                   "contact_email": options.contact_email}
     outputs = scratch / "out"
     _write_bundle(source, staged, outputs / task, yaml_doc, pages_vars)
@@ -201,7 +225,7 @@ def _remove_outputs(task: str, out: Path) -> str:
     return f"; removed the previous {', '.join(removed)} from {out}, so that no stale bundle can be uploaded"
 
 
-def _prepare_data(task: str, hooks: ModuleType, options: BuildOptions, dest: Path) -> tuple[Path, str]:
+def _prepare_data(task: str, hooks: TaskDeclaration, options: BuildOptions, dest: Path) -> tuple[Path, str]:
     """The data folder and how messages name it; checked by the task's ``validate_data`` hook, if any."""
     if options.data is not None:
         missing = [f"{split}/{part}" for split in SPLITS for part in ("input_data", "reference_data")
@@ -211,14 +235,14 @@ def _prepare_data(task: str, hooks: ModuleType, options: BuildOptions, dest: Pat
                              "lay the files out as DIR/{dev,test}/{input_data,reference_data}/ (docs/data.md)")
         data, where = options.data, f"--data {options.data}"
     else:
-        edition = options.edition or hooks.DEFAULT_EDITION
+        edition = options.edition or hooks.default_edition
         options.progress(f"[{task}] generating stand-in data: edition {edition}, seed {options.seed}")
         try:
             hooks.generate_data(dest, edition=edition, seed=options.seed, progress=options.progress)
         except ValueError as exc:
             raise BuildError(f"[{task}] {exc}") from None
         data, where = dest, f"[{task}] stand-in data"
-    validate = getattr(hooks, "validate_data", None)
+    validate = hooks.validate_data
     if validate is not None:
         try:
             validate(data)
@@ -265,13 +289,18 @@ def _code_time_limit(yaml_doc: dict) -> int:
 
 
 def _stage_programs(source: Path, staged: Path, code_time_limit: int) -> dict[str, Path]:
-    """Copy each program with its own copy of scoring_common; set the code time budget."""
+    """Copy each program with its own copy of scoring_common; set the code time budget.
+
+    The ingestion program's entry point is the kit's (``KIT_INGEST``) unless the task ships its own.
+    """
     programs = {}
     for name in ("scoring_program", "ingestion_program"):
         target = staged / name
         _copy_tree(source / name, target)
         _copy_tree(SCORING_COMMON_DIR, target / "scoring_common")
         programs[name] = target
+    if not (programs["ingestion_program"] / KIT_INGEST.name).is_file():
+        shutil.copyfile(KIT_INGEST, programs["ingestion_program"] / KIT_INGEST.name)
     metadata = programs["ingestion_program"] / "metadata.yaml"
     command = metadata.read_text(encoding="utf-8").strip()
     words = command.split(" ")
@@ -288,7 +317,7 @@ def _copy_tree(source: Path, target: Path) -> None:
         shutil.copyfile(path, destination)
 
 
-def _best_inducer(hooks: ModuleType, fusion_io: ModuleType, scoring: ModuleType, data: Path, split: str,
+def _best_inducer(hooks: TaskDeclaration, fusion_io: ModuleType, scoring: ModuleType, data: Path, split: str,
                   scratch: Path, where: str) -> dict[str, Any]:
     """Score every inducer of a split with the task's own evaluation; keep the best.
 
@@ -302,6 +331,7 @@ def _best_inducer(hooks: ModuleType, fusion_io: ModuleType, scoring: ModuleType,
     best: dict[str, Any] | None = None
     try:
         X = fusion_io.load_inducers(data / split / "input_data")
+        check_item_columns(hooks, X, Path(fusion_io.__file__))
         for name, prediction in hooks.inducer_predictions(X):
             what = f"inducer {name}"
             run = scratch / fusion_io.RUN_FILE_NAME
@@ -311,6 +341,8 @@ def _best_inducer(hooks: ModuleType, fusion_io: ModuleType, scoring: ModuleType,
             if best is None or score > best["scores"][best["primary_metric"]]:
                 best = {"best_inducer": name, "primary_metric": evaluation.primary,
                         "scores": dict(evaluation.scores)}
+    except DeclarationError as exc:
+        raise BuildError(str(exc)) from None
     except ParticipantError as exc:
         raise BuildError(f"{where}: {split} split, {what}: not a valid run: {_as_inducer(_reason(exc, data))}; "
                          "correct the inducer in the data") from None
@@ -343,16 +375,16 @@ def image_warnings_accepted(docker_image: str) -> dict[str, str]:
                                 "NAME@sha256:... from `bundlekit image --push`"}
 
 
-def _accepted_warnings(source: Path, hooks: ModuleType, public_truth: list[str]) -> dict[str, str]:
-    """The checker warnings the task acknowledges: ``ACCEPTED_WARNINGS``, rule id -> reason.
+def _accepted_warnings(source: Path, hooks: TaskDeclaration, public_truth: list[str]) -> dict[str, str]:
+    """The checker warnings the task acknowledges: ``TASK.accepted_warnings``, rule id -> reason.
 
     Accepting ``leak.public-reference`` acknowledges the dev reference files the build
-    publishes (``PUBLIC_TRUTH_FILES``): a task that publishes none may not accept it.
+    publishes (``TASK.public_truth_files``): a task that publishes none may not accept it.
     """
     from bundlekit.check import RULES  # noqa: PLC0415
 
-    accepted = dict(getattr(hooks, "ACCEPTED_WARNINGS", {}))
-    where = f"{source / 'task.py'}: ACCEPTED_WARNINGS"
+    accepted = dict(hooks.accepted_warnings)
+    where = f"{source / 'task.py'}: TASK.accepted_warnings"
     unknown = sorted(set(accepted) - RULES)
     if unknown:
         raise BuildError(f"{where} names unknown rule(s) {', '.join(unknown)}; use the bracketed ids of the "
@@ -361,37 +393,34 @@ def _accepted_warnings(source: Path, hooks: ModuleType, public_truth: list[str])
     if unexplained:
         raise BuildError(f"{where}: {', '.join(unexplained)} without a reason; say why the warning is there by design")
     if "leak.public-reference" in accepted and not public_truth:
-        raise BuildError(f"{where} accepts leak.public-reference, but PUBLIC_TRUTH_FILES publishes no dev reference "
+        raise BuildError(f"{where} accepts leak.public-reference, but public_truth_files publishes no dev reference "
                          "file; remove it, so that a leak is reported")
     return accepted
 
 
-def _public_truth_files(hooks: ModuleType, data: Path) -> list[str]:
-    """The dev reference files participants get to train on (``PUBLIC_TRUTH_FILES``).
+def _public_truth_files(hooks: TaskDeclaration, data: Path) -> list[str]:
+    """The dev reference files participants get to train on (``TASK.public_truth_files``).
 
     By default every dev reference file; a task keeps some hidden (a curated concept
     list shared with the test split, say) by listing only the others.
     """
     reference = data / "dev" / "reference_data"
-    names = getattr(hooks, "PUBLIC_TRUTH_FILES", None)
+    names = hooks.public_truth_files
     if names is None:
         return [p.relative_to(reference).as_posix() for p in iter_files(reference)]
     missing = [name for name in names if not (reference / name).is_file()]
     if missing:
-        raise BuildError(f"{reference}: missing {', '.join(missing)} (listed in PUBLIC_TRUTH_FILES)")
+        raise BuildError(f"{reference}: missing {', '.join(missing)} (listed in TASK.public_truth_files)")
     return list(names)
 
 
-def _input_files(task: str, source: Path, hooks: ModuleType, data: Path, where: str,
+def _input_files(task: str, hooks: TaskDeclaration, data: Path, where: str,
                  say: Callable[[str], None]) -> dict[str, list[str]]:
-    """Each split's input files the task declares (``INPUT_FILES``, globs); the others are not published.
+    """Each split's input files the task declares (``TASK.input_files``, globs); the others are not published.
 
     A glob's ``*`` stays within one folder. The files left out are named in one line.
     """
-    patterns = getattr(hooks, "INPUT_FILES", None)
-    if not patterns:
-        raise BuildError(f"{source / 'task.py'}: no INPUT_FILES; list the input files participants get "
-                         "(globs under input_data/, e.g. INPUT_FILES = (\"inducers.csv\",)), the only ones published")
+    patterns = hooks.input_files
     inputs, left_out = {}, []
     for split in SPLITS:
         folder = data / split / "input_data"
@@ -507,6 +536,22 @@ def _stage_starting_kit(source: Path, staged: Path, programs: dict[str, Path]) -
     kit.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(programs["ingestion_program"] / "fusion_io.py", kit / "fusion_io.py")
     _copy_tree(SCORING_COMMON_DIR, kit / "scoring_common")
+
+
+def _check_declared_leaderboard(declaration: TaskDeclaration, yaml_doc: dict, source: Path) -> None:
+    """The first leaderboard's columns must be the declared metrics, then the kit's keys."""
+    try:
+        check_leaderboard(declaration, yaml_doc["leaderboards"][0]["columns"], source / "competition.yaml")
+    except DeclarationError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _check_declared_primary(declaration: TaskDeclaration, scoring_primary: str, source: Path) -> None:
+    """The scoring program's primary key must be the declared primary metric."""
+    try:
+        check_scoring_primary(declaration, scoring_primary, source / "scoring_program" / "score.py")
+    except DeclarationError as exc:
+        raise BuildError(str(exc)) from None
 
 
 def _check_leaderboard_keys(yaml_doc: dict, baseline_scores: dict) -> None:
@@ -641,9 +686,9 @@ def run_command(args: argparse.Namespace) -> int:
                            contact_email=args.contact_email, dev_start=args.dev_start, test_start=args.test_start,
                            test_end=args.test_end, bundles_dir=bundles_dir,
                            out=(args.out or default_dist_dir(bundles_dir)).resolve(), check=not args.no_check)
-    if args.edition and not args.tasks:
-        tasks = _tasks_with_edition(tasks, args.edition, bundles_dir)
     try:
+        if args.edition and not args.tasks:
+            tasks = _tasks_with_edition(tasks, args.edition, bundles_dir)
         results = [build_task(task, options) for task in tasks]
     except BuildError as exc:
         print(f"bundlekit build: {exc}", file=sys.stderr)
@@ -670,7 +715,7 @@ def _tasks_with_edition(tasks: list[str], edition: str, bundles_dir: Path) -> li
     """The tasks that have stand-in data of ``edition``; the others are skipped with a notice."""
     kept = []
     for task in tasks:
-        editions = getattr(load_module(bundles_dir / task / "task.py", module_name(task, "task")), "EDITIONS", {})
+        editions = load_task(bundles_dir / task, task)[1].editions
         if edition in editions:
             kept.append(task)
         else:

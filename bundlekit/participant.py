@@ -13,7 +13,7 @@ data/dev/, data/test/                                the public data (dev induce
 scoring_program/, ingestion_program/                 the programs, as the platform runs them
 reference/dev/                                       the dev reference (public by design) and dev's best inducer
 reference/test-check/                                the test item ids only, written from data/test by the
-                                                     task's ``write_check_reference`` hook (no truth)
+                                                     task's ``TASK.write_check_reference`` (no truth)
 ```
 
 :func:`kit_as_bundle` lays a kit out as a bundle that ``bundlekit run`` reads: same
@@ -28,18 +28,16 @@ import os
 import re
 import shutil
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from bundlekit.archive import iter_files
+from bundlekit.declaration import TaskDeclaration
 from bundlekit.project import SCORING_COMMON_DIR
 
 KIT_FILE = "kit.json"
 DATA_DIR = "data"
 DEV_REFERENCE = "reference/dev"
 CHECK_REFERENCE = "reference/test-check"
-#: The task hook writing the check-only reference of the test split from its public input data.
-CHECK_REFERENCE_HOOK = "write_check_reference"
 #: The image's lock file, as shipped with the package (see bundlekit/image.py).
 IMAGE_LOCK = Path(__file__).resolve().with_name("image_context") / "requirements" / "image.lock"
 #: Files of a reference folder that carry no truth and are written for every split.
@@ -76,7 +74,7 @@ def kit_description(task: str, yaml_doc: dict, code_time_limit: int, best_dev: d
                                  "score": best_dev["scores"][best_dev["primary_metric"]]}}
 
 
-def stage_kit(kit: Path, *, hooks: ModuleType, public_data: Path, public_truth: list[str],
+def stage_kit(kit: Path, *, hooks: TaskDeclaration, public_data: Path, public_truth: list[str],
               programs: dict[str, Path], dev_reference: Path, description: dict[str, Any]) -> None:
     """Add to the staged starting kit ``kit`` everything of the participant kit but the task's own files.
 
@@ -92,7 +90,7 @@ def stage_kit(kit: Path, *, hooks: ModuleType, public_data: Path, public_truth: 
         if (dev_reference / name).is_file():
             _copy_file(dev_reference / name, kit / DEV_REFERENCE / name)
     (kit / DEV_REFERENCE / "baseline.json").write_text(_dev_baseline(dev_reference, public_truth), encoding="utf-8")
-    hook = getattr(hooks, CHECK_REFERENCE_HOOK, None)
+    hook = hooks.write_check_reference
     if hook is not None:
         target = kit / CHECK_REFERENCE
         target.mkdir(parents=True)

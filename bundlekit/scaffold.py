@@ -31,6 +31,7 @@ same module names), and ``--force`` replaces only a task folder (one with a task
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import struct
@@ -193,6 +194,7 @@ def create_task(name: str, kind: str, dest: Path | None = None, title: str | Non
            **(class_markers(chosen) if chosen else {})}
     markers = {**{key: render(value, own, f"{kind}:{MANIFEST} {key}") for key, value in template.markers.items()},
                **own}
+    markers["DECLARED_METRICS"] = declared_metrics(markers["LEADERBOARD_COLUMNS"])
     for relative, source in template_files(template).items():
         where = f"{kind}:{relative}"
         path = target / render(relative, markers, where)
@@ -200,6 +202,18 @@ def create_task(name: str, kind: str, dest: Path | None = None, title: str | Non
         path.write_text(render(source.read_text(encoding="utf-8"), markers, where), encoding="utf-8")
     (target / "logo.png").write_bytes(logo_png(name))
     return target
+
+
+def declared_metrics(leaderboard_columns: str) -> str:
+    """The ``Metric(...)`` lines of task.py's declaration, one per column of the kind's leaderboard (YAML)."""
+    import yaml  # noqa: PLC0415
+
+    lines = []
+    for column in yaml.safe_load(leaderboard_columns):
+        options = "".join(f", {name}={json.dumps(column[name])}" for name, default in (("sorting", "desc"), ("precision", 4))
+                          if column[name] != default)
+        lines.append(f"Metric({json.dumps(column['key'])}, {json.dumps(column['title'])}{options}),")
+    return "\n".join(lines)
 
 
 def check_name(name: str, dest: Path) -> None:

@@ -134,7 +134,8 @@ def test_build_refuses_a_declared_file_that_holds_the_answers(mem_data: Path, tm
     bundles = tmp_path / "bundles"
     shutil.copytree(BUNDLES_DIR / "fusion-mem", bundles / "fusion-mem")
     with open(bundles / "fusion-mem" / "task.py", "a", encoding="utf-8") as task:
-        task.write('\nINPUT_FILES = ("inducers.csv", "*.gz")\n')  # a careless organiser's declaration
+        # a careless organiser's declaration
+        task.write('\nimport dataclasses\nTASK = dataclasses.replace(TASK, input_files=("inducers.csv", "*.gz"))\n')
     out = tmp_path / "dist"
     code = cli.main(["build", "fusion-mem", "--data", str(mem_data), "--out", str(out), "--bundles-dir", str(bundles)])
     err = capsys.readouterr().err

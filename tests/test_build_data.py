@@ -6,6 +6,8 @@ and corrupted the way real files go wrong. Mostly fusion-int: it builds in secon
 
 from __future__ import annotations
 
+import dataclasses
+
 import shutil
 from pathlib import Path
 from types import ModuleType
@@ -140,13 +142,12 @@ def test_command_line_refuses_without_a_traceback(copy_of, tmp_path: Path, capsy
 
 @pytest.fixture
 def patch_hooks(monkeypatch: pytest.MonkeyPatch) -> Callable[..., None]:
-    """Give the task module of the next builds extra attributes."""
-    def patch(**attributes: object) -> None:
+    """Replace fields of the task declaration (``TASK``) of the next builds."""
+    def patch(**fields: object) -> None:
         def load(path: Path, name: str) -> ModuleType:
             module = load_module(path, name)
             if name.endswith("_task"):
-                for key, value in attributes.items():
-                    setattr(module, key, value)
+                module.TASK = dataclasses.replace(module.TASK, **fields)
             return module
         monkeypatch.setattr(bundlekit.build, "load_module", load)
     return patch
@@ -174,13 +175,13 @@ def test_validate_data_runs_on_the_stand_in_data(patch_hooks, tmp_path: Path) ->
     ({"data.subfolders": " "}, "data.subfolders without a reason"),
 ], ids=["unknown-rule", "no-reason"])
 def test_accepted_warnings_are_checked(patch_hooks, copy_of, tmp_path: Path, accepted: dict, expected: str) -> None:
-    patch_hooks(ACCEPTED_WARNINGS=accepted)
+    patch_hooks(accepted_warnings=accepted)
     assert expected in refusal("fusion-int", copy_of("fusion-int"), tmp_path / "dist")
 
 
 def test_accepting_public_reference_needs_public_truth(patch_hooks, copy_of, tmp_path: Path) -> None:
-    patch_hooks(PUBLIC_TRUTH_FILES=())
-    assert "accepts leak.public-reference, but PUBLIC_TRUTH_FILES publishes no dev reference file" in refusal(
+    patch_hooks(public_truth_files=())
+    assert "accepts leak.public-reference, but public_truth_files publishes no dev reference file" in refusal(
         "fusion-int", copy_of("fusion-int"), tmp_path / "dist")
 
 

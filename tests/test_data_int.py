@@ -12,7 +12,7 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
-from task_modules import files_of, load_module
+from task_modules import load_module
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-int"
 BASELINES = ("best-inducer", "minmax-mean", "logistic-regression")
@@ -45,19 +45,6 @@ def evaluate(prediction: pd.Series, X: pd.DataFrame, ref_dir: Path, run: Path) -
 
 
 # --- generation ---------------------------------------------------------------------
-
-def test_generation_is_deterministic(data, tmp_path):
-    edition, dest = data
-    task.generate_data(tmp_path, edition=edition, seed=2023, progress=lambda message: None)
-    assert files_of(tmp_path) == files_of(dest)
-    other = tmp_path / "other"
-    task.generate_data(other, edition=edition, seed=7, progress=lambda message: None)
-    assert files_of(other) != files_of(dest)
-
-
-def test_unknown_edition_lists_the_editions(tmp_path):
-    with pytest.raises(ValueError, match="editions: 2022, 2023"):
-        task.generate_data(tmp_path, edition="2021")
 
 
 def test_sizes_match_the_edition(data, splits):

@@ -1,10 +1,8 @@
-"""`bundlekit new`: every kind of template gives a task that builds, checks and scores as is.
+"""`bundlekit new`: the template machinery (markers, layers, names, classes, the logo, the
+command line) and the custom kind's metric test.
 
-The fast tests cover the template machinery (markers, layers, names, the logo, the
-command line). The slow ones scaffold every kind, build it with the real build, check
-the bundle, and run its baselines through the local runner (as local processes, and in
-the kit's Docker image in the `docker`-marked test), comparing with the build's scores;
-a binary classification task (``--classes``) goes the same way.
+That every kind gives a task that builds, checks and scores as is (and a binary
+classification task, ``--classes``) is in test_conformance.py, with the kit's own tasks.
 Scaffolded tasks live in a temporary folder that the build is pointed at, never in the
 shared bundles/.
 """
@@ -15,7 +13,6 @@ import ast
 import struct
 import subprocess
 import sys
-import zipfile
 import zlib
 from pathlib import Path
 
@@ -24,13 +21,7 @@ import yaml
 
 import bundlekit.build
 from bundlekit import BUNDLES_DIR
-from bundlekit.project import BUNDLES_DIR_ENV
-from bundlekit.build import BuildOptions, BuildResult, build_task
-from bundlekit.check import check_bundle
 from bundlekit.cli import main as cli_main
-from bundlekit.demo import baseline_name, solution_runs
-from bundlekit.runner import run_many
-from scoring_output import check_hidden_details, check_per_item_scores, score_split
 from bundlekit.scaffold import (
     KIT_TASKS,
     MARKER,
@@ -42,19 +33,15 @@ from bundlekit.scaffold import (
     render,
     template_files,
 )
-from scoring_common.program import COST_KEYS
 
 KINDS = ("classification", "custom", "multilabel", "ranking", "regression", "retrieval")
 BINARY = ("negative", "positive")
-#: The end-to-end cases: name suffix -> (kind, classes); every kind as is, and a binary task.
-CASES = {**{kind: (kind, None) for kind in KINDS}, "binary": ("classification", BINARY)}
-QUIET = BuildOptions(progress=lambda message: None).progress
 #: Every task has these files; each kind adds its data-specific ones.
 REQUIRED_FILES = {
     "task.py", "competition.yaml", "logo.png",
     "pages/overview.md", "pages/data.md", "pages/evaluation.md", "pages/submission.md", "pages/terms.md",
     "scoring_program/score.py", "scoring_program/metadata.yaml",
-    "ingestion_program/ingest.py", "ingestion_program/metadata.yaml", "ingestion_program/fusion_io.py",
+    "ingestion_program/metadata.yaml", "ingestion_program/fusion_io.py",
     "solutions/best-inducer/fusion.py",
     "starting_kit/README.md", "starting_kit/example_fusion.py", "starting_kit/make_submission.py",
 }
@@ -280,100 +267,15 @@ def test_the_command_refuses_an_unknown_kind(tmp_path: Path, capsys):
 
 
 # --------------------------------------------------------------------------------------
-# Every kind, end to end
+# The custom kind's own metric test (every kind end to end: test_conformance.py)
 # --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def task_sources(tmp_path_factory) -> Path:
-    """A folder of task sources holding one scaffolded task per kind; the build reads it."""
+    """A folder of task sources holding a scaffolded custom task."""
     sources = tmp_path_factory.mktemp("bundles")
-    for case, (kind, classes) in CASES.items():
-        create_task(f"scaffold-{case}", kind, dest=sources, title=f"Scaffolded {case} task", classes=classes)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(BUNDLES_DIR_ENV, str(sources))
-        yield sources
-
-
-@pytest.fixture(scope="module", params=list(CASES))
-def built(request, task_sources: Path, tmp_path_factory) -> BuildResult:
-    out = tmp_path_factory.mktemp(f"dist-{request.param}")
-    return build_task(f"scaffold-{request.param}", BuildOptions(out=out, progress=QUIET))
-
-
-@pytest.mark.slow
-def test_scaffolded_bundle_passes_the_checker(built: BuildResult):
-    problems = check_bundle(built.bundle_zip)
-    assert [p for p in problems if p.severity == "error"] == []
-    # Besides the warnings every task accepts, only the placeholders left for the organiser.
-    expected = {"leak.public-reference", "data.subfolders", "content.todo", "docker.no-digest"}
-    assert [str(p) for p in problems if p.rule not in expected] == []
-    assert "content.todo" in {p.rule for p in problems}
-    document = yaml.safe_load((built.bundle_dir / "competition.yaml").read_text(encoding="utf-8"))
-    keys = {c["key"] for c in document["leaderboards"][0]["columns"]}
-    assert keys == {key for per_split in built.baseline_scores.values() for scores in per_split.values()
-                    for key in scores}
-    assert len(built.baseline_scores) >= 2 and "best-inducer" in built.baseline_scores
-
-
-@pytest.mark.slow
-def test_best_inducer_baseline_matches_the_build(built: BuildResult):
-    """The kit's best-inducer solution picks the inducer the build finds best on dev."""
-    dev = built.baseline_scores["best-inducer"]["dev"]
-    assert dev["gain_pct"] == pytest.approx(0.0, abs=1e-9)
-    primary = built.best_inducers["dev"]["primary_metric"]
-    assert dev[primary] == pytest.approx(built.best_inducers["dev"]["scores"][primary], abs=1e-9)
-
-
-def run_baselines(built: BuildResult, use_docker: bool) -> None:
-    runs = solution_runs(built.bundle_dir)
-    for phase in sorted({phase for _, _, phase in runs}):
-        selected = [(zip_path, split) for zip_path, split, p in runs if p == phase]
-        results = run_many(built.bundle_zip, [zip_path for zip_path, _ in selected], phase,
-                           use_docker=use_docker, jobs=2)
-        for (zip_path, split), result in zip(selected, results):
-            assert result.status == "finished", f"{zip_path.name} on {phase}: {result.reason}"
-            expected = built.baseline_scores[baseline_name(zip_path)][split]
-            assert set(result.scores) == set(expected) - (set(COST_KEYS) if "-results-" in zip_path.stem else set())
-            for key, value in result.scores.items():
-                if key not in COST_KEYS:
-                    assert value == pytest.approx(expected[key], abs=1e-9), (zip_path.name, phase, key)
-
-
-@pytest.mark.slow
-def test_scaffolded_baselines_run_like_the_platform_locally(built: BuildResult):
-    run_baselines(built, use_docker=False)
-
-
-@pytest.mark.slow
-@pytest.mark.docker
-def test_scaffolded_baselines_run_in_docker(built: BuildResult, kit_image: str):
-    run_baselines(built, use_docker=True)
-
-
-@pytest.mark.slow
-def test_every_kind_writes_per_item_scores_and_hides_them_on_test(built: BuildResult, tmp_path: Path):
-    """C1 and C2 for every template kind: per-item scores on both splits, none shown on the hidden one."""
-    for split in ("dev", "test"):
-        output, scores = score_split(built.bundle_dir, split, tmp_path / split)
-        rows = check_per_item_scores(output, scores)
-        if split == "test":
-            check_hidden_details(output, rows, [built.best_inducers["test"]["best_inducer"]])
-
-
-@pytest.mark.slow
-def test_starting_kit_makes_a_submission_that_scores(built: BuildResult, tmp_path: Path):
-    """The starting kit alone (with the public data) makes a result zip the runner scores."""
-    for name in ("starting_kit", "public_data"):
-        with zipfile.ZipFile(built.bundle_dir / f"{name}.zip") as archive:
-            archive.extractall(tmp_path / name)
-    kit = tmp_path / "starting_kit"
-    completed = subprocess.run([sys.executable, str(kit / "make_submission.py"), str(tmp_path / "public_data"),
-                                "--out", str(tmp_path / "submission.zip")],
-                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert completed.returncode == 0, completed.stderr
-    assert "on dev (fitted on dev, so optimistic)" in completed.stdout
-    result = run_many(built.bundle_zip, [tmp_path / "submission.zip"], "Test", use_docker=False)[0]
-    assert result.status == "finished", result.reason
+    create_task("scaffold-custom", "custom", dest=sources, title="Scaffolded custom task")
+    return sources
 
 
 @pytest.mark.slow

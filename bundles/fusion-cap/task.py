@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bundlekit import data_checks
+from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
@@ -400,3 +401,14 @@ def _false_positives(rate: float, flatness: float, n_images: int, share: np.ndar
 
 def _write_lines(path: Path, lines: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+TASK = TaskDeclaration(
+    name="fusion-cap", title="ImageCLEFfusion: medical concept detection", kind="multilabel", item_columns=("image_id",),
+    metrics=(Metric("f1", "F1"), Metric("f1_secondary", "F1 (curated concepts)")),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
+    accepted_warnings=ACCEPTED_WARNINGS,
+    public_truth_files=PUBLIC_TRUTH_FILES,
+    write_check_reference=write_check_reference,
+)

@@ -30,6 +30,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bundlekit import data_checks
+from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
@@ -451,3 +452,13 @@ def _write_truth(folder: Path, pool: dict, rng: np.random.Generator) -> None:
         tags.extend(f"{query_id},{c + 1},{CLUSTER_TAGS[t]}" for c, t in enumerate(chosen.tolist()))
     for name, lines in (("rGT.csv", judged), ("dGT.csv", clustered), ("dclusterGT.csv", tags)):
         (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+TASK = TaskDeclaration(
+    name="fusion-div", title="ImageCLEFfusion: search result diversification", kind="retrieval", item_columns=("query_id", "photo_id"),
+    metrics=(Metric("f1_at_20", "F1@20"), Metric("cr_at_20", "CR@20"), Metric("p_at_20", "P@20")),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
+    accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
+)

@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bundlekit import data_checks
+from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
@@ -276,3 +277,13 @@ def _write_groundtruth(path: Path, video_ids: list[str], image_ids: list[str], l
     lines = ["video_id,image_id,label,value"]
     lines.extend(f"{v},{i},{lab},{val:.6f}" for v, i, lab, val in zip(video_ids, image_ids, label.tolist(), value.tolist()))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+TASK = TaskDeclaration(
+    name="fusion-int", title="ImageCLEFfusion: media interestingness", kind="ranking", item_columns=("video_id", "image_id"),
+    metrics=(Metric("map_at_10", "MAP@10"), Metric("map", "MAP")),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
+    accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
+)

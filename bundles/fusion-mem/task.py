@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from bundlekit import data_checks
+from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
 EDITIONS: dict[str, dict] = {
@@ -211,3 +212,13 @@ def _on_scale(standardised: np.ndarray, inducer: dict) -> np.ndarray:
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
+
+
+TASK = TaskDeclaration(
+    name="fusion-mem", title="ImageCLEFfusion: media memorability", kind="regression", item_columns=("video_id",),
+    metrics=(Metric("spearman", "Spearman"), Metric("pearson", "Pearson")),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, validate_data=validate_data, input_files=INPUT_FILES,
+    accepted_warnings=ACCEPTED_WARNINGS,
+    write_check_reference=write_check_reference,
+)

@@ -24,6 +24,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit.declaration import Metric, TaskDeclaration
+
 SPLITS = ("dev", "test")
 #: TODO(organiser): your classes (`bundlekit new --classes` wrote them here, in the scoring
 #: program and in fusion_io.py: keep the three in step).
@@ -97,3 +99,16 @@ def inducer_predictions(X) -> Iterator[tuple[str, object]]:
 def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
+
+
+#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+TASK = TaskDeclaration(
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="classification", item_columns=("item_id",),
+    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
+    metrics=(
+        __DECLARED_METRICS__
+    ),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, input_files=INPUT_FILES, accepted_warnings=ACCEPTED_WARNINGS,
+    classes=CLASSES,
+)

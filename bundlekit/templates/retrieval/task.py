@@ -27,6 +27,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit.declaration import Metric, TaskDeclaration
+
 SPLITS = ("dev", "test")
 #: TODO(organiser): sizes of your editions (queries per split, photos per query, inducer roles).
 EDITIONS: dict[str, dict] = {
@@ -135,3 +137,15 @@ def _ranking(score: np.ndarray, cluster: np.ndarray, penalty: float) -> np.ndarr
 def _write(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+TASK = TaskDeclaration(
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="retrieval", item_columns=("query_id", "photo_id"),
+    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
+    metrics=(
+        __DECLARED_METRICS__
+    ),
+    editions=EDITIONS, default_edition=DEFAULT_EDITION, generate_data=generate_data,
+    inducer_predictions=inducer_predictions, input_files=INPUT_FILES, accepted_warnings=ACCEPTED_WARNINGS,
+)
