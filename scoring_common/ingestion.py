@@ -91,6 +91,11 @@ TASK_MODULE = "_ingestion_task_fusion_io"
 SUBMISSION_METADATA = METADATA_NAMES
 #: How often the process tree is sampled for its size and memory.
 SAMPLE_EVERY_S = 0.1
+#: The numeric libraries of the participant's process use one thread: the results (threaded
+#: BLAS sums in another order) and the cost columns then do not depend on how many cores the
+#: machine has, and the build, `bundlekit run` and the platform give the same scores.
+SINGLE_THREADED_MATH = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                               "BLIS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
 #: Longest line the child may send on the measurement pipe.
 MAX_MESSAGE_BYTES = 256
 _RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
@@ -173,7 +178,7 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                        "from scoring_common.ingestion import child_main; child_main(sys.argv[2:])",
                        package_root, str(program_dir), str(input_dir), str(submission_dir), str(scratch),
                        f"{write_fd},{go_read_fd}", json.dumps(limits.as_dict()), repr(float(time_limit_s))]
-            env = dict(os.environ, PYTHONUNBUFFERED="1")
+            env = dict(os.environ, PYTHONUNBUFFERED="1", **SINGLE_THREADED_MATH)
             watch = _Watch(spawned=time.monotonic(), go_fd=go_fd)
             process = subprocess.Popen(command, cwd=submission_dir, env=env, pass_fds=(write_fd, go_read_fd))
             watch.child_pid = process.pid
