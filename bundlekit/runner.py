@@ -45,6 +45,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Literal
 
 from bundlekit import participant, safe_yaml, scheduling
 from bundlekit.unpack import METADATA_NAMES, ArchiveError, inspect_submission, safe_extract
+from scoring_common.check_submission import killing_signal, signal_name
 
 DEFAULT_TIME_LIMIT = 600.0
 DEFAULT_MEMORY = "4g"
@@ -669,22 +670,6 @@ class _LocalProgram:
 
     def close(self) -> None:
         """Nothing to release: the program's processes end with :meth:`run`."""
-
-
-def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
-    """The signal that ended a program: a negative return code locally, 128 + signal from a container."""
-    if exit_code is None:
-        return None
-    if exit_code < 0:
-        return -exit_code
-    return exit_code - 128 if in_docker and 128 < exit_code < 128 + 65 else None
-
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return "unknown signal"
 
 
 def _mentions_memory_error(stderr_log: Path) -> bool:
@@ -1463,10 +1448,10 @@ class _SubmissionRun:
         errors = [line for line in _messages(self.run_dir / "prediction.stderr.log") if line.startswith(ERROR_PREFIX)]
         if errors:
             return errors[-1].removeprefix(ERROR_PREFIX)[:REASON_MAX_CHARS]
-        killed = _killing_signal(self.result.prediction_exit_code, self.settings.use_docker)
+        killed = killing_signal(self.result.prediction_exit_code, self.settings.use_docker)
         if killed is None:
             return None
-        return (f"the prediction step was killed by signal {killed} ({_signal_name(killed)}), not by a limit of "
+        return (f"the prediction step was killed by signal {killed} ({signal_name(killed)}), not by a limit of "
                 "bundlekit (no time or memory limit was reached): the submission's code ended it, e.g. by killing "
                 "its parent process; see prediction.stderr.log")
 

@@ -194,10 +194,10 @@ def _run(kit: dict, phase: dict, zip_path: Path, engine: "Engine", work: Path, v
                               "(the platform's machines are not much larger); use less memory (float32, fewer "
                               "copies of X, no dense matrices of all pairs)")
     prediction_error = _error_line(work / "prediction.stderr.log") if step.exit_code else None
-    killed = _killing_signal(step.exit_code, engine.image is not None)
+    killed = killing_signal(step.exit_code, engine.image is not None)
     if killed and not prediction_error:
         raise SubmissionError(
-            f"the prediction step was killed by signal {killed} ({_signal_name(killed)}), not by a limit of the check "
+            f"the prediction step was killed by signal {killed} ({signal_name(killed)}), not by a limit of the check "
             "(no time or memory limit was reached): the submission's code ended it, e.g. by killing its parent "
             f"process; see {work / 'prediction.stderr.log'}")
     scoring = KIT_DIR / "scoring_program"
@@ -288,7 +288,7 @@ def _write_worker_metadata(prediction: Path, step: "Step") -> None:
                                          encoding="utf-8")
 
 
-def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
+def killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
     """The signal that ended a program: a negative return code locally, 128 + signal from a container."""
     if exit_code is None:
         return None
@@ -297,7 +297,7 @@ def _killing_signal(exit_code: int | None, in_docker: bool) -> int | None:
     return exit_code - 128 if in_docker and 128 < exit_code < 128 + 65 else None
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
     except ValueError:

@@ -227,14 +227,13 @@ def test_a_memory_error_without_a_reason_is_still_memory(tmp_path: Path) -> None
 @pytest.mark.parametrize("exit_code, in_docker, expected", [
     (-9, False, 9), (137, True, 9), (137, False, None), (1, True, None), (0, True, None), (None, True, None)])
 def test_the_killing_signal_is_read_as_bundlekit_reads_it(exit_code, in_docker, expected) -> None:
-    assert check_submission._killing_signal(exit_code, in_docker) == expected
-    assert runner._killing_signal(exit_code, in_docker) == expected
+    assert check_submission.killing_signal(exit_code, in_docker) == expected
 
 
 def test_a_step_killed_by_its_own_code_is_said_so(tmp_path: Path) -> None:
     step = _local_step(tmp_path, "import os; os.kill(os.getpid(), 9)")
-    assert check_submission._killing_signal(step.exit_code, False) == 9
-    assert check_submission._signal_name(9) == "SIGKILL"
+    assert check_submission.killing_signal(step.exit_code, False) == 9
+    assert check_submission.signal_name(9) == "SIGKILL"
 
 
 def test_code_raising_keyboard_interrupt_points_to_the_prediction_log(tmp_path: Path) -> None:
