@@ -12,172 +12,31 @@ document, one column of scores per inducer) and, for the dev split, ``groundtrut
 
 :func:`check_prediction` enforces that contract, :func:`write_run` writes the run
 (``query_id,doc_id,score``) and :func:`primary_metric` computes the leaderboard's MAP@10
-for local validation. pandas and numpy only: this module runs in the platform's container.
+for local validation. The prediction type, ``ItemScores``, lives in
+``scoring_common/predictions/``; this module runs in the platform's container.
 
 TODO(organiser): keep the column names here, in task.py and in the scoring program's
 NAMES in step when you rename them.
 """
 
-from __future__ import annotations
+from scoring_common.predictions.per_item import ItemScores
 
-from pathlib import Path
+PREDICTION = ItemScores(item_columns=("query_id", "doc_id"), item="document", cutoff=10)
 
-import numpy as np
-import pandas as pd
-
-from scoring_common.errors import InternalError, ParticipantError, list_ids
-from scoring_common.metrics.ranking import mean_average_precision, tie_rank_from_ids
-
-INDUCERS_FILE = "inducers.csv"
-GROUNDTRUTH_FILE = "groundtruth.csv"
-RUN_FILE_NAME = "run.csv"
-INDEX_NAMES = ["query_id", "doc_id"]
-ITEM = "document"
+INDUCERS_FILE = PREDICTION.inducers_file
+GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
+RUN_FILE_NAME = PREDICTION.run_file
+INDEX_NAMES = list(PREDICTION.item_columns)
+ITEM = PREDICTION.item
 PRIMARY_METRIC_TITLE = "MAP@10"
 #: Cutoff of the primary metric.
-PRIMARY_CUTOFF = 10
+PRIMARY_CUTOFF = PREDICTION.cutoff
 
-
-def load_inducers(split_input_dir: Path) -> pd.DataFrame:
-    """Read a split's ``inducers.csv``: a DataFrame indexed by ``(query_id, doc_id)``, one float column per inducer."""
-    path = Path(split_input_dir) / INDUCERS_FILE
-    frame = _read_table(path, INDEX_NAMES)
-    scores = frame.drop(columns=INDEX_NAMES)
-    if scores.shape[1] == 0:
-        raise InternalError(f"{path} has no inducer column")
-    try:
-        scores = scores.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InternalError(f"{path}: an inducer column is not numeric ({exc})") from None
-    scores.index = pd.MultiIndex.from_frame(frame[INDEX_NAMES])
-    scores.columns.name = "inducer"
-    return scores
-
-
-def load_truth(split_reference_dir: Path) -> pd.Series:
-    """Read a split's ``groundtruth.csv``: a Series named ``label`` (int64 0/1) indexed by ``(query_id, doc_id)``."""
-    path = Path(split_reference_dir) / GROUNDTRUTH_FILE
-    frame = _read_table(path, INDEX_NAMES + ["label"])
-    try:
-        labels = frame["label"].astype(np.int64)
-    except (TypeError, ValueError):
-        raise InternalError(f"{path}: the label column holds values that are not integers") from None
-    return pd.Series(labels.to_numpy(), index=pd.MultiIndex.from_frame(frame[INDEX_NAMES]), name="label")
-
-
-def inducer_names(X: pd.DataFrame) -> list[str]:
-    """The inducers of ``X``, in column order."""
-    return [str(name) for name in X.columns]
-
-
-def inducer_prediction(X: pd.DataFrame, name: str) -> pd.Series:
-    """One inducer's scores as a prediction."""
-    return X[name].rename("score")
-
-
-def check_prediction(prediction: object, X: pd.DataFrame) -> pd.Series:
-    """Check what ``Fusion.predict(X)`` returned and put it in ``X``'s row order.
-
-    Returns
-    -------
-    pandas.Series
-        float64 scores named ``score``, indexed exactly like ``X``.
-
-    Raises
-    ------
-    ParticipantError
-        One line saying what is wrong with the prediction and how to fix it.
-    """
-    if isinstance(prediction, pd.DataFrame):
-        hint = " (select the column: frame['name'] or frame.squeeze('columns'))" if prediction.shape[1] == 1 else ""
-        raise ParticipantError(f"Fusion.predict returned a DataFrame with {prediction.shape[1]} column(s); "
-                               f"return a pandas Series of scores indexed like X{hint}")
-    if not isinstance(prediction, pd.Series):
-        raise ParticipantError(f"Fusion.predict returned a {type(prediction).__name__}; return a pandas Series "
-                               "of scores indexed like X, e.g. pd.Series(scores, index=X.index)")
-    index = prediction.index
-    if not index.equals(X.index):
-        if index.nlevels != 2:
-            raise ParticipantError(
-                f"Fusion.predict returned a Series whose index has {index.nlevels} level(s); index it by X's "
-                "(query_id, doc_id) MultiIndex, e.g. pd.Series(scores, index=X.index)")
-        if index.has_duplicates:
-            repeated = [str(key) for key in index[index.duplicated()].unique()]
-            raise ParticipantError(f"Fusion.predict returned {len(repeated)} {ITEM}(s) more than once, e.g. "
-                                   f"{list_ids(repeated)}; give every {ITEM} of X exactly once")
-        unknown = index.difference(X.index, sort=False)
-        if len(unknown):
-            raise ParticipantError(f"Fusion.predict returned {len(unknown)} {ITEM}(s) that are not in X, e.g. "
-                                   f"{list_ids([str(key) for key in unknown])}; keep X's (query_id, doc_id) index")
-        missing = X.index.difference(index, sort=False)
-        if len(missing):
-            raise ParticipantError(f"Fusion.predict left out {len(missing)} of the {len(X)} {ITEM}s of X, e.g. "
-                                   f"{list_ids([str(key) for key in missing])}; score every row of X")
-        prediction = prediction.reindex(X.index)
-    try:
-        values = prediction.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParticipantError(f"Fusion.predict returned a Series of dtype {prediction.dtype} that does not convert "
-                               "to numbers; return float scores") from None
-    bad = ~np.isfinite(values)
-    if bad.any():
-        keys = [str(key) for key in X.index[bad]]
-        raise ParticipantError(f"Fusion.predict returned {int(bad.sum())} score(s) that are NaN or infinite, e.g. "
-                               f"for {list_ids(keys)}; return finite numbers (fill NaN, clip infinities)")
-    return pd.Series(values, index=X.index, name="score")
-
-
-def write_run(prediction: pd.Series, X: pd.DataFrame, path: Path) -> None:
-    """Write a prediction as a run: header ``query_id,doc_id,score``, then X's rows in order.
-
-    Scores are written with Python's shortest exact float repr, so the file ranks the
-    documents exactly as the Series does.
-    """
-    scores = check_prediction(prediction, X)
-    lines = [",".join(INDEX_NAMES + ["score"])]
-    lines.extend(f"{query},{doc},{score!r}" for (query, doc), score in zip(scores.index, scores.to_numpy().tolist()))
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def primary_metric(prediction: pd.Series, y: pd.Series, k: int | None = PRIMARY_CUTOFF) -> float:
-    """MAP@k over the queries of ``y``: the leaderboard's metric, for local validation.
-
-    .. math:: AP@k(q) = \\frac{1}{R_q} \\sum_{i \\le k} rel(i) \\, \\frac{\\#\\{relevant\\ in\\ top\\ i\\}}{i}
-
-    with ``R_q`` the relevant documents of query ``q`` (AP = 0 when there is none); ties
-    are ordered by ``doc_id``, descending, as trec_eval does.
-
-    Parameters
-    ----------
-    prediction : pandas.Series
-        A score for every document of ``y`` (extra documents are ignored).
-    y : pandas.Series
-        Labels as returned by :func:`load_truth`.
-    k : int or None
-        The cutoff; None for MAP without cutoff.
-    """
-    aligned = prediction.reindex(y.index)
-    if aligned.isna().any():
-        raise ValueError(f"the prediction lacks {int(aligned.isna().sum())} {ITEM}(s) of y, or holds NaN")
-    query = pd.factorize(y.index.get_level_values(0), sort=True)[0].astype(np.int64)
-    relevant = y.to_numpy() >= 1
-    n_relevant = np.bincount(query[relevant], minlength=query.max() + 1)
-    tie_rank = tie_rank_from_ids(y.index.get_level_values(1).to_numpy())
-    return mean_average_precision(query, aligned.to_numpy(dtype=np.float64), tie_rank, relevant, n_relevant, k)
-
-
-def _read_table(path: Path, required: list[str]) -> pd.DataFrame:
-    """Read an organisers' CSV whose first columns must be ``required``, ids kept as strings."""
-    if not path.is_file():
-        raise InternalError(f"{path} not found; a split folder must hold {path.name}")
-    frame = pd.read_csv(path, dtype={name: str for name in INDEX_NAMES}, skipinitialspace=True)
-    columns = [str(c).strip() for c in frame.columns]
-    if columns[:len(required)] != required:
-        raise InternalError(f"{path} must start with the header {','.join(required)}, "
-                            f"found {','.join(columns[:len(required)])}")
-    frame.columns = columns
-    duplicated = frame.duplicated(INDEX_NAMES)
-    if duplicated.any():
-        first = frame.loc[duplicated, INDEX_NAMES].iloc[0].tolist()
-        raise InternalError(f"{path}: {ITEM} {tuple(first)} appears more than once")
-    return frame
+load_inducers = PREDICTION.load_inducers
+load_truth = PREDICTION.load_truth
+inducer_names = PREDICTION.inducer_names
+inducer_prediction = PREDICTION.inducer_prediction
+check_prediction = PREDICTION.check_prediction
+write_run = PREDICTION.write_run
+mean_average_precision = PREDICTION.mean_average_precision
+primary_metric = PREDICTION.primary_metric
