@@ -1,0 +1,328 @@
+"""A set of labels per item (concepts per image): the mean per-item F1.
+
+A split folder holds the split's item list (one id per line) and ``inducers/<name>.csv``
+(lines ``item_id|LABEL;LABEL;...``), and for the dev split ``groundtruth.csv`` (header
+``ID<TAB>labels``, lines ``item_id<TAB>LABEL;LABEL;...``).
+
+- ``load_inducers``: a long DataFrame ``inducer, <item column>, <label column>``, one row
+  per label an inducer predicted for an item, rows sorted by inducer then in file order;
+  ``X.attrs[<items key>]`` holds every item id of the split, in the item list's order.
+- ``load_truth``: a long DataFrame ``<item column>, <label column>``; its attrs list every
+  item of the ground truth, including those without a label.
+- ``Fusion.predict(X)`` returns a Series indexed by item id (every item exactly once)
+  whose values are lists, tuples or sets of labels, or a long DataFrame like ``y``;
+  ``write_run`` writes ``item_id|LABEL;LABEL`` lines, read on the scoring side by
+  ``scoring_common.formats.concepts``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scoring_common.errors import InternalError, ParticipantError, list_ids
+from scoring_common.metrics.multilabel import set_f1
+from scoring_common.predictions.frames import SplitIds, required_file, split_ids, write_lines
+
+#: Characters a label cannot hold: they separate the fields of a run line.
+FORBIDDEN_IN_LABEL = frozenset(" \t,|;")
+
+
+@dataclass(frozen=True)
+class LabelSets:
+    """Label sets per item (the ``multilabel`` kind).
+
+    Parameters
+    ----------
+    item_column, label_column : str
+        The columns of the long frames (``image_id``, ``concept``).
+    item, label : str
+        What an item and a label are called in messages (``image``, ``concept``).
+    label_id : str
+        A label in "a list, tuple or set of ..." (``concept ids``).
+    label_example : str
+        Said after "...s are strings" (`` like 'C0040405'``).
+    items_key : str
+        The ``attrs`` key of the split's item ids (``images``).
+    items_file, inducers_dir, groundtruth_file, run_file : str
+        File and folder names of the split folder and of the run.
+    max_per_item : int
+        Most labels a run may give one item (the scoring program's limit).
+    series_name : str
+        Name of the checked prediction (``concepts``).
+    """
+
+    item_column: str = "item_id"
+    label_column: str = "label"
+    item: str = "item"
+    label: str = "label"
+    label_id: str = "labels"
+    label_example: str = ""
+    items_key: str = "items"
+    items_file: str = "items.txt"
+    inducers_dir: str = "inducers"
+    groundtruth_file: str = "groundtruth.csv"
+    run_file: str = "run.csv"
+    max_per_item: int = 100
+    series_name: str = "labels"
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of ``X``."""
+        return ["inducer", self.item_column, self.label_column]
+
+    # ------------------------------------------------------------------ loading
+
+    def load_inducers(self, split_input_dir: Path) -> pd.DataFrame:
+        """Read a split's item list and ``inducers/*.csv`` into a long ``inducer, item, label`` frame.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows sorted by inducer name, then in file order; ``attrs[items_key]`` holds the
+            split's item ids, in the item list's order.
+        """
+        folder = Path(split_input_dir)
+        items = self._read_item_list(folder / self.items_file)
+        known = set(items)
+        files = sorted((folder / self.inducers_dir).glob("*.csv"))
+        if not files:
+            raise InternalError(f"{folder / self.inducers_dir} holds no <inducer>.csv file")
+        interned: dict[str, str] = {item: item for item in items}
+        inducers: list[str] = []
+        item_ids: list[str] = []
+        labels: list[str] = []
+        for path in files:
+            start = len(labels)
+            for number, item_id, line_labels in self._read_label_lines(path):
+                item_id = interned.get(item_id, item_id)
+                if item_id not in known:
+                    raise InternalError(f"{path} line {number}: {self.item} {item_id!r} is not in {self.items_file}")
+                for label in line_labels:
+                    item_ids.append(item_id)
+                    labels.append(interned.setdefault(label, label))
+            inducers.extend([path.stem] * (len(labels) - start))
+        frame = pd.DataFrame({"inducer": inducers, self.item_column: item_ids, self.label_column: labels},
+                             columns=self.columns)
+        frame.attrs[self.items_key] = SplitIds(items)
+        return frame
+
+    def load_truth(self, split_reference_dir: Path) -> pd.DataFrame:
+        """Read a split's ground truth: a long ``item, label`` frame in file order; attrs: every item of the file."""
+        path = Path(split_reference_dir) / self.groundtruth_file
+        item_ids: list[str] = []
+        labels: list[str] = []
+        items: list[str] = []
+        for _, item_id, line_labels in self._read_label_lines(path, header=True):
+            items.append(item_id)
+            item_ids.extend([item_id] * len(line_labels))
+            labels.extend(line_labels)
+        frame = pd.DataFrame({self.item_column: item_ids, self.label_column: labels},
+                             columns=[self.item_column, self.label_column])
+        frame.attrs[self.items_key] = SplitIds(items)
+        return frame
+
+    def split_items(self, frame: pd.DataFrame) -> SplitIds:
+        """The item ids of the split ``frame`` (from :meth:`load_inducers` or :meth:`load_truth`) covers."""
+        return split_ids(frame, self.items_key)
+
+    def inducer_names(self, X: pd.DataFrame) -> list[str]:
+        """The inducers of ``X``, sorted."""
+        return sorted(str(name) for name in X["inducer"].unique())
+
+    def inducer_prediction(self, X: pd.DataFrame, name: str) -> pd.DataFrame:
+        """One inducer's label sets as a prediction (a long ``item, label`` frame)."""
+        return X.loc[X["inducer"] == name, [self.item_column, self.label_column]]
+
+    def item_ids(self, X: pd.DataFrame) -> list[str]:
+        """The item ids of the split (those a run lists); the ingestion refuses code that ships them in bulk."""
+        return [str(item) for item in X.attrs[self.items_key]]
+
+    # ------------------------------------------------------------------ checking and writing
+
+    def check_prediction(self, prediction: object, X: pd.DataFrame) -> pd.Series:
+        """Check what ``Fusion.predict(X)`` returned and normalise it.
+
+        Parameters
+        ----------
+        prediction : object
+            A Series indexed by item id whose values are lists, tuples or sets of labels
+            (every item of the split exactly once, any order), or a long DataFrame with the
+            item and label columns (items without rows get no label).
+        X : pandas.DataFrame
+            The inducers the prediction was made from.
+
+        Returns
+        -------
+        pandas.Series
+            Named :attr:`series_name`, indexed by the split's item ids in the item list's
+            order; each value a sorted tuple of distinct labels (stripped, upper case).
+
+        Raises
+        ------
+        ParticipantError
+            One line saying what is wrong with the prediction and how to fix it.
+        """
+        items = self.split_items(X)
+        item, key = self.item, self.items_key
+        if isinstance(prediction, pd.DataFrame):
+            prediction = self._series_from_long(prediction, items)
+        elif not isinstance(prediction, pd.Series):
+            raise ParticipantError(
+                f"Fusion.predict returned a {type(prediction).__name__}; return a pandas Series indexed by "
+                f"{self.item_column} whose values are lists of {self.label}s, or a DataFrame with columns "
+                f"{self.item_column} and {self.label_column}")
+        index = prediction.index
+        if index.nlevels != 1:
+            raise ParticipantError(f"Fusion.predict returned a Series whose index has {index.nlevels} levels; "
+                                   f"index it by {self.item_column} alone")
+        if index.has_duplicates:
+            repeated = [str(i) for i in index[index.duplicated()].unique()]
+            raise ParticipantError(f"Fusion.predict returned {len(repeated)} {item}(s) more than once, e.g. "
+                                   f"{list_ids(repeated)}; give each {item} one value holding all its {self.label}s")
+        expected = pd.Index(items)
+        if not index.equals(expected):
+            unknown = index.difference(expected, sort=False)
+            if len(unknown):
+                raise ParticipantError(f"Fusion.predict returned {len(unknown)} {item}(s) that are not in the split, "
+                                       f"e.g. {list_ids([str(i) for i in unknown])}; index by the ids of "
+                                       f"X.attrs['{key}']")
+            missing = expected.difference(index, sort=False)
+            if len(missing):
+                raise ParticipantError(
+                    f"Fusion.predict left out {len(missing)} of the {len(items)} {item}s, e.g. "
+                    f"{list_ids([str(i) for i in missing])}; give every {item} of X.attrs['{key}'] a value "
+                    "(an empty list when you predict nothing)")
+            prediction = prediction.reindex(expected)
+        values = [self._normalised_labels(item_id, value) for item_id, value in zip(items, prediction.tolist())]
+        return pd.Series(values, index=pd.Index(items, name=self.item_column), name=self.series_name, dtype=object)
+
+    def write_run(self, prediction: object, X: pd.DataFrame, path: Path) -> None:
+        """Write a prediction as a run: ``item_id|LABEL;LABEL`` per item, sorted by item id then label."""
+        labels = self.check_prediction(prediction, X)
+        write_lines(path, sorted(f"{item}|{';'.join(values)}" for item, values in labels.items()))
+
+    # ------------------------------------------------------------------ metrics
+
+    def mean_f1(self, prediction: object, y: pd.DataFrame) -> float:
+        """Mean per-item F1 over the items of ``y`` with a non-empty ground truth: the leaderboard's metric.
+
+        .. math:: F1 = \\frac{1}{|\\{i : G_i \\ne \\emptyset\\}|} \\sum_{i : G_i \\ne \\emptyset}
+                  \\frac{2 |G_i \\cap P_i|}{|G_i| + |P_i|}
+
+        Parameters
+        ----------
+        prediction : pandas.Series or pandas.DataFrame
+            As accepted by :meth:`check_prediction` for the items of ``y``.
+        y : pandas.DataFrame
+            Ground truth as returned by :meth:`load_truth`.
+        """
+        items = self.split_items(y)
+        predicted = self.check_prediction(prediction, y)
+        truth = self._series_from_long(y, items).map(lambda values: tuple({str(v).strip().upper() for v in values}))
+        vocabulary: dict[str, int] = {}
+        true_item, true_label = _pairs(truth, vocabulary)
+        pred_item, pred_label = _pairs(predicted, vocabulary)
+        scores = set_f1(true_item, true_label, pred_item, pred_label, len(items))
+        return scores.mean(scores.f1)
+
+    def primary_metric(self, prediction: object, y: pd.DataFrame) -> float:
+        """The leaderboard's primary metric, the mean per-item F1 (:meth:`mean_f1`)."""
+        return self.mean_f1(prediction, y)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _series_from_long(self, frame: pd.DataFrame, items: tuple[str, ...]) -> pd.Series:
+        """Group a long ``item, label`` frame into one list per item (empty for absent items)."""
+        item_column, label_column = self.item_column, self.label_column
+        missing_columns = [c for c in (item_column, label_column) if c not in frame.columns]
+        if missing_columns:
+            raise ParticipantError(
+                f"Fusion.predict returned a DataFrame without column(s) {', '.join(missing_columns)} "
+                f"(it has {list_ids([str(c) for c in frame.columns])}); return columns {item_column} and "
+                f"{label_column}, or a Series of {self.label} lists indexed by {item_column}")
+        grouped: dict[str, list] = {item: [] for item in items}
+        unknown: set[str] = set()
+        for item, label in zip(frame[item_column].tolist(), frame[label_column].tolist()):
+            bucket = grouped.get(item)
+            if bucket is None:
+                unknown.add(str(item))
+            else:
+                bucket.append(label)
+        if unknown:
+            raise ParticipantError(f"Fusion.predict returned rows for {len(unknown)} {self.item}(s) that are not in "
+                                   f"the split, e.g. {list_ids(sorted(unknown))}; use the ids of "
+                                   f"X.attrs['{self.items_key}']")
+        return pd.Series(list(grouped.values()), index=pd.Index(list(grouped), name=item_column), dtype=object)
+
+    def _normalised_labels(self, item_id: str, value: object) -> tuple[str, ...]:
+        item, label = self.item, self.label
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise ParticipantError(f"Fusion.predict gave {item} {item_id!r} the value {repr(value)[:40]} "
+                                   f"({type(value).__name__}); give each {item} a list, tuple or set of "
+                                   f"{self.label_id} (an empty list for none)")
+        labels = set()
+        for entry in value:
+            if not isinstance(entry, str):
+                raise ParticipantError(f"Fusion.predict gave {item} {item_id!r} a {label} that is a "
+                                       f"{type(entry).__name__} ({repr(entry)[:40]}); {label}s are strings"
+                                       f"{self.label_example}")
+            text = entry.strip().upper()
+            if not text or FORBIDDEN_IN_LABEL.intersection(text):
+                raise ParticipantError(f"Fusion.predict gave {item} {item_id!r} the {label} {entry[:40]!r}; "
+                                       f"{_article(self.label_id)} is a non-empty string without spaces, tabs, "
+                                       "commas, '|' or ';'")
+            labels.add(text)
+        if len(labels) > self.max_per_item:
+            raise ParticipantError(f"Fusion.predict gave {item} {item_id!r} {len(labels)} {label}s; "
+                                   f"give at most {self.max_per_item} per {item}")
+        return tuple(sorted(labels))
+
+    def _read_item_list(self, path: Path) -> list[str]:
+        text = required_file(path).read_text(encoding="utf-8-sig")
+        items = [line.strip() for line in text.splitlines() if line.strip()]
+        if len(set(items)) != len(items):
+            raise InternalError(f"{path}: an {self.item} id is listed more than once")
+        return items
+
+    def _read_label_lines(self, path: Path, header: bool = False) -> Iterable[tuple[int, str, list[str]]]:
+        """Yield ``(line number, item id, labels)`` of an organisers' ``item_id|LABEL;LABEL`` file.
+
+        The separator after the id is ``|``, a TAB or a comma (the first found, in that
+        order); with ``header``, a first line whose first field is ``ID`` or ``image_id`` is skipped.
+        """
+        if not path.is_file():
+            raise InternalError(f"{path} not found")
+        seen: set[str] = set()
+        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+            if not line.strip():
+                continue
+            for separator in ("|", "\t", ","):
+                item_id, found, rest = line.partition(separator)
+                if found:
+                    break
+            item_id = item_id.strip()
+            if header and not seen and item_id.lower() in ("id", "image_id"):
+                header = False
+                continue
+            if item_id in seen:
+                raise InternalError(f"{path} line {number}: {self.item} {item_id!r} appears twice")
+            seen.add(item_id)
+            labels = (part.strip().upper() for part in rest.split(";"))
+            yield number, item_id, list(dict.fromkeys(label for label in labels if label))
+
+
+def _article(label_id: str) -> str:
+    """``concept ids`` -> ``a concept id``, ``labels`` -> ``a label``."""
+    return f"a {label_id[:-1]}" if label_id.endswith("s") else f"a {label_id}"
+
+
+def _pairs(labels: pd.Series, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``(item position, label code)`` of every label of ``labels``, codes from ``vocabulary`` (grown)."""
+    lengths = np.fromiter((len(values) for values in labels), dtype=np.int64, count=len(labels))
+    flat = [vocabulary.setdefault(label, len(vocabulary)) for values in labels for label in values]
+    return np.repeat(np.arange(len(labels)), lengths), np.array(flat, dtype=np.int64)
