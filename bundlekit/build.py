@@ -33,6 +33,7 @@ from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
                                    check_scoring_primary, declared, load_declaration)
+from bundlekit.fusion_io_derivation import ensure_fusion_io
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 from scoring_common.program import COST_KEYS
@@ -163,7 +164,9 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     # Imported from the sources (identical to the staged copies), so that scoring_common
     # resolves to the kit's own package and not to a scratch folder deleted after the build.
     scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
-    fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
+    # Prediction types: a task of a standard kind may ship no fusion_io.py; it is derived from TASK.
+    fusion_io_path = _derived_fusion_io(hooks, source, programs["ingestion_program"])
+    fusion_io = load_module(fusion_io_path, module_name(task, "fusion_io"))
     public_truth = _public_truth_files(hooks, data)
     inputs = _input_files(task, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
@@ -281,6 +284,14 @@ def _render_yaml(source: Path, options: BuildOptions) -> dict:
         raise BuildError(f"{source / 'competition.yaml'}: unknown placeholder(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(values))}")
     return safe_yaml.load(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+
+
+def _derived_fusion_io(hooks: TaskDeclaration, source: Path, staged_ingestion: Path) -> Path:
+    """The task's fusion_io.py, derived into the staged ingestion program when the source has none."""
+    try:
+        return ensure_fusion_io(hooks, source, staged_ingestion)
+    except DeclarationError as exc:
+        raise BuildError(f"{source / 'task.py'}: {exc}") from None
 
 
 def _code_time_limit(yaml_doc: dict) -> int:

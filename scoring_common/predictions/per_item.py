@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scoring_common.errors import InternalError, ParticipantError, list_ids
-from scoring_common.metrics.classification import macro_f1
+from scoring_common.metrics.classification import accuracy, macro_f1
 from scoring_common.metrics.ranking import mean_average_precision, tie_rank_from_ids
 from scoring_common.predictions.frames import checked_header, required_file, write_lines
 
@@ -326,6 +326,8 @@ class ItemClasses(PerItem):
     target: str = "label"
     #: The task's classes, in the scoring program's order.
     classes: tuple[str, ...] = ()
+    #: The primary metric: ``macro_f1`` or ``accuracy``.
+    primary: str = "macro_f1"
 
     _values = "class labels"
     _example = "labels"
@@ -394,6 +396,11 @@ class ItemClasses(PerItem):
         truth, predicted = self.class_codes(prediction, y)
         return macro_f1(truth, predicted, labels=np.arange(len(self.classes)))
 
+    def accuracy(self, prediction: pd.Series, y: pd.Series) -> float:
+        """The share of the items of ``y`` whose class ``prediction`` gives right, as the scoring program computes it."""
+        truth, predicted = self.class_codes(prediction, y)
+        return accuracy(truth, predicted)
+
     def primary_metric(self, prediction: pd.Series, y: pd.Series) -> float:
-        """The leaderboard's primary metric, macro F1 (:meth:`macro_f1`)."""
-        return self.macro_f1(prediction, y)
+        """The leaderboard's primary metric: :meth:`macro_f1` or :meth:`accuracy` (:attr:`primary`)."""
+        return self.accuracy(prediction, y) if self.primary == "accuracy" else self.macro_f1(prediction, y)

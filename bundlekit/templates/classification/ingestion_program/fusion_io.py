@@ -39,4 +39,5 @@ inducer_prediction = PREDICTION.inducer_prediction
 check_prediction = PREDICTION.check_prediction
 write_run = PREDICTION.write_run
 macro_f1 = PREDICTION.macro_f1
+accuracy = PREDICTION.accuracy
 primary_metric = PREDICTION.primary_metric
