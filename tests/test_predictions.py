@@ -285,3 +285,24 @@ def test_derivation_refuses_a_primary_metric_it_cannot_compute(scaffolds):
     _, declaration = load_task(scaffolds / "p-regression", "p-regression")
     with pytest.raises(DeclarationError, match="primary metric 'kendall' is not one fusion_io.py can be derived"):
         derived_fusion_io(replace(declaration, metrics=(Metric("kendall", "Kendall"),)))
+
+
+def test_a_task_without_fusion_io_builds_with_the_derived_one(tmp_path):
+    import zipfile
+
+    from bundlekit.build import BuildOptions, build_task
+
+    bundles = tmp_path / "bundles"
+    subprocess.run([sys.executable, "-m", "bundlekit", "new", "p-derived", "--kind", "ranking", "--dest", str(bundles)],
+                   check=True, cwd=ROOT, capture_output=True)
+    (bundles / "p-derived" / "ingestion_program" / "fusion_io.py").unlink()
+    built = build_task("p-derived", BuildOptions(out=tmp_path / "dist", bundles_dir=bundles,
+                                                 progress=lambda _: None, check=False))
+    _, declaration = load_task(bundles / "p-derived", "p-derived")
+    expected = derived_fusion_io(declaration).encode()
+    with zipfile.ZipFile(built.bundle_dir / "ingestion_program.zip") as program:
+        assert program.read("fusion_io.py") == expected
+    with zipfile.ZipFile(built.bundle_dir / "starting_kit.zip") as kit:
+        assert kit.read("fusion_io.py") == expected
+    assert built.best_inducers["dev"]["scores"]["map_at_10"] > 0
+    assert not (bundles / "p-derived" / "ingestion_program" / "fusion_io.py").exists()  # sources untouched
