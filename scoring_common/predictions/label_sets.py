@@ -17,6 +17,7 @@ A split folder holds the split's item list (one id per line) and ``inducers/<nam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from scoring_common.predictions.frames import SplitIds, required_file, split_ids
 
 #: Characters a label cannot hold: they separate the fields of a run line.
 FORBIDDEN_IN_LABEL = frozenset(" \t,|;")
+_FORBIDDEN = re.compile("[" + re.escape("".join(sorted(FORBIDDEN_IN_LABEL))) + "]")
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class LabelSets:
                     f"{list_ids([str(i) for i in missing])}; give every {item} of X.attrs['{key}'] a value "
                     "(an empty list when you predict nothing)")
             prediction = prediction.reindex(expected)
-        values = [self._normalised_labels(item_id, value) for item_id, value in zip(items, prediction.tolist())]
+        values = self._normalised(items, prediction.tolist())
         return pd.Series(values, index=pd.Index(items, name=self.item_column), name=self.series_name, dtype=object)
 
     def write_run(self, prediction: object, X: pd.DataFrame, path: Path) -> None:
@@ -258,6 +260,31 @@ class LabelSets:
                                    f"the split, e.g. {list_ids(sorted(unknown))}; use the ids of "
                                    f"X.attrs['{self.items_key}']")
         return pd.Series(list(grouped.values()), index=pd.Index(list(grouped), name=item_column), dtype=object)
+
+    def _normalised(self, items: tuple[str, ...], values: list) -> list[tuple[str, ...]]:
+        """Each item's labels as a sorted tuple of distinct stripped upper-case labels.
+
+        Checked in bulk (one scan of every label for the forbidden characters); on any
+        problem, item by item with :meth:`_normalised_labels`, whose message names the first.
+        """
+        if any(isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)) for value in values):
+            return [self._normalised_labels(item_id, value) for item_id, value in zip(items, values)]
+        flat = [label for value in values for label in value]
+        if not all(type(label) is str for label in flat):
+            return [self._normalised_labels(item_id, value) for item_id, value in zip(items, values)]
+        texts = [label.strip().upper() for label in flat]
+        joined = "\n".join(texts)
+        if "" in texts or _FORBIDDEN.search(joined) is not None:
+            return [self._normalised_labels(item_id, value) for item_id, value in zip(items, values)]
+        normalised, start = [], 0
+        for value in values:
+            end = start + len(value)
+            labels = tuple(sorted(set(texts[start:end])))
+            if len(labels) > self.max_per_item:
+                return [self._normalised_labels(item_id, value) for item_id, value in zip(items, values)]
+            normalised.append(labels)
+            start = end
+        return normalised
 
     def _normalised_labels(self, item_id: str, value: object) -> tuple[str, ...]:
         item, label = self.item, self.label
