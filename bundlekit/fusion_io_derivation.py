@@ -24,36 +24,11 @@ REGRESSION_METRICS = {"spearman": "spearman", "pearson": "pearson", "rmse": "rms
 #: Primary metrics of the classification kind: key -> method of ``ItemClasses``.
 CLASSIFICATION_METRICS = {"macro_f1": "macro_f1", "accuracy": "accuracy"}
 
-#: The module functions of each type: the methods exposed as ``fusion_io.<name>``.
-_COMMON = ("load_inducers", "load_truth", "inducer_names", "inducer_prediction", "check_prediction", "write_run")
-FUNCTIONS = {
-    "ranking": (*_COMMON, "mean_average_precision", "primary_metric"),
-    "regression": _COMMON,
-    "classification": (*_COMMON, "macro_f1", "accuracy", "primary_metric"),
-    "retrieval": ("load_topics", "split_queries", "item_ids", *_COMMON, "diversity_per_query", "diversity_scores",
-                  "inducer_diversity", "primary_metric"),
-    "multilabel": ("split_items", "item_ids", *_COMMON, "mean_f1", "primary_metric"),
-}
-
-
-#: The module constants of each type: name -> expression on ``PREDICTION``.
-_FILES = {"INDUCERS_FILE": "PREDICTION.inducers_file", "GROUNDTRUTH_FILE": "PREDICTION.groundtruth_file"}
-_TABULAR = {**_FILES, "ID_COLUMN": "PREDICTION.item_columns[0]", "TARGET_COLUMN": "PREDICTION.target",
-            "ITEM": "PREDICTION.item"}
-CONSTANTS = {
-    "ranking": {**_FILES, "INDEX_NAMES": "list(PREDICTION.item_columns)", "ITEM": "PREDICTION.item",
-                "PRIMARY_CUTOFF": "PREDICTION.cutoff"},
-    "regression": _TABULAR,
-    "classification": _TABULAR,
-    "retrieval": {"TOPICS_FILE": "PREDICTION.topics_file", "INDUCERS_DIR": "PREDICTION.inducers_dir",
-                  "RELEVANCE_FILE": "PREDICTION.relevance_file", "CLUSTERS_FILE": "PREDICTION.clusters_file",
-                  "RUN_ID": "PREDICTION.run_id", "PRIMARY_CUTOFF": "PREDICTION.cutoff",
-                  "PREDICTION_COLUMNS": "PREDICTION.prediction_columns"},
-    "multilabel": {"INDUCERS_DIR": "PREDICTION.inducers_dir", "GROUNDTRUTH_FILE": "PREDICTION.groundtruth_file",
-                   "COLUMNS": "PREDICTION.columns", "ITEM": "PREDICTION.item"},
-}
 #: Item words that read better spelled out in messages.
 _WORDS = {"doc": "document", "img": "image", "vid": "video"}
+#: How every fusion_io exposes its type's functions and names.
+EXPORT = ("#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, "
+          "RUN_FILE_NAME...\n#: (``PREDICTION.module_names()``).\nglobals().update(PREDICTION.module_names())")
 
 
 def ensure_fusion_io(declaration: TaskDeclaration, source: Path, staged_ingestion: Path) -> Path:
@@ -123,11 +98,7 @@ def derived_fusion_io(declaration: TaskDeclaration) -> str:
     if kind == "classification":
         lines += ["#: The task's classes, in the scoring program's order.",
                   f"CLASSES = {tuple(declaration.classes or ())!r}"]
-    lines += [f"PREDICTION = {type_name}({arguments})", "",
-              "RUN_FILE_NAME = PREDICTION.run_file",
-              *(f"{name} = {expression}" for name, expression in CONSTANTS[kind].items()),
-              f"PRIMARY_METRIC_TITLE = {primary.title!r}", ""]
-    lines += [f"{name} = PREDICTION.{name}" for name in FUNCTIONS[kind]]
+    lines += [f"PREDICTION = {type_name}({arguments})", f"PRIMARY_METRIC_TITLE = {primary.title!r}", EXPORT]
     if kind == "regression":
         lines += ["", "",
                   "def primary_metric(prediction, y) -> float:",

@@ -72,6 +72,17 @@ class LabelSets:
     max_per_item: int = 100
     series_name: str = "labels"
 
+    #: The methods a task's fusion_io module exposes as its functions.
+    FUNCTIONS = ("load_inducers", "load_truth", "split_items", "inducer_names", "inducer_prediction", "item_ids",
+                 "check_prediction", "write_run", "mean_f1", "primary_metric")
+
+    def module_names(self) -> dict[str, object]:
+        """What a task's ``fusion_io`` exposes: the type's functions (bound methods), file and column names."""
+        names: dict[str, object] = {name: getattr(self, name) for name in self.FUNCTIONS}
+        names.update(INDUCERS_DIR=self.inducers_dir, GROUNDTRUTH_FILE=self.groundtruth_file,
+                     RUN_FILE_NAME=self.run_file, COLUMNS=self.columns, ITEM=self.item)
+        return names
+
     @property
     def columns(self) -> list[str]:
         """The columns of ``X``."""

@@ -68,6 +68,21 @@ class PerItem:
     #: dtype of the checked prediction (None: float64 from the checked values).
     _dtype = None
 
+    #: The methods a task's fusion_io module exposes as its functions.
+    FUNCTIONS = ("load_inducers", "load_truth", "inducer_names", "inducer_prediction", "check_prediction",
+                 "write_run")
+
+    def module_names(self) -> dict[str, object]:
+        """What a task's ``fusion_io`` exposes: the type's functions (bound methods) and file and column names."""
+        names: dict[str, object] = {name: getattr(self, name) for name in self.FUNCTIONS}
+        names.update(INDUCERS_FILE=self.inducers_file, GROUNDTRUTH_FILE=self.groundtruth_file,
+                     RUN_FILE_NAME=self.run_file, ITEM=self.item)
+        if len(self.item_columns) == 1:
+            names.update(ID_COLUMN=self.item_columns[0], TARGET_COLUMN=self.target)
+        else:
+            names.update(INDEX_NAMES=list(self.item_columns))
+        return names
+
     @property
     def truth_name(self) -> str:
         """The ground truth's value column."""
@@ -256,6 +271,11 @@ class ItemScores(PerItem):
     _example = "scores"
     _value = "score"
     _verb = "score"
+    FUNCTIONS = (*PerItem.FUNCTIONS, "mean_average_precision", "primary_metric")
+
+    def module_names(self) -> dict[str, object]:
+        """What a task's ``fusion_io`` exposes (see :meth:`PerItem.module_names`), and ``PRIMARY_CUTOFF``."""
+        return {**super().module_names(), "PRIMARY_CUTOFF": self.cutoff}
 
     def _truth_values(self, column: pd.Series, path: Path) -> np.ndarray:
         try:
@@ -333,6 +353,11 @@ class ItemClasses(PerItem):
     _example = "labels"
     _value = "label"
     _dtype = object
+    FUNCTIONS = (*PerItem.FUNCTIONS, "macro_f1", "accuracy", "primary_metric")
+
+    def module_names(self) -> dict[str, object]:
+        """What a task's ``fusion_io`` exposes (see :meth:`PerItem.module_names`), and ``CLASSES``."""
+        return {**super().module_names(), "CLASSES": self.classes}
 
     def _read_table(self, path: Path, required: list[str]) -> pd.DataFrame:
         """Read an organisers' CSV whose first columns must be ``required``, every value a stripped string."""

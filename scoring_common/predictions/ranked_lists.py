@@ -64,6 +64,19 @@ class RankedLists:
     run_file: str = "run.txt"
 
     query_column = "query_id"
+    #: The methods a task's fusion_io module exposes as its functions.
+    FUNCTIONS = ("load_topics", "load_inducers", "load_truth", "split_queries", "inducer_names", "inducer_prediction",
+                 "item_ids", "check_prediction", "write_run", "diversity_per_query", "diversity_scores",
+                 "primary_metric", "inducer_diversity")
+
+    def module_names(self) -> dict[str, object]:
+        """What a task's ``fusion_io`` exposes: the type's functions (bound methods), file and column names."""
+        names: dict[str, object] = {name: getattr(self, name) for name in self.FUNCTIONS}
+        names.update(TOPICS_FILE=self.topics_file, INDUCERS_DIR=self.inducers_dir,
+                     RELEVANCE_FILE=self.relevance_file, CLUSTERS_FILE=self.clusters_file, RUN_FILE_NAME=self.run_file,
+                     RUN_ID=self.run_id, PRIMARY_CUTOFF=self.cutoff, X_COLUMNS=self.x_columns,
+                     Y_COLUMNS=self.y_columns, PREDICTION_COLUMNS=self.prediction_columns, QueryIds=SplitIds)
+        return names
 
     @property
     def x_columns(self) -> list[str]:

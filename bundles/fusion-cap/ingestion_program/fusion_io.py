@@ -28,25 +28,13 @@ from scoring_common.predictions.label_sets import LabelSets
 PREDICTION = LabelSets(item_column="image_id", label_column="concept", item="image", label="concept",
                        label_id="concept ids", label_example=" like 'C0040405'", items_key="images",
                        items_file="images.txt", max_per_item=100, series_name="concepts")
-
+PRIMARY_METRIC_TITLE = "F1"
 IMAGES_FILE = PREDICTION.items_file
-INDUCERS_DIR = PREDICTION.inducers_dir
-GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
-RUN_FILE_NAME = PREDICTION.run_file
-COLUMNS = PREDICTION.columns
 #: Most concepts a run may give one image (the scoring program's limit).
 MAX_CONCEPTS_PER_IMAGE = PREDICTION.max_per_item
-PRIMARY_METRIC_TITLE = "F1"
 #: The type of ``X.attrs["images"]``: a tuple that pandas copies for free.
 ImageIds = SplitIds
-
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
 split_images = PREDICTION.split_items
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-item_ids = PREDICTION.item_ids
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-mean_f1 = PREDICTION.mean_f1
-primary_metric = PREDICTION.primary_metric
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())

@@ -29,39 +29,12 @@ validation and :func:`inducer_diversity` those of every inducer at once. The pre
 type, ``RankedLists``, lives in ``scoring_common/predictions/``.
 """
 
-from scoring_common.predictions.frames import SplitIds
 from scoring_common.predictions.ranked_lists import RankedLists
 
 PREDICTION = RankedLists(item_column="photo_id", item="photo", max_per_query=50, cutoff=20)
-
-TOPICS_FILE = PREDICTION.topics_file
-INDUCERS_DIR = PREDICTION.inducers_dir
-RELEVANCE_FILE = PREDICTION.relevance_file
-CLUSTERS_FILE = PREDICTION.clusters_file
-RUN_FILE_NAME = PREDICTION.run_file
-#: The run_id field of the runs written by :func:`write_run`.
-RUN_ID = PREDICTION.run_id
+PRIMARY_METRIC_TITLE = "F1@20"
 #: Photos kept per query in a run (the scoring program's limit).
 MAX_PHOTOS_PER_QUERY = PREDICTION.max_per_query
-#: Cutoff of the primary metric, F1@20.
-PRIMARY_CUTOFF = PREDICTION.cutoff
-PRIMARY_METRIC_TITLE = "F1@20"
-X_COLUMNS = PREDICTION.x_columns
-Y_COLUMNS = PREDICTION.y_columns
-PREDICTION_COLUMNS = PREDICTION.prediction_columns
-#: The type of ``X.attrs["queries"]``: a tuple that pandas copies for free.
-QueryIds = SplitIds
-
-load_topics = PREDICTION.load_topics
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-split_queries = PREDICTION.split_queries
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-item_ids = PREDICTION.item_ids
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-diversity_per_query = PREDICTION.diversity_per_query
-diversity_scores = PREDICTION.diversity_scores
-primary_metric = PREDICTION.primary_metric
-inducer_diversity = PREDICTION.inducer_diversity
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())

@@ -21,20 +21,7 @@ metric (MAP@10 per video, trec_eval ties) for local validation. The prediction t
 from scoring_common.predictions.per_item import ItemScores
 
 PREDICTION = ItemScores(item_columns=("video_id", "image_id"), item="keyframe", cutoff=10)
-
-INDUCERS_FILE = PREDICTION.inducers_file
-GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
-RUN_FILE_NAME = PREDICTION.run_file
-INDEX_NAMES = list(PREDICTION.item_columns)
-#: Cutoff of the primary metric, MAP@10.
-PRIMARY_CUTOFF = PREDICTION.cutoff
 PRIMARY_METRIC_TITLE = "MAP@10"
-
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-mean_average_precision = PREDICTION.mean_average_precision
-primary_metric = PREDICTION.primary_metric
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())

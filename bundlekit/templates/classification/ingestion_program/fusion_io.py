@@ -23,21 +23,7 @@ from scoring_common.predictions.per_item import ItemClasses
 #: The task's classes, in the scoring program's order.
 CLASSES = (__CLASSES__)
 PREDICTION = ItemClasses(item_columns=("item_id",), target="label", item="item", classes=CLASSES)
-
-INDUCERS_FILE = PREDICTION.inducers_file
-GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
-RUN_FILE_NAME = PREDICTION.run_file
-ID_COLUMN = PREDICTION.item_columns[0]
-TARGET_COLUMN = PREDICTION.target
-ITEM = PREDICTION.item
 PRIMARY_METRIC_TITLE = "macro F1"
-
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-macro_f1 = PREDICTION.macro_f1
-accuracy = PREDICTION.accuracy
-primary_metric = PREDICTION.primary_metric
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())

@@ -24,25 +24,11 @@ from scoring_common.predictions.label_sets import LabelSets
 
 PREDICTION = LabelSets(item_column="item_id", label_column="label", item="item", label="label", label_id="labels",
                        items_key="items", items_file="items.txt", max_per_item=100, series_name="labels")
-
-ITEMS_FILE = PREDICTION.items_file
-INDUCERS_DIR = PREDICTION.inducers_dir
-GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
-RUN_FILE_NAME = PREDICTION.run_file
-COLUMNS = PREDICTION.columns
-ITEM = PREDICTION.item
 PRIMARY_METRIC_TITLE = "F1"
+ITEMS_FILE = PREDICTION.items_file
 #: Most labels a run may give one item (the scoring program's limit).
 MAX_LABELS_PER_ITEM = PREDICTION.max_per_item
 ItemIds = SplitIds
-
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-split_items = PREDICTION.split_items
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-item_ids = PREDICTION.item_ids
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-mean_f1 = PREDICTION.mean_f1
-primary_metric = PREDICTION.primary_metric
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())

@@ -25,21 +25,10 @@ from scoring_common.predictions.per_item import ItemValues
 __PRIMARY_METRIC_IMPORT__
 
 PREDICTION = ItemValues(item_columns=("item_id",), target="value", item="item")
-
-INDUCERS_FILE = PREDICTION.inducers_file
-GROUNDTRUTH_FILE = PREDICTION.groundtruth_file
-RUN_FILE_NAME = PREDICTION.run_file
-ID_COLUMN = PREDICTION.item_columns[0]
-TARGET_COLUMN = PREDICTION.target
-ITEM = PREDICTION.item
 PRIMARY_METRIC_TITLE = "__PRIMARY_TITLE__"
-
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())
 
 
 def primary_metric(prediction: pd.Series, y: pd.Series) -> float:

@@ -21,34 +21,12 @@ TODO(organiser): keep the column names here, in task.py and in the scoring progr
 step when you rename them.
 """
 
-from scoring_common.predictions.frames import SplitIds
 from scoring_common.predictions.ranked_lists import RankedLists
 
 PREDICTION = RankedLists(item_column="photo_id", item="photo", max_per_query=50, cutoff=20)
-
-TOPICS_FILE = PREDICTION.topics_file
-INDUCERS_DIR = PREDICTION.inducers_dir
-RELEVANCE_FILE = PREDICTION.relevance_file
-CLUSTERS_FILE = PREDICTION.clusters_file
-RUN_FILE_NAME = PREDICTION.run_file
-RUN_ID = PREDICTION.run_id
+PRIMARY_METRIC_TITLE = "F1@20"
 #: Photos a run may rank per query.
 MAX_RANKED = PREDICTION.max_per_query
-PRIMARY_CUTOFF = PREDICTION.cutoff
-PRIMARY_METRIC_TITLE = "F1@20"
-PREDICTION_COLUMNS = PREDICTION.prediction_columns
-QueryIds = SplitIds
-
-load_topics = PREDICTION.load_topics
-load_inducers = PREDICTION.load_inducers
-load_truth = PREDICTION.load_truth
-split_queries = PREDICTION.split_queries
-inducer_names = PREDICTION.inducer_names
-inducer_prediction = PREDICTION.inducer_prediction
-item_ids = PREDICTION.item_ids
-check_prediction = PREDICTION.check_prediction
-write_run = PREDICTION.write_run
-diversity_per_query = PREDICTION.diversity_per_query
-diversity_scores = PREDICTION.diversity_scores
-primary_metric = PREDICTION.primary_metric
-inducer_diversity = PREDICTION.inducer_diversity
+#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
+#: (``PREDICTION.module_names()``).
+globals().update(PREDICTION.module_names())
