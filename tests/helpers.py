@@ -60,6 +60,18 @@ def run_scorer(score_py: Path, input_dir: Path, output_dir: Path, timeout: float
                           capture_output=True, text=True, timeout=timeout)
 
 
+def assert_participant_error(result: subprocess.CompletedProcess, output_dir: Path, *fragments: str) -> str:
+    """The scorer failed the participant's way: exit 1, one line naming ``fragments``, no traceback, no scores."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    message = result.stderr.strip()
+    assert len(message.splitlines()) == 1, message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    assert not (output_dir / "scores.json").exists()
+    return message
+
+
 # --------------------------------------------------------------------------------------
 # The toy ingestion task: a fusion_io that needs only the standard library
 # --------------------------------------------------------------------------------------
