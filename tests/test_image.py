@@ -195,29 +195,26 @@ def test_base_and_offline_always_exclude_each_other():
         image.build_image(offline_base="sometimes")
 
 
-def test_debian_mirror_from_one_line_sources(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("name", "sources", "mirror"), [
+    ("sources.list",
+     "# deb http://commented.example/debian bookworm main\n"
+     "deb http://security.example/debian-security bookworm-security main\n"
+     "deb-src http://src.example/debian bookworm main\n"
+     "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n",
+     "http://mirror.example/debian"),
+    ("sources.list.d/debian.sources",
+     "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nEnabled: no\n\n"
+     "Types: deb\n# a comment\nURIs: http://deb822.example/debian\n"
+     "Suites: bookworm bookworm-updates\nComponents: main\n\n"
+     "Types: deb\nURIs: http://security.example/debian-security\n"
+     "Suites: bookworm-security\n",
+     "http://deb822.example/debian"),
+], ids=["one-line-sources", "deb822-sources"])
+def test_debian_mirror_from_sources(tmp_path, monkeypatch, name, sources, mirror):
     monkeypatch.delenv("BUNDLEKIT_DEBIAN_MIRROR", raising=False)
     (tmp_path / "sources.list.d").mkdir()
-    (tmp_path / "sources.list").write_text(
-        "# deb http://commented.example/debian bookworm main\n"
-        "deb http://security.example/debian-security bookworm-security main\n"
-        "deb-src http://src.example/debian bookworm main\n"
-        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n"
-    )
-    assert offline_base.debian_mirror(tmp_path) == "http://mirror.example/debian"
-
-
-def test_debian_mirror_from_deb822_sources(tmp_path, monkeypatch):
-    monkeypatch.delenv("BUNDLEKIT_DEBIAN_MIRROR", raising=False)
-    (tmp_path / "sources.list.d").mkdir()
-    (tmp_path / "sources.list.d" / "debian.sources").write_text(
-        "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nEnabled: no\n\n"
-        "Types: deb\n# a comment\nURIs: http://deb822.example/debian\n"
-        "Suites: bookworm bookworm-updates\nComponents: main\n\n"
-        "Types: deb\nURIs: http://security.example/debian-security\n"
-        "Suites: bookworm-security\n"
-    )
-    assert offline_base.debian_mirror(tmp_path) == "http://deb822.example/debian"
+    (tmp_path / name).write_text(sources)
+    assert offline_base.debian_mirror(tmp_path) == mirror
 
 
 def test_debian_mirror_default_and_override(tmp_path, monkeypatch):
