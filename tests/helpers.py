@@ -60,6 +60,21 @@ def run_scorer(score_py: Path, input_dir: Path, output_dir: Path, timeout: float
                           capture_output=True, text=True, timeout=timeout)
 
 
+def score_valid_run(score_py: Path, input_dir: Path, output_dir: Path) -> tuple[dict[str, float], str]:
+    """Score a valid run twice: exit 0 both times, the same scores.json to the byte.
+
+    Returns the scores and the detailed results of the first run.
+    """
+    first = run_scorer(score_py, input_dir, output_dir)
+    assert first.returncode == 0, first.stderr
+    scores_bytes = (output_dir / "scores.json").read_bytes()
+    details = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
+    second = run_scorer(score_py, input_dir, output_dir)
+    assert second.returncode == 0, second.stderr
+    assert (output_dir / "scores.json").read_bytes() == scores_bytes
+    return json.loads(scores_bytes), details
+
+
 def assert_participant_error(result: subprocess.CompletedProcess, output_dir: Path, *fragments: str) -> str:
     """The scorer failed the participant's way: exit 1, one line naming ``fragments``, no traceback, no scores."""
     assert result.returncode == 1, result.stderr
@@ -161,6 +176,23 @@ def load_splits(fusion_io: ModuleType, dest: Path, splits: tuple[str, ...] = ("d
     X = {split: fusion_io.load_inducers(dest / split / "input_data") for split in splits}
     y = {split: fusion_io.load_truth(dest / split / "reference_data") for split in splits}
     return X, y
+
+
+def edition_fixtures(task: ModuleType, fusion_io: ModuleType):
+    """The fixtures ``data`` (``(edition, folder)`` of each edition's generated data, per module) and
+    ``splits`` (its ``X`` and ``y`` by split) of a task's test module: ``data, splits = edition_fixtures(...)``."""
+    import pytest
+
+    @pytest.fixture(scope="module", params=sorted(task.EDITIONS))
+    def data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+        edition = request.param
+        return edition, generate(task, tmp_path_factory.mktemp(f"{Path(task.__file__).parent.name}-{edition}"), edition)
+
+    @pytest.fixture(scope="module")
+    def splits(data: tuple[str, Path]) -> tuple[dict, dict]:
+        return load_splits(fusion_io, data[1])
+
+    return data, splits
 
 
 def assert_converged(name: str, model) -> None:

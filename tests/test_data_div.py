@@ -10,7 +10,7 @@ import pytest
 
 from scoring_common.errors import InternalError, ParticipantError
 from scoring_common.formats.diversity import read_diversity_reference, read_trec_run
-from helpers import (fit_baseline, generate, load_splits, run_baseline_through_ingestion, starting_kit_code,
+from helpers import (edition_fixtures, fit_baseline, run_baseline_through_ingestion, starting_kit_code,
                      starting_kit_result, write_files)
 from task_modules import load_task_files
 
@@ -22,15 +22,7 @@ SPLITS = ("dev", "test")
 task, fio, score = load_task_files(BUNDLE)
 
 
-@pytest.fixture(scope="module", params=sorted(task.EDITIONS))
-def data(request, tmp_path_factory) -> tuple[str, Path]:
-    edition = request.param
-    return edition, generate(task, tmp_path_factory.mktemp(f"div{edition}"), edition)
-
-
-@pytest.fixture(scope="module")
-def splits(data):
-    return load_splits(fio, data[1])
+data, splits = edition_fixtures(task, fio)
 
 
 def official(prediction: pd.DataFrame, X: pd.DataFrame, ref_dir: Path, run: Path) -> dict[str, float]:

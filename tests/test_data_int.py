@@ -10,7 +10,7 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
-from helpers import (fit_baseline, generate, load_splits, run_baseline_through_ingestion, starting_kit_code,
+from helpers import (edition_fixtures, fit_baseline, run_baseline_through_ingestion, starting_kit_code,
                      starting_kit_result)
 from task_modules import load_task_files
 
@@ -21,15 +21,7 @@ BASELINES = ("best-inducer", "minmax-mean", "logistic-regression")
 task, fio, score = load_task_files(BUNDLE)
 
 
-@pytest.fixture(scope="module", params=sorted(task.EDITIONS))
-def data(request, tmp_path_factory) -> tuple[str, Path]:
-    edition = request.param
-    return edition, generate(task, tmp_path_factory.mktemp(f"int{edition}"), edition)
-
-
-@pytest.fixture(scope="module")
-def splits(data):
-    return load_splits(fio, data[1])
+data, splits = edition_fixtures(task, fio)
 
 
 def evaluate(prediction: pd.Series, X: pd.DataFrame, ref_dir: Path, run: Path) -> float:

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from helpers import assert_participant_error, lines_text, run_scorer, scoring_layout
+from helpers import assert_participant_error, lines_text, run_scorer, score_valid_run, scoring_layout
 from scoring_common.errors import ParticipantError
 from task_modules import load_module
 
@@ -58,16 +58,11 @@ def _assert_participant_error(result: subprocess.CompletedProcess, output_dir: P
 # --- valid runs ---------------------------------------------------------------------------
 
 def test_valid_run_scores_golden_values_and_is_byte_identical_on_rerun(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES))
-    first = _score(input_dir, output_dir)
-    assert first.returncode == 0, first.stderr
-    scores_bytes = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(scores_bytes)
+    scores, details = score_valid_run(SCORE_PY, *_layout(tmp_path, lines_text(RUN_LINES)))
     assert set(scores) == {"f1", "f1_secondary"}
     assert round(scores["f1"], 4) == round(EXPECTED_F1, 4) == 0.5417
     assert scores["f1"] == pytest.approx(EXPECTED_F1, abs=1e-10)
     assert scores["f1_secondary"] == pytest.approx(EXPECTED_F1_SECONDARY, abs=1e-10)
-    details = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     assert "ImageCLEFfusion-cap: medical concept detection" in details
     assert f"<td>precision</td><td>{EXPECTED_PRECISION:.4f}</td>" in details
     assert f"<td>recall</td><td>{EXPECTED_RECALL:.4f}</td>" in details
@@ -77,10 +72,6 @@ def test_valid_run_scores_golden_values_and_is_byte_identical_on_rerun(tmp_path:
     assert "<td>[0.6, 0.7)</td><td>1</td><td>0</td>" in details
     assert "<td>[0.9, 1.0]</td><td>1</td><td>1</td>" in details
     assert "img1" not in details  # no per-image listing
-
-    second = _score(input_dir, output_dir)
-    assert second.returncode == 0, second.stderr
-    assert (output_dir / "scores.json").read_bytes() == scores_bytes
 
 
 def test_gain_and_time_are_added_when_baseline_and_timing_exist(tmp_path: Path) -> None:

@@ -93,22 +93,15 @@ def expected_valid_scores() -> dict[str, float]:
 
 def test_valid_run_scores_and_reruns_byte_identically(tmp_path):
     input_dir = layout(tmp_path, VALID_RUN)
-    process, output_dir = run_scorer(input_dir)
-    assert process.returncode == 0, process.stderr
-    first = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(first)
+    scores, html = helpers.score_valid_run(SCORE, input_dir, input_dir.parent / "output")
     assert set(scores) == KEYS
     for key, value in expected_valid_scores().items():
         assert scores[key] == pytest.approx(value, abs=1e-9)
-    html = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     assert "ImageCLEFfusion-div: search result diversification" in html
     assert "Means over the 3 queries" in html and "Per query at X = 20" in html
     # Per-query rows in natural id order: 1, 2, 10.
     per_query = html[html.index("Per query at X = 20"):]
     assert per_query.index("<td>1</td>") < per_query.index("<td>2</td>") < per_query.index("<td>10</td>")
-    process, output_dir = run_scorer(input_dir)
-    assert process.returncode == 0
-    assert (output_dir / "scores.json").read_bytes() == first
 
 
 def test_gain_and_time_are_added_when_their_files_exist(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import assert_participant_error, lines_text, run_scorer, scoring_layout
+from helpers import assert_participant_error, lines_text, run_scorer, score_valid_run, scoring_layout
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
 from scoring_common.metrics.ranking import mean_average_precision, tie_rank_from_ids
 from task_modules import load_module
@@ -56,21 +56,13 @@ _score = partial(run_scorer, SCORE_PY)
 # --- valid runs ---------------------------------------------------------------------------
 
 def test_valid_run_scores_and_is_byte_identical_on_rerun(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES))
-    first = _score(input_dir, output_dir)
-    assert first.returncode == 0, first.stderr
-    scores_bytes = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(scores_bytes)
+    scores, details = score_valid_run(SCORE_PY, *_layout(tmp_path, lines_text(RUN_LINES)))
     assert set(scores) == {"map_at_10", "map"}
     assert scores["map_at_10"] == pytest.approx(EXPECTED_MAP, abs=1e-10)
     assert scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-10)
-    details = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     for text in ("ImageCLEFfusion-int: media interestingness", "MAP@5", "MAP@50", "MAP (no cutoff)",
                  "video_a", "0.7500", "0.3333"):
         assert text in details
-    second = _score(input_dir, output_dir)
-    assert second.returncode == 0
-    assert (output_dir / "scores.json").read_bytes() == scores_bytes
 
 
 @pytest.mark.parametrize(
