@@ -13,6 +13,7 @@ its leaderboard is registered, sorted in the registered direction.
 
 from __future__ import annotations
 
+import ast
 import math
 import subprocess
 import sys
@@ -24,9 +25,10 @@ import numpy as np
 import pytest
 import yaml
 
-from scoring_common.metrics.registry import REGISTRY, Inputs, Invariance, RegisteredMetric, get_metric
+from scoring_common.metrics.registry import MAP_CUTOFFS, REGISTRY, Inputs, Invariance, RegisteredMetric, get_metric
 
 TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
 #: Random cases per (metric, property).
 N_CASES = 150
 Case = tuple
@@ -361,6 +363,22 @@ def _leaderboard_metrics() -> list[tuple[str, str, str]]:
         columns = yaml.safe_load(load_template(kind).markers["LEADERBOARD_COLUMNS"])
         found += [(f"kind {kind}", c["key"], c["sorting"]) for c in columns if c["key"] not in KIT_KEYS]
     return found
+
+
+def _assigned(path: Path, name: str) -> object:
+    """The literal value a module assigns to ``name`` (read without importing it)."""
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{path} assigns no {name}")
+
+
+@pytest.mark.parametrize("score_py", [REPO / "bundles" / "fusion-int" / "scoring_program" / "score.py",
+                                      REPO / "bundlekit" / "templates" / "ranking" / "scoring_program" / "score.py"],
+                         ids=["fusion-int", "kind-ranking"])
+def test_the_ranking_scorers_detailed_cutoffs_are_registered(score_py: Path) -> None:
+    cutoffs = _assigned(score_py, "CUTOFFS")
+    assert None in cutoffs and {k for k in cutoffs if k is not None} <= set(MAP_CUTOFFS)
 
 
 #: Leaderboard keys of a registered metric computed on other inputs.

@@ -129,12 +129,6 @@ class RegisteredMetric:
         return float(self.function(*arrays))
 
 
-def _map_at(query: np.ndarray, score: np.ndarray, tie_rank: np.ndarray, relevant: np.ndarray,
-            n_relevant: np.ndarray, cutoff: int | None) -> float:
-    """MAP@cutoff over all queries, :func:`~scoring_common.metrics.ranking.mean_average_precision`."""
-    return mean_average_precision(query, score, tie_rank, relevant, n_relevant, cutoff)
-
-
 def _diversity_mean(query: np.ndarray, position: np.ndarray, relevant: np.ndarray, cluster: np.ndarray,
                     n_clusters: np.ndarray, cutoff: int, measure: int) -> float:
     """Mean over queries of P@X (``measure`` 0), CR@X (1) or F1@X (2), X = ``cutoff``."""
@@ -161,7 +155,7 @@ def _accuracy(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> float:
 
 
 _ORDER_AND_GROUPS = frozenset({Invariance.ITEM_ORDER, Invariance.GROUP_CODES})
-#: Cutoffs of the interestingness task's scores and detailed results.
+#: Cutoffs of the MAP@k scores and detailed results of the ranking scorers.
 MAP_CUTOFFS: tuple[int, ...] = (5, 10, 20, 50)
 _DIVERSITY_MEASURES = (("p", "P", 0), ("cr", "CR", 1), ("f1", "F1", 2))
 
@@ -169,13 +163,13 @@ _DIVERSITY_MEASURES = (("p", "P", 0), ("cr", "CR", 1), ("f1", "F1", 2))
 def _entries() -> list[RegisteredMetric]:
     entries = [
         RegisteredMetric(
-            f"map_at_{k}", f"MAP@{k}", Inputs.RANKED_SCORES, partial(_map_at, cutoff=k), 0.0, 1.0, True,
+            f"map_at_{k}", f"MAP@{k}", Inputs.RANKED_SCORES, partial(mean_average_precision, k=k), 0.0, 1.0, True,
             _ORDER_AND_GROUPS | {Invariance.MONOTONE_SCORES, Invariance.BEYOND_CUTOFF}, k, None, 0.0,
             f"trec_eval map_cut_{k} (pytrec_eval)")
         for k in MAP_CUTOFFS
     ]
     entries.append(RegisteredMetric(
-        "map", "MAP", Inputs.RANKED_SCORES, partial(_map_at, cutoff=None), 0.0, 1.0, True,
+        "map", "MAP", Inputs.RANKED_SCORES, partial(mean_average_precision, k=None), 0.0, 1.0, True,
         _ORDER_AND_GROUPS | {Invariance.MONOTONE_SCORES}, None, None, 0.0, "trec_eval map (pytrec_eval)"))
     entries += [
         RegisteredMetric(
@@ -186,10 +180,10 @@ def _entries() -> list[RegisteredMetric]:
     ]
     entries += [
         RegisteredMetric(
-            measure, f"{measure} per item, averaged", Inputs.LABEL_SETS, partial(_set_mean, measure=measure),
+            measure, f"{title} per item, averaged", Inputs.LABEL_SETS, partial(_set_mean, measure=measure),
             0.0, 1.0, True, _ORDER_AND_GROUPS | {Invariance.REPEATED_PAIRS}, None, math.nan, 0.0,
             f"scikit-learn's {measure}_score per item over the union of both sets (ImageCLEFmedical evaluator)")
-        for measure in ("f1", "precision", "recall")
+        for measure, title in (("f1", "F1"), ("precision", "precision"), ("recall", "recall"))
     ]
     symmetric_classes = frozenset({Invariance.ITEM_ORDER, Invariance.CLASS_CODES, Invariance.SYMMETRIC})
     entries += [
