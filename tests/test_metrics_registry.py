@@ -8,7 +8,8 @@ holds, and every undeclared one that applies to the kind fails on some case. Eac
 metric's comparison with an independent implementation lives in its
 ``test_metrics_<kind>.py`` (pytrec_eval, scikit-learn, scipy, a plain loop); a test
 here checks that it is there. Last, every metric a kit task or a scaffold kind puts on
-its leaderboard is registered, sorted in the registered direction.
+its leaderboard, and every cutoff of the ranking scorers' detailed results, is registered;
+the leaderboard sorts it in the registered direction.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 #: Random cases per (metric, property).
 N_CASES = 150
+#: The arguments of one call of a metric, in the order of its ``Inputs``.
 Case = tuple
 
 
@@ -45,7 +47,7 @@ def _random_scores(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def ranked_scores_case(rng: np.random.Generator) -> Case:
-    """Queries with 0 to 14 items, some without relevant item, some relevant items unranked."""
+    """Queries with 0 to 69 items, some without relevant item, some relevant items unranked."""
     n_queries = int(rng.integers(1, 6))
     sizes = np.where(rng.random(n_queries) < 0.3, rng.integers(15, 70, size=n_queries),
                      rng.integers(0, 15, size=n_queries)) * (rng.random(n_queries) < 0.85)
