@@ -11,6 +11,9 @@ import sys
 import zipfile
 from pathlib import Path
 from types import ModuleType
+from typing import Callable
+
+import pytest
 
 from task_modules import load_module
 
@@ -178,11 +181,9 @@ def load_splits(fusion_io: ModuleType, dest: Path, splits: tuple[str, ...] = ("d
     return X, y
 
 
-def edition_fixtures(task: ModuleType, fusion_io: ModuleType):
+def edition_fixtures(task: ModuleType, fusion_io: ModuleType) -> tuple[Callable, Callable]:
     """The fixtures ``data`` (``(edition, folder)`` of each edition's generated data, per module) and
     ``splits`` (its ``X`` and ``y`` by split) of a task's test module: ``data, splits = edition_fixtures(...)``."""
-    import pytest
-
     @pytest.fixture(scope="module", params=sorted(task.EDITIONS))
     def data(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
         edition = request.param
@@ -195,14 +196,15 @@ def edition_fixtures(task: ModuleType, fusion_io: ModuleType):
     return data, splits
 
 
-def assert_converged(name: str, model) -> None:
+def assert_converged(name: str, model: object) -> None:
     """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
     inner = getattr(model, "model_", None)
     if hasattr(inner, "n_iter_"):
         assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"
 
 
-def fit_baseline(bundle: Path, fusion_io: ModuleType, name: str, X: dict, y: dict, splits: tuple[str, ...] = ("dev", "test")):
+def fit_baseline(bundle: Path, fusion_io: ModuleType, name: str, X: dict, y: dict,
+                 splits: tuple[str, ...] = ("dev", "test")) -> tuple[object, dict]:
     """The baseline ``name`` fitted on dev (its fit converged), and its predictions of each split."""
     module = load_module(bundle / "solutions" / name / "fusion.py", f"_test_{bundle.name}_{name}".replace("-", "_"),
                          fusion_io)
