@@ -200,7 +200,8 @@ def assert_converged(name: str, model: object) -> None:
     """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
     inner = getattr(model, "model_", None)
     if hasattr(inner, "n_iter_"):
-        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"
+        assert int(max(inner.n_iter_)) < inner.max_iter, \
+            f"{name}: the fit did not converge in {inner.max_iter} iterations"
 
 
 def fit_baseline(bundle: Path, fusion_io: ModuleType, name: str, X: dict, y: dict,

@@ -316,7 +316,8 @@ def test_entries_are_consistent() -> None:
     for key, metric in REGISTRY.items():
         assert metric.key == key and metric.title and metric.reference
         assert metric.lower < metric.upper
-        assert metric.undefined is None or math.isnan(metric.undefined) or metric.lower <= metric.undefined <= metric.upper
+        undefined = metric.undefined
+        assert undefined is None or math.isnan(undefined) or metric.lower <= undefined <= metric.upper
         assert metric.empty is None or metric.lower <= metric.empty <= metric.upper
         assert metric.cutoff is None or metric.inputs in (Inputs.RANKED_SCORES, Inputs.RANKED_LISTS)
         for invariance in metric.invariances:
