@@ -47,6 +47,7 @@ KIT_FILE = "kit.json"
 DEV_REFERENCE = "reference/dev"
 CHECK_REFERENCE = "reference/test-check"
 RUN_SUFFIXES = (".csv", ".txt")
+#: Names of the file that marks a code submission (the platform checks them in this order).
 METADATA_NAMES = ("metadata.yaml", "metadata")
 FUSION_FILE = "fusion.py"
 ERROR_PREFIX = "ERROR: "

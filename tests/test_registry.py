@@ -93,7 +93,7 @@ def test_image_push_prints_the_digest_and_a_pull_by_digest_gets_the_same_image(
     tag = f"t{uuid.uuid4().hex[:8]}"
     client = docker.from_env()
     try:
-        status = image.run_command(argparse.Namespace(tag=kit_image, base=None, offline_base="auto", no_cache=False,
+        status = image.run_command(argparse.Namespace(tag=kit_image, base=None, no_cache=False,
                                                       push=f"{repository}:{tag}"))
         assert status == 0
         reference = capsys.readouterr().out.strip().splitlines()[-1]

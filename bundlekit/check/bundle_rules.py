@@ -26,7 +26,7 @@ from bundlekit.check.trees import (
 )
 from bundlekit.platform_rules import MAX_UPLOAD_NAME_CHARS, upload_name_problem
 
-SCHEMA_PATH = Path(__file__).with_name("schema") / "competition.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "competition.schema.json"
 #: Where problems of the bundle as a whole (not of a yaml key) are reported.
 BUNDLE_PATH = "<bundle>"
 YAML_PATH = COMPETITION_YAML

@@ -90,12 +90,8 @@ class LeakRules(CheckerBase):
                     continue
                 message = (f"{len(found)} of the {len(rows)} rows of {name} of '{reference.relative}' are in "
                            f"{where}{f' ({how})' if how else ''}; participants can read the answers")
-                if final:
-                    self.error("leak.reference", reference.yaml_path, message,
-                               "remove the copy of the reference rows from the participants' data")
-                else:
-                    self.warning("leak.public-reference", reference.yaml_path, message + " (the task is not in the "
-                                 "final phase)", "remove it, unless this task's answers are public by design")
+                self.leak(reference, final, message, "remove the copy of the reference rows from the participants' "
+                          "data", "remove it, unless this task's answers are public by design")
 
     def exposed_files(self) -> dict[tuple[int, int], list[tuple[Archive, File]]]:
         """The non-empty files participants can read, with those of the zips among them, by (size, CRC)."""
@@ -153,9 +149,13 @@ class LeakRules(CheckerBase):
                           for (yaml_path, relative), shown in places.items())
         message = (f"{listed} of '{reference.relative}' {'is' if len(names) == 1 else 'are'} also in {where}; "
                    "participants can read the answers")
+        self.leak(reference, final, message, "remove the reference files from the participants' data",
+                  "remove them, unless this task's answers are public by design (a development split)")
+
+    def leak(self, reference: Archive, final: bool, message: str, fix: str, public_fix: str) -> None:
+        """An error when the task is in the final phase (hidden answers), else a warning."""
         if final:
-            self.error("leak.reference", reference.yaml_path, message,
-                       "remove the reference files from the participants' data")
+            self.error("leak.reference", reference.yaml_path, message, fix)
         else:
-            self.warning("leak.public-reference", reference.yaml_path, message + " (the task is not in the final "
-                         "phase)", "remove them, unless this task's answers are public by design (a development split)")
+            self.warning("leak.public-reference", reference.yaml_path,
+                         message + " (the task is not in the final phase)", public_fix)
