@@ -3,7 +3,7 @@
 The image comes from the kit's `Dockerfile` (shipped inside the package, so an installed kit
 builds it from any folder) on top of the official `python:3.11.10-slim-bookworm`, or of the
 base given with ``--base``. Where Docker Hub cannot be reached, it builds on an equivalent
-base already made on this machine (LOCAL_BASE_IMAGE), if there is one.
+base already made on this machine, imageclef/fusion-kit-base:bookworm-1, if there is one.
 """
 
 from __future__ import annotations

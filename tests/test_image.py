@@ -193,6 +193,7 @@ def test_lock_pins_every_package_with_hashes():
 def test_the_offline_base_is_ci_plumbing_outside_the_package():
     assert not (REPO_ROOT / "bundlekit" / "offline_base.py").exists()
     assert (REPO_ROOT / "ci" / "offline_base.py").is_file()
+    assert image.LOCAL_BASE_IMAGE in image.__doc__  # what --help says it falls back to
 
 
 def test_debian_mirror_from_one_line_sources(tmp_path, monkeypatch):

@@ -15,11 +15,11 @@ What a JSON Schema can say (keys, types, lengths, allowed values) is in
 ``bundlekit/schema/competition.schema.json``; the cross-checks (files, programs, dates,
 references, leaks) are below. Archives inside the bundle are read in place, never
 extracted.
-
-The rules are grouped by subject: the bundle and its yaml (``bundle_rules``), platforms and
-image (``platform_keys``), pages (``pages``), programs and data (``programs``), tasks, phases
-and leaderboards (``structure``), leaks (``leaks``).
 """
+
+# The rules, grouped by subject: the bundle and its yaml (bundle_rules), platforms and image
+# (platform_keys), pages, programs and data (programs), tasks, phases and leaderboards
+# (structure), leaks; docs/architecture.md lists them.
 
 from bundlekit.check.checker import check_bundle
 from bundlekit.check.cli import configure_parser, rule_list, run_command

@@ -11,7 +11,17 @@ from typing import Any, Iterator, NamedTuple
 
 from bundlekit.check.bundle_rules import YAML_PATH
 from bundlekit.check.problems import Problem, join_path, suggest
-from bundlekit.check.trees import ZIP_ERRORS, Tree, ZipTree, damaged_member, damaged_problem, open_zip, unsafe_problem, unsafe_reason
+from bundlekit.check.trees import (
+    ZIP_ERRORS,
+    Tree,
+    ZipTree,
+    damaged_member,
+    damaged_problem,
+    open_zip,
+    unsafe_problem,
+    unsafe_reason,
+)
+
 
 def items(value: Any) -> list[tuple[int, dict]]:
     """(position, item) of the mappings of a list; anything else was reported by the schema."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from bundlekit.check.checker import check_bundle
 from bundlekit.check.problems import RULES, format_problems, set_apart, suggest
 
+
 def rule_list(text: str) -> list[str]:
     """``RULE[,RULE]`` as a list of known rule ids (an argparse type)."""
     rules = [rule.strip() for rule in text.split(",") if rule.strip()]

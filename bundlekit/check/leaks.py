@@ -10,6 +10,7 @@ from bundlekit.check.base import Archive, CheckerBase, File, items, normalise
 from bundlekit.check.problems import join_path
 from bundlekit.check.trees import ZIP_ERRORS, Tree, ZipTree, damaged_member, open_zip, unsafe_reason
 
+
 def _copied_as(original: str, copy: str) -> str:
     """Where a copy sits, for a message: nothing when it has the original's name."""
     if copy == original:

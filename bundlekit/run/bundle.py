@@ -8,8 +8,17 @@ import threading
 from pathlib import Path
 
 from bundlekit import participant
-from bundlekit.bundle_model import BUNDLE_MAX_FILES, COMPETITION_YAML, BundleError, Column, Competition, Phase, read_document
+from bundlekit.bundle_model import (
+    BUNDLE_MAX_FILES,
+    COMPETITION_YAML,
+    BundleError,
+    Column,
+    Competition,
+    Phase,
+    read_document,
+)
 from bundlekit.unpack import ArchiveError, safe_extract
+
 
 class Bundle:
     """A built bundle (directory, or zip extracted to a temporary folder), with its :class:`Competition`.

@@ -58,7 +58,6 @@ def pump_pipe(pipe: IO[bytes], log: Path) -> threading.Thread:
     return _pump(chunks, log, lambda: collections.deque(chunks, maxlen=0))
 
 
-
 def pump_frames(frames: Iterable[tuple[bytes | None, bytes | None]], stdout_log: Path,
                  stderr_log: Path) -> threading.Thread:
     """A started thread logging an exec's demultiplexed frames, each stream capped; the rest is read and dropped."""
@@ -112,7 +111,6 @@ def pump_stream(stream: Any, log: Path) -> threading.Thread:
     return _pump(stream, log, stream.close)
 
 
-
 def tail_lines(path: Path, count: int) -> list[str]:
     if not path.is_file():
         return []
@@ -128,5 +126,3 @@ def last_messages(log: Path) -> list[str]:
         line for line in tail_lines(log, 20)
         if not ENTRYPOINT_SUMMARY.match(line) and not line.startswith(TRUNCATION_PREFIX)
     ]
-
-

@@ -63,5 +63,3 @@ def print_table(results: list[RunResult], columns: list[Column]) -> None:
         for warning in result.warnings:
             print(f"warning: {Path(result.submission).name}: {warning}")
     print(f"logs: {Path(ordered[0].logs_dir).parent}")
-
-
