@@ -482,27 +482,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark and print the table; 0 on success, 1 if a cross-check failed."""
-    args = parse_args(argv)
-
+def measure(args: argparse.Namespace) -> list[Result]:
+    """Benchmark every task of ``args`` at every scale."""
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results = []
     with tempfile.TemporaryDirectory(prefix="bench-scoring-") as work_dir:
-        for key in args.tasks:
-            for scale in args.scales:
-                results.append(benchmark(TASKS[key], scale, args.repeat, Path(work_dir), log))
+        return [benchmark(TASKS[key], scale, args.repeat, Path(work_dir), log)
+                for key in args.tasks for scale in args.scales]
+
+
+def report(results: list[Result], repeat: int, markdown: bool) -> int:
+    """Print the table and notes; 0, or 1 if a cross-check failed."""
     header, rows, notes = table_rows(results)
     print(f"Machine: {machine_description()}")
-    print(f"Median of {args.repeat} run(s). Speed-up = reference time / our time: our whole process "
+    print(f"Median of {repeat} run(s). Speed-up = reference time / our time: our whole process "
           "(the reference does not start an interpreter), or our evaluate() in-process (like for like).\n")
-    print(format_table(header, rows, args.markdown))
+    print(format_table(header, rows, markdown))
     print()
     for note in notes + growth_notes(results):
-        print(f"- {note}".replace("- * ", "- \\* ", 1) if args.markdown else note)
+        print(f"- {note}".replace("- * ", "- \\* ", 1) if markdown else note)
     return 1 if any(r.cross_check.startswith("MISMATCH") for r in results) else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table; 0 on success, 1 if a cross-check failed."""
+    args = parse_args(argv)
+    return report(measure(args), args.repeat, args.markdown)
 
 
 if __name__ == "__main__":

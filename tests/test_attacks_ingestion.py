@@ -531,6 +531,14 @@ def test_cpu_beyond_the_cpu_limit_is_named(tmp_path):
                    "more than 2 s of CPU time, the CPU-time limit")
 
 
+def test_code_that_kills_itself_is_not_told_it_ran_out_of_memory_only(toy):
+    fusion = GOOD_FUSION.replace("        return self", "        import os, signal\n"
+                                                      "        os.kill(os.getpid(), signal.SIGKILL)")
+    message = assert_refused(toy, ingest(toy, fusion), "killed by SIGKILL (by the system when memory runs out, "
+                             "or by the code itself; its peak resident memory was")
+    assert "likely out of memory" not in message
+
+
 def test_a_file_beyond_the_file_size_limit_is_named(tmp_path):
     toy = limited_toy(tmp_path, file_size_mib=1)
     target = tmp_path / "big.bin"
