@@ -34,6 +34,13 @@ def make_settings(
     bundle: Bundle, use_docker: bool | None, time_limit: float | None, memory: str, pids: int,
     network: bool, image: str | None, keep: bool,
 ) -> Settings:
+    """The options of every run, checked once: limits, the engine, the image (pulled when absent); leftovers removed.
+
+    Raises
+    ------
+    BundleError
+        When an option or the engine keeps any run from happening.
+    """
     parse_memory(memory)
     if time_limit is not None and time_limit <= 0:
         raise BundleError(f"time limit {time_limit:g}: give a positive number of seconds")
