@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image, offline_base
+from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image
+
+sys.path.insert(0, str(REPO_ROOT / "ci"))
+import offline_base  # noqa: E402 - CI plumbing, not part of the package
 
 MEASURE = REPO_ROOT / "docker" / "measure.py"
 DOCKER_SETUP = REPO_ROOT / "ci" / "docker-setup.sh"
@@ -161,9 +164,8 @@ def test_parser_defaults():
     parser = argparse.ArgumentParser()
     image.configure_parser(parser)
     args = parser.parse_args([])
-    assert (args.tag, args.base, args.offline_base, args.no_cache) == (
-        DEFAULT_IMAGE, None, "auto", False
-    )
+    assert (args.tag, args.base, args.no_cache) == (DEFAULT_IMAGE, None, False)
+    assert not hasattr(args, "offline_base")  # CI plumbing (ci/offline_base.py), not the user's command
     assert DEFAULT_IMAGE == f"imageclef/fusion-kit:{__version__}"
 
 
@@ -188,11 +190,10 @@ def test_lock_pins_every_package_with_hashes():
         assert name in pinned, name
 
 
-def test_base_and_offline_always_exclude_each_other():
-    with pytest.raises(image.ImageError, match="exclude each other"):
-        image.build_image(base="debian:bookworm", offline_base="always")
-    with pytest.raises(image.ImageError, match="must be one of"):
-        image.build_image(offline_base="sometimes")
+def test_the_offline_base_is_ci_plumbing_outside_the_package():
+    assert not (REPO_ROOT / "bundlekit" / "offline_base.py").exists()
+    assert (REPO_ROOT / "ci" / "offline_base.py").is_file()
+    assert image.LOCAL_BASE_IMAGE in image.__doc__  # what --help says it falls back to
 
 
 @pytest.mark.parametrize(("name", "sources", "mirror"), [
