@@ -105,7 +105,7 @@ def _programs_s(run_dir: Path) -> float:
 
 def _timed(bundle: Path, submissions: list[Path], kind: str, work: Path, jobs: int) -> list[TimedRun]:
     """Run ``submissions`` in one batch of ``jobs`` (one alone when there is one)."""
-    from bundlekit.runner import run_many  # noqa: PLC0415
+    from bundlekit.run import run_many  # noqa: PLC0415
 
     start = time.monotonic()
     results = run_many(bundle, submissions, "Test", use_docker=True, output_dir=work, jobs=jobs)
@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         targets += scoring_targets(results)
         print(f"\nLoad after: {load()}\n")
     docker_parts = [part for part in ("cost", "overhead", "demo") if part in args.parts]
-    from bundlekit.runner import docker_available, image_available  # noqa: PLC0415
+    from bundlekit.run import docker_available, image_available  # noqa: PLC0415
 
     if docker_parts and (not docker_available() or not image_available(DEFAULT_IMAGE)):
         print(f"(skipped {', '.join(docker_parts)}: no Docker engine, or no image {DEFAULT_IMAGE}: bundlekit image)")

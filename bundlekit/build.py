@@ -27,7 +27,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import DEFAULT_IMAGE, participant, safe_yaml
+from bundlekit import DEFAULT_IMAGE, participant
+from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
@@ -283,7 +284,7 @@ def _render_yaml(source: Path, options: BuildOptions) -> dict:
     if unknown:
         raise BuildError(f"{source / 'competition.yaml'}: unknown placeholder(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(values))}")
-    return safe_yaml.load(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    return load_yaml(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
 
 
 def _derived_fusion_io(hooks: TaskDeclaration, source: Path, staged_ingestion: Path) -> Path:
@@ -295,8 +296,8 @@ def _derived_fusion_io(hooks: TaskDeclaration, source: Path, staged_ingestion: P
 
 
 def _code_time_limit(yaml_doc: dict) -> int:
-    limits = [int(phase.get("execution_time_limit", 600)) for phase in yaml_doc["phases"]]
-    return max(1, int(min(limits) * CODE_TIME_SHARE))
+    shortest = min(phase.execution_time_limit for phase in Competition.from_document(yaml_doc).phases)
+    return max(1, int(int(shortest) * CODE_TIME_SHARE))
 
 
 def _stage_programs(source: Path, staged: Path, code_time_limit: int) -> dict[str, Path]:

@@ -33,6 +33,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
+from bundlekit.bundle_model import COMPETITION_YAML, BundleError, Competition, read_document
+
 SPLITS = ("dev", "test")
 #: Pairs listed in the complementarity table.
 TOP_PAIRS = 10
@@ -184,15 +186,16 @@ def _unwrapped(folder: Path, wanted: str | None = None) -> Path:
 
 def open_splits(source: Path, scratch: Path) -> tuple[dict, dict[str, SplitData]]:
     """The competition.yaml (empty for a data folder) and the splits of SOURCE."""
-    import yaml  # noqa: PLC0415
-
     source = Path(source)
     if source.is_file() and zipfile.is_zipfile(source):
         source = _extract(source, scratch / "bundle")
     if not source.is_dir():
         raise InducerError(f"{source}: not a bundle (folder or zip) nor a data folder")
     if (source / "competition.yaml").is_file():
-        yaml_doc = yaml.safe_load((source / "competition.yaml").read_text(encoding="utf-8")) or {}
+        try:
+            yaml_doc = read_document((source / COMPETITION_YAML).read_bytes())
+        except BundleError as error:
+            raise InducerError(f"{source}/{error}") from None
         splits: dict[str, SplitData] = {}
         for entry in yaml_doc.get("tasks") or []:
             inputs, reference = entry.get("input_data"), entry.get("reference_data")
@@ -419,14 +422,11 @@ def _output_correlation(task: TaskCode, split: SplitData, names: list[str]) -> d
 
 def _primary_key(task: TaskCode) -> str:
     """The primary metric: the first leaderboard column of the task source's competition.yaml."""
-    import yaml  # noqa: PLC0415
-
-    path = task.folder / "competition.yaml"
+    path = task.folder / COMPETITION_YAML
     try:
-        columns = yaml.safe_load(path.read_text(encoding="utf-8"))["leaderboards"][0]["columns"]
-        return str(sorted(columns, key=lambda c: c.get("index", 0))[0]["key"])
-    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
-        raise InducerError(f"{path}: no leaderboard column to take the primary metric from ({exc!r})") from None
+        return Competition.from_document(read_document(path.read_bytes())).columns[0].key
+    except (OSError, BundleError) as exc:
+        raise InducerError(f"{path}: no leaderboard column to take the primary metric from ({exc})") from None
 
 
 # --------------------------------------------------------------------------- output

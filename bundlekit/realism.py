@@ -35,6 +35,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from bundlekit import BUNDLES_DIR, REPO_ROOT
+from bundlekit.bundle_model import COMPETITION_YAML, read_document
 from bundlekit.build import available_tasks, load_module, module_name
 
 SPLITS = ("dev", "test")
@@ -169,14 +170,12 @@ def readme_baseline_tables(readme: str, dist: Path) -> str:
     A table lists each baseline's test scores in the leaderboard's columns (execution
     time left out), 4 decimals (the gain 2), as ``dist/<task>.baselines.json`` holds them.
     """
-    import yaml  # noqa: PLC0415
-
     lines = readme.split("\n")
     marker = "<!-- baselines: "
     for index in [i for i, line in enumerate(lines) if line.startswith(marker)]:
         task = lines[index][len(marker):].split(" ")[0]
         built = json.loads((dist / f"{task}.baselines.json").read_text(encoding="utf-8"))
-        document = yaml.safe_load((dist / task / "competition.yaml").read_text(encoding="utf-8"))
+        document = read_document((dist / task / COMPETITION_YAML).read_bytes())
         columns = [c for c in document["leaderboards"][0]["columns"] if c["key"] not in COST_KEYS]
         end = index + 1
         while end < len(lines) and lines[end].startswith("|"):
