@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from bundlekit import layers
+from bundlekit.declaration import KINDS
 from bundlekit.project import BUNDLES_DIR_ENV, find_bundles_dir
 
 TEMPLATES_DIR = Path(__file__).resolve().with_name("templates")
@@ -79,6 +81,9 @@ class Template:
     markers: dict[str, str]
     excluded: frozenset[str]
     classes: tuple[str, ...] = ()
+    metrics: tuple[dict, ...] = ()
+    #: The prediction type its tasks declare (``TASK.kind``): the kind itself or its nearest base among KINDS.
+    declared_kind: str = ""
 
 
 def available_kinds() -> list[str]:
@@ -104,12 +109,16 @@ def load_template(kind: str) -> Template:
     markers: dict[str, str] = {}
     excluded: set[str] = set()
     classes: tuple[str, ...] = ()
+    metrics: tuple[dict, ...] = ()
     for _, manifest in reversed(chain):
         markers.update({str(k): str(v) for k, v in (manifest.get("markers") or {}).items()})
         excluded.update(str(path) for path in manifest.get("exclude") or [])
         classes = tuple(str(label) for label in manifest.get("classes") or classes)
-    layers = (TEMPLATES_DIR / COMMON, *(TEMPLATES_DIR / name for name, _ in reversed(chain)))
-    return Template(kind, str(chain[0][1].get("summary", "")), layers, markers, frozenset(excluded), classes)
+        metrics = tuple(manifest.get("metrics") or metrics)
+    folders = (TEMPLATES_DIR / COMMON, *(TEMPLATES_DIR / name for name, _ in reversed(chain)))
+    declared_kind = next((name for name, _ in chain if name in KINDS), "")
+    return Template(kind, str(chain[0][1].get("summary", "")), folders, markers, frozenset(excluded), classes,
+                    metrics, declared_kind)
 
 
 def render(text: str, markers: dict[str, str], where: str) -> str:
@@ -190,29 +199,50 @@ def create_task(name: str, kind: str, dest: Path | None = None, title: str | Non
     chosen = checked_classes(template, classes)
     target = Path(dest) / name
     clear_target(target, force)
-    own = {"TASK_NAME": name, "TASK_ID": name.replace("-", "_"), "TASK_TITLE": title, "KIND": kind,
-           **(class_markers(chosen) if chosen else {})}
-    markers = {**{key: render(value, own, f"{kind}:{MANIFEST} {key}") for key, value in template.markers.items()},
-               **own}
-    markers["DECLARED_METRICS"] = declared_metrics(markers["LEADERBOARD_COLUMNS"])
-    for relative, source in template_files(template).items():
-        where = f"{kind}:{relative}"
-        path = target / render(relative, markers, where)
+    own = layers.declaration_markers(name, title, kind, chosen or None)
+    markers = {**layers.render_markers(template.markers, own, f"{kind}:{MANIFEST}"),
+               "DECLARED_METRICS": declared_metrics(template.metrics)}
+    for relative, text in own_files(template, markers, name, title, chosen).items():
+        path = target / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render(source.read_text(encoding="utf-8"), markers, where), encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
     (target / "logo.png").write_bytes(logo_png(name))
     return target
 
 
-def declared_metrics(leaderboard_columns: str) -> str:
-    """The ``Metric(...)`` lines of task.py's declaration, one per column of the kind's leaderboard (YAML)."""
-    import yaml  # noqa: PLC0415
+def own_files(template: Template, markers: dict[str, str], name: str, title: str,
+              classes: tuple[str, ...]) -> dict[str, str]:
+    """The files a new task of ``template`` holds: relative path -> text.
 
+    Every file of the template, rendered, except those the build derives identically from
+    the declared kind (``bundlekit.layers``): a kind's programs, starting kit and baselines
+    stay in the kit, and a task holds only what is its own. ``solutions/`` is kept whole
+    when the template's baselines differ from the declared kind's in any way.
+    """
+    files = layers.kind_files(template.kind, markers)
+    derived = layers.derived_files(template.declared_kind, layers.declaration_markers(
+        name, title, template.declared_kind, classes or None))
+    kept = {}
+    for relative, text in files.items():
+        part = layers.part_of(relative)
+        if part not in layers.DERIVED_PARTS:
+            kept[relative] = text
+        elif part in layers.WHOLE_PARTS:
+            wanted = {r: t for r, t in files.items() if layers.part_of(r) == part}
+            if wanted != {r: t for r, t in derived.items() if layers.part_of(r) == part}:
+                kept[relative] = text
+        elif derived.get(relative) != text:
+            kept[relative] = text
+    return kept
+
+
+def declared_metrics(metrics: Sequence[dict]) -> str:
+    """The ``Metric(...)`` lines of task.py's declaration, one per metric of the kind's template.yaml."""
     lines = []
-    for column in yaml.safe_load(leaderboard_columns):
-        options = "".join(f", {name}={json.dumps(column[name])}" for name, default in (("sorting", "desc"), ("precision", 4))
-                          if column[name] != default)
-        lines.append(f"Metric({json.dumps(column['key'])}, {json.dumps(column['title'])}{options}),")
+    for metric in metrics:
+        options = "".join(f", {name}={json.dumps(metric[name])}" for name, default in (("sorting", "desc"), ("precision", 4))
+                          if metric.get(name, default) != default)
+        lines.append(f"Metric({json.dumps(metric['key'])}, {json.dumps(metric['title'])}{options}),")
     return "\n".join(lines)
 
 

@@ -93,7 +93,7 @@ def test_declaration_loads_and_names_its_folder(case: str, scaffolded: Path) -> 
 def test_leaderboard_is_the_declared_metrics_then_the_kits(case: str, scaffolded: Path) -> None:
     source = source_of(case, scaffolded)
     task = declaration_of(case, scaffolded)
-    columns = _render_yaml(source, BuildOptions(bundles_dir=source.parent))["leaderboards"][0]["columns"]
+    columns = _render_yaml(source, BuildOptions(bundles_dir=source.parent), task)["leaderboards"][0]["columns"]
     check_leaderboard(task, columns, source / "competition.yaml")
     assert [c["key"] for c in columns] == [*(m.key for m in task.metrics), *KIT_KEYS]
 
