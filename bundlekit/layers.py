@@ -40,11 +40,17 @@ def part_of(relative: str) -> str:
     return relative.split("/", 1)[0] if "/" in relative else ""
 
 
-def declaration_markers(name: str, title: str, kind: str, classes: tuple[str, ...] | None) -> dict[str, str]:
-    """The scaffold markers a declaration determines: name, id, title, kind and classes."""
+def declaration_markers(name: str, title: str, kind: str, classes: tuple[str, ...] | None,
+                        item_columns: tuple[str, ...]) -> dict[str, str]:
+    """The scaffold markers a declaration determines: name, id, title, kind, classes and item columns.
+
+    ``__ITEM_COLUMN__`` is the last item column (the item's own id), ``__QUERY_COLUMN__`` the
+    first (the query of a two-column kind; the item column itself otherwise).
+    """
     from bundlekit.scaffold import class_markers  # noqa: PLC0415
 
-    markers = {"TASK_NAME": name, "TASK_ID": name.replace("-", "_"), "TASK_TITLE": title, "KIND": kind}
+    markers = {"TASK_NAME": name, "TASK_ID": name.replace("-", "_"), "TASK_TITLE": title, "KIND": kind,
+               "ITEM_COLUMN": item_columns[-1], "QUERY_COLUMN": item_columns[0]}
     if classes:
         markers.update(class_markers(classes))
     return markers
@@ -86,7 +92,8 @@ def derived_files(kind: str, own: dict[str, str]) -> dict[str, str]:
 
 def task_derived_files(task: TaskDeclaration) -> dict[str, str]:
     """:func:`derived_files` of a declared task."""
-    return derived_files(task.kind, declaration_markers(task.name, task.title, task.kind, task.classes))
+    return derived_files(task.kind, declaration_markers(task.name, task.title, task.kind, task.classes,
+                                                        task.item_columns))
 
 
 def layered_files(source: Path, task: TaskDeclaration) -> dict[str, Path | str]:

@@ -82,6 +82,7 @@ class Template:
     excluded: frozenset[str]
     classes: tuple[str, ...] = ()
     metrics: tuple[dict, ...] = ()
+    item_columns: tuple[str, ...] = ()
     #: The prediction type its tasks declare (``TASK.kind``): the kind itself or its nearest base among KINDS.
     declared_kind: str = ""
 
@@ -110,15 +111,17 @@ def load_template(kind: str) -> Template:
     excluded: set[str] = set()
     classes: tuple[str, ...] = ()
     metrics: tuple[dict, ...] = ()
+    item_columns: tuple[str, ...] = ()
     for _, manifest in reversed(chain):
         markers.update({str(k): str(v) for k, v in (manifest.get("markers") or {}).items()})
         excluded.update(str(path) for path in manifest.get("exclude") or [])
         classes = tuple(str(label) for label in manifest.get("classes") or classes)
         metrics = tuple(manifest.get("metrics") or metrics)
+        item_columns = tuple(str(column) for column in manifest.get("item_columns") or item_columns)
     folders = (TEMPLATES_DIR / COMMON, *(TEMPLATES_DIR / name for name, _ in reversed(chain)))
     declared_kind = next((name for name, _ in chain if name in KINDS), "")
     return Template(kind, str(chain[0][1].get("summary", "")), folders, markers, frozenset(excluded), classes,
-                    metrics, declared_kind)
+                    metrics, item_columns, declared_kind)
 
 
 def render(text: str, markers: dict[str, str], where: str) -> str:
@@ -199,7 +202,7 @@ def create_task(name: str, kind: str, dest: Path | None = None, title: str | Non
     chosen = checked_classes(template, classes)
     target = Path(dest) / name
     clear_target(target, force)
-    own = layers.declaration_markers(name, title, kind, chosen or None)
+    own = layers.declaration_markers(name, title, kind, chosen or None, template.item_columns)
     markers = {**layers.render_markers(template.markers, own, f"{kind}:{MANIFEST}"),
                "DECLARED_METRICS": declared_metrics(template.metrics)}
     for relative, text in own_files(template, markers, name, title, chosen).items():
@@ -221,7 +224,7 @@ def own_files(template: Template, markers: dict[str, str], name: str, title: str
     """
     files = layers.kind_files(template.kind, markers)
     derived = layers.derived_files(template.declared_kind, layers.declaration_markers(
-        name, title, template.declared_kind, classes or None))
+        name, title, template.declared_kind, classes or None, template.item_columns))
     kept = {}
     for relative, text in files.items():
         part = layers.part_of(relative)

@@ -50,7 +50,8 @@ def test_a_scaffold_builds_from_exactly_its_templates_files(kind: str, tmp_path:
     name = f"my-{kind}"
     target = scaffold.create_task(name, kind, dest=tmp_path)
     template = scaffold.load_template(kind)
-    own = layers.declaration_markers(name, scaffold.default_title(name), kind, template.classes or None)
+    own = layers.declaration_markers(name, scaffold.default_title(name), kind, template.classes or None,
+                                     template.item_columns)
     markers = {**layers.render_markers(template.markers, own, kind),
                "DECLARED_METRICS": scaffold.declared_metrics(template.metrics)}
     expected = layers.kind_files(kind, markers, layers.DERIVED_PARTS)
@@ -89,3 +90,21 @@ def test_the_leaderboard_columns_come_from_the_declaration(task: str) -> None:
     assert [c["index"] for c in columns] == list(range(len(columns)))
     assert [(c["title"], c["sorting"], c["precision"]) for c in columns[:len(declaration.metrics)]] == \
         [(m.title, m.sorting, m.precision) for m in declaration.metrics]
+
+
+@pytest.mark.parametrize(("kind", "before", "after"), [("regression", '("item_id",)', '("image_id",)'),
+                                                       ("ranking", '("query_id", "doc_id")', '("topic", "image_id")')])
+def test_renaming_the_item_columns_is_one_edit_of_task_py(kind: str, before: str, after: str, tmp_path: Path) -> None:
+    """The kind's scorer and starting kit take the item columns from the declaration."""
+    target = scaffold.create_task("renamed", kind, dest=tmp_path)
+    task_py = target / "task.py"
+    assert task_py.read_text().count(f"ITEM_COLUMNS = {before}\n") == 1
+    task_py.write_text(task_py.read_text().replace(f"ITEM_COLUMNS = {before}\n", f"ITEM_COLUMNS = {after}\n"))
+    declaration = load_task(target, "renamed")[1]
+    files = layers.task_derived_files(declaration)
+    scorer = files["scoring_program/score.py"]
+    assert '_column="image_id"' in scorer and "item_id," not in scorer and '"item_id"' not in scorer
+    assert "`image_id`" in files["starting_kit/README.md"]
+    declaration.generate_data(tmp_path / "data", progress=lambda message: None)
+    header = (tmp_path / "data" / "dev" / "reference_data" / "groundtruth.csv").read_text().split("\n", 1)[0]
+    assert header.startswith(",".join(declaration.item_columns) + ",")

@@ -27,6 +27,9 @@ import numpy as np
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("item_id",)
 #: TODO(organiser): your classes (`bundlekit new --classes` wrote them here, in the scoring
 #: program and in fusion_io.py: keep the three in step).
 CLASSES = (__CLASSES__)
@@ -83,9 +86,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
             columns.append(np.argmax(value, axis=1))
         item_ids = [f"item_{first_item + i:04d}" for i in range(n_items)]
         first_item += n_items
-        _write(dest / split / "input_data" / "inducers.csv", ["item_id", *names],
+        _write(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[item, *(CLASSES[c[i]] for c in columns)] for i, item in enumerate(item_ids)])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["item_id", "label"],
+        _write(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "label"],
                [[item, CLASSES[c]] for item, c in zip(item_ids, truth.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {len(CLASSES)} classes, {len(names)} inducers")
 
@@ -103,7 +106,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 #: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="classification", item_columns=("item_id",),
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="classification", item_columns=ITEM_COLUMNS,
     # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__

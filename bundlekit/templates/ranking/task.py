@@ -26,6 +26,9 @@ import numpy as np
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("query_id", "doc_id")
 #: TODO(organiser): sizes of your editions (queries per split, documents per query, inducer roles).
 EDITIONS: dict[str, dict] = {
     "sample": {"dev_queries": 30, "test_queries": 20, "documents": (12, 28),
@@ -82,9 +85,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         query_ids = [f"q{first_query + q:03d}" for q in query.tolist()]
         first_query += n_queries
         doc_ids = [f"d{i:05d}" for i in range(1, query.size + 1)]
-        _write(dest / split / "input_data" / "inducers.csv", ["query_id", "doc_id", *names],
+        _write(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[q, d, *(f"{c[i]:.6f}" for c in columns)] for i, (q, d) in enumerate(zip(query_ids, doc_ids))])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["query_id", "doc_id", "label"],
+        _write(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "label"],
                [[q, d, str(v)] for q, d, v in zip(query_ids, doc_ids, label.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {query.size} documents in {n_queries} queries, "
                  f"{int(label.sum())} relevant, {len(names)} inducers")
@@ -113,7 +116,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 #: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="ranking", item_columns=("query_id", "doc_id"),
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="ranking", item_columns=ITEM_COLUMNS,
     # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__

@@ -27,6 +27,9 @@ import numpy as np
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("item_id",)
 #: TODO(organiser): sizes of your editions (items per split, inducer roles).
 EDITIONS: dict[str, dict] = {
     "sample": {"dev_items": 400, "test_items": 300,
@@ -78,9 +81,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
             columns.append(_on_scale(raw / np.sqrt(signal**2 + own**2 + group**2), scale))
         item_ids = [f"item_{first_item + i:04d}" for i in range(n_items)]
         first_item += n_items
-        _write(dest / split / "input_data" / "inducers.csv", ["item_id", *names],
+        _write(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[item, *(f"{c[i]:.6f}" for c in columns)] for i, item in enumerate(item_ids)])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["item_id", "value"],
+        _write(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "value"],
                [[item, f"{v:.6f}"] for item, v in zip(item_ids, value.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {len(names)} inducers")
 
@@ -107,7 +110,7 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
 #: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="regression", item_columns=("item_id",),
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="regression", item_columns=ITEM_COLUMNS,
     # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__
