@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import math
 import shutil
@@ -32,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
+
+from bundlekit import layers
 
 SPLITS = ("dev", "test")
 #: Pairs listed in the complementarity table.
@@ -158,12 +161,15 @@ def resolve_task(source: Path, task: str | None, bundles_dir: Path | None = None
         raise InducerError(f"task {name!r}: no task source (bundles/{name}/task.py); name it with --task "
                            f"(a task of bundles/ or a folder holding task.py)")
     key = folder.name
+    hooks = load_module(folder / "task.py", module_name(key, "task"))
+    # The task's own programs, else its kind's (bundlekit/layers.py).
+    program = functools.partial(layers.source_file, folder, hooks.TASK)
     return TaskCode(
         name=key,
         folder=folder,
-        hooks=load_module(folder / "task.py", module_name(key, "task")),
-        fusion_io=load_module(folder / "ingestion_program" / "fusion_io.py", module_name(key, "fusion_io")),
-        scoring=load_module(folder / "scoring_program" / "score.py", module_name(key, "score")),
+        hooks=hooks,
+        fusion_io=load_module(program("ingestion_program/fusion_io.py"), module_name(key, "fusion_io")),
+        scoring=load_module(program("scoring_program/score.py"), module_name(key, "score")),
     )
 
 
@@ -418,15 +424,8 @@ def _output_correlation(task: TaskCode, split: SplitData, names: list[str]) -> d
 
 
 def _primary_key(task: TaskCode) -> str:
-    """The primary metric: the first leaderboard column of the task source's competition.yaml."""
-    import yaml  # noqa: PLC0415
-
-    path = task.folder / "competition.yaml"
-    try:
-        columns = yaml.safe_load(path.read_text(encoding="utf-8"))["leaderboards"][0]["columns"]
-        return str(sorted(columns, key=lambda c: c.get("index", 0))[0]["key"])
-    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError) as exc:
-        raise InducerError(f"{path}: no leaderboard column to take the primary metric from ({exc!r})") from None
+    """The primary metric: the first of the task's declared metrics (``TASK.metrics``, the leaderboard's first column)."""
+    return task.hooks.TASK.primary.key
 
 
 # --------------------------------------------------------------------------- output

@@ -146,3 +146,25 @@ def leaderboard_columns(task: TaskDeclaration) -> list[dict]:
     columns = [{"title": m.title, "key": m.key, "sorting": m.sorting, "precision": m.precision} for m in task.metrics]
     return [{"title": column["title"], "key": column["key"], "index": index, "sorting": column["sorting"],
              "precision": column["precision"]} for index, column in enumerate([*columns, *KIT_COLUMNS])]
+
+
+#: Layered copies written for commands other than the build (task folder -> copy), removed at exit.
+_COPIES: dict[Path, Path] = {}
+
+
+def layered_copy(source: Path, task: TaskDeclaration) -> Path:
+    """The task's layered program files (:func:`materialise`), written once per process in a temporary folder."""
+    import atexit  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    key = source.resolve()
+    if key not in _COPIES:
+        folder = Path(tempfile.mkdtemp(prefix=f"bundlekit-{task.name}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _COPIES[key] = materialise(source, task, folder)
+    return _COPIES[key]
+
+
+def source_file(source: Path, task: TaskDeclaration, relative: str) -> Path:
+    """The task's own file at ``relative``, else its kind's (from :func:`layered_copy`), to read or import."""
+    return own_or(source, layered_copy(source, task), relative)
