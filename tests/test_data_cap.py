@@ -12,6 +12,8 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_concept_list, read_groundtruth, read_image_list, read_run
+from bundlekit import layers
+from bundlekit.build import load_task
 from task_modules import load_module
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-cap"
@@ -266,7 +268,8 @@ def test_starting_kit_makes_result_and_code_zips(dest, tmp_path, capsys, task_fu
     public = tmp_path / "public"
     for source, target in (("dev/input_data", "dev"), ("dev/reference_data", "dev"), ("test/input_data", "test")):
         copy_tree(dest / source, public / target)
-    kit = load_module(BUNDLE / "starting_kit" / "make_submission.py", "_test_cap_kit", fio)
+    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
+    kit = load_module(make_submission, "_test_cap_kit", fio)
     assert kit.main([str(public), "--out", str(tmp_path / "result.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "result.zip") as archive:
         assert archive.namelist() == [fio.RUN_FILE_NAME]

@@ -12,6 +12,8 @@ import pytest
 
 from scoring_common.errors import InternalError, ParticipantError
 from scoring_common.formats.diversity import read_diversity_reference, read_trec_run
+from bundlekit import layers
+from bundlekit.build import load_task
 from task_modules import load_module
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-div"
@@ -386,7 +388,8 @@ def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fu
         pytest.skip("the smaller edition is enough")
     public = tmp_path / "public" / "data"  # unzipped into a wrapping folder
     copy_layout(dest, public, (("dev/input_data", "dev"), ("dev/reference_data", "dev"), ("test/input_data", "test")))
-    kit = load_module(BUNDLE / "starting_kit" / "make_submission.py", "_test_div_kit", fio)
+    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
+    kit = load_module(make_submission, "_test_div_kit", fio)
     assert kit.main([str(tmp_path / "public"), "--out", str(tmp_path / "result.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "result.zip") as archive:
         assert archive.namelist() == [fio.RUN_FILE_NAME]

@@ -12,6 +12,8 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
+from bundlekit import layers
+from bundlekit.build import load_task
 from task_modules import load_module
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-int"
@@ -225,7 +227,8 @@ def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fu
         (public / target).mkdir(parents=True, exist_ok=True)
         for path in (dest / source).iterdir():
             (public / target / path.name).write_bytes(path.read_bytes())
-    kit = load_module(BUNDLE / "starting_kit" / "make_submission.py", "_test_int_kit", fio)
+    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
+    kit = load_module(make_submission, "_test_int_kit", fio)
     assert kit.main([str(tmp_path / "public"), "--out", str(tmp_path / "result.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "result.zip") as archive:
         assert archive.namelist() == [fio.RUN_FILE_NAME]

@@ -81,9 +81,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     ValueError
         On an unknown edition.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown fusion-int edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = data_checks.edition_preset("fusion-int", EDITIONS, edition)
     rng = np.random.default_rng([seed, int(edition)])
     inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
     first_video = 0

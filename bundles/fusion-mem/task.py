@@ -74,9 +74,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     ValueError
         On an unknown edition (fusion-mem did not exist before 2023).
     """
-    if edition not in EDITIONS:
-        past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
-        raise ValueError(f"unknown fusion-mem edition {edition!r}{past}; editions: {', '.join(sorted(EDITIONS))}")
+    past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
+    data_checks.edition_preset("fusion-mem", EDITIONS, edition, past)
     inducers, splits = _simulate(edition, seed, size, n_inducers)
     for split, drawn in splits.items():
         video_ids, score = drawn["video_ids"], drawn["score"]
