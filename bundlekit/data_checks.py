@@ -86,15 +86,3 @@ def scaled(count: int, size: float) -> int:
     """A split's ``count`` items times a generator's ``size`` (benchmarks), at least one."""
     return max(1, round(count * size))
 
-
-def edition_preset(task: str, editions: dict, edition: str, note: str = "") -> dict:
-    """The stand-in data preset of ``edition``, for a task's ``generate_data``.
-
-    Raises
-    ------
-    ValueError
-        ``unknown <task> edition '<edition>'<note>; editions: ...`` when ``editions`` lacks it.
-    """
-    if edition not in editions:
-        raise ValueError(f"unknown {task} edition {edition!r}{note}; editions: {', '.join(sorted(editions))}")
-    return editions[edition]

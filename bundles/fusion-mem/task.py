@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bundlekit import data_checks
+from bundlekit import data_checks, standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -75,7 +75,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         On an unknown edition (fusion-mem did not exist before 2023).
     """
     past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
-    data_checks.edition_preset("fusion-mem", EDITIONS, edition, past)
+    standin.edition_preset("fusion-mem", EDITIONS, edition, past)
     inducers, splits = _simulate(edition, seed, size, n_inducers)
     for split, drawn in splits.items():
         video_ids, score = drawn["video_ids"], drawn["score"]

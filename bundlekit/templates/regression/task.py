@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bundlekit import data_checks
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -56,7 +56,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
 
     Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    preset = data_checks.edition_preset("__TASK_NAME__", EDITIONS, edition)
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     roles = [role for role, count in preset["roles"].items() for _ in range(count)]
     roles = [roles[i] for i in rng.permutation(len(roles))]
@@ -75,9 +75,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
             columns.append(_on_scale(raw / np.sqrt(signal**2 + own**2 + group**2), scale))
         item_ids = [f"item_{first_item + i:04d}" for i in range(n_items)]
         first_item += n_items
-        _write(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
+        standin.write_csv(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[item, *(f"{c[i]:.6f}" for c in columns)] for i, item in enumerate(item_ids)])
-        _write(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "value"],
+        standin.write_csv(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "value"],
                [[item, f"{v:.6f}"] for item, v in zip(item_ids, value.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {len(names)} inducers")
 
@@ -97,15 +97,10 @@ def _on_scale(standardised: np.ndarray, scale: str) -> np.ndarray:
     return 1.5 * standardised - 0.5
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
     name="__TASK_NAME__", title="__TASK_TITLE__", kind="regression", item_columns=ITEM_COLUMNS,
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__
     ),
