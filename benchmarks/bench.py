@@ -20,6 +20,8 @@ figures of a busy machine mean little):
   results;
 - demo: the wall time of ``bundlekit demo`` (four bundles built, 48 runs in Docker).
 
+The last table holds every measured figure against its target (:data:`TARGETS`): met or not.
+
 Cost, overhead and demo need a Docker engine and the kit's image; without them they are skipped.
 """
 
@@ -48,6 +50,25 @@ PARTS = ("scoring", "cost", "overhead", "demo")
 #: The cost columns (contract C4) and, for an ingestion that does not publish them yet, timing.json's names.
 COST_COLUMNS = {"time_s": "wall_s", "cpu_s": "cpu_s", "memory_mib": "peak_memory_mib"}
 MEASURE_WALL = re.compile(r"^\[measure\] exit=\S+ wall=([\d.]+)s", re.MULTILINE)
+#: The targets (issue "cost columns and speed at scale"), checked by the summary table.
+FLAT_PER_ITEM = 1.5  # evaluate() time per item at the largest scale / at the smallest
+DIV_PROCESS_S = 1.5  # fusion-div's whole scoring process at 100x
+MEMORY_PER_INPUT = 10.0  # the scorer's peak memory beyond its smallest run's, per byte of input
+SPREAD_ALONE, SPREAD_BATCH = 0.10, 0.20  # (max - min) / median of a cost column over reruns
+#: Below this, a spread is the column's 1 ms rounding and the scheduler's jitter: not counted against a target.
+SPREAD_FLOOR_S = 0.005
+OVERHEAD_S = 1.0  # the runner's own time per run
+DEMO_S = 150.0  # bundlekit demo
+
+
+@dataclass(frozen=True)
+class Target:
+    """One measured figure against its goal."""
+
+    what: str
+    goal: str
+    measured: str
+    met: bool
 
 
 @dataclass
@@ -84,7 +105,7 @@ def _programs_s(run_dir: Path) -> float:
 
 def _timed(bundle: Path, submissions: list[Path], kind: str, work: Path, jobs: int) -> list[TimedRun]:
     """Run ``submissions`` in one batch of ``jobs`` (one alone when there is one)."""
-    from bundlekit.runner import run_many  # noqa: PLC0415
+    from bundlekit.run import run_many  # noqa: PLC0415
 
     start = time.monotonic()
     results = run_many(bundle, submissions, "Test", use_docker=True, output_dir=work, jobs=jobs)
@@ -102,9 +123,36 @@ def _spread(values: list[float]) -> str:
     return f"{100 * (max(values) - min(values)) / median:.1f} %" if median else "-"
 
 
-def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log) -> tuple[list[list[str]], list[TimedRun]]:
-    """Rows of the cost table, and the runs made alone (for the overhead)."""
-    rows, alone_runs = [], []
+def _spread_met(values: list[float], share: float) -> bool:
+    return max(values) - min(values) <= max(share * statistics.median(values), SPREAD_FLOOR_S)
+
+
+def scoring_targets(results: list) -> list[Target]:
+    """Flat time per item, fusion-div's process at its largest scale, memory per input byte."""
+    targets = []
+    for task in dict.fromkeys(r.task for r in results):
+        mine = sorted((r for r in results if r.task is task), key=lambda r: r.scale)
+        small, large = mine[0], mine[-1]
+        if large.scale == small.scale:
+            continue
+        growth = (large.evaluate_s / large.n_items) / (small.evaluate_s / small.n_items)
+        targets.append(Target(f"{task.bundle}: evaluate() time per item, x{small.scale:g} -> x{large.scale:g}",
+                              f"grows at most x{FLAT_PER_ITEM:g}", f"x{growth:.2f}", growth <= FLAT_PER_ITEM))
+        per_input = (large.peak_mib - small.peak_mib) / max(large.input_mib - small.input_mib, 1e-9)
+        targets.append(Target(f"{task.bundle}: peak memory beyond x{small.scale:g}'s, per MiB of input at x{large.scale:g}",
+                              f"at most {MEMORY_PER_INPUT:g} MiB", f"{per_input:.1f} MiB",
+                              per_input <= MEMORY_PER_INPUT))
+        if task.bundle == "fusion-div" and large.scale >= 100:
+            targets.append(Target(f"fusion-div: whole scoring process at x{large.scale:g}",
+                                  f"at most {DIV_PROCESS_S:g} s", f"{large.process_s:.2f} s",
+                                  large.process_s <= DIV_PROCESS_S))
+    return targets
+
+
+def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log
+              ) -> tuple[list[list[str]], list[TimedRun], list[Target]]:
+    """Rows of the cost table, the runs made alone (for the overhead) and the spread targets of time_s."""
+    rows, alone_runs, targets = [], [], []
     for task, bundle in bundles.items():
         codes = sorted((bundle / "solutions").glob("*-code.zip"))
         batch_runs = []
@@ -121,15 +169,23 @@ def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log)
             for mode, runs in (("alone", alone), (f"batch of {len(codes) * reruns}, --jobs {jobs}", batch)):
                 if not runs:
                     continue
+                share = SPREAD_ALONE if mode == "alone" else SPREAD_BATCH
+                times = [run.costs["time_s"] for run in runs if "time_s" in run.costs]
+                if times:
+                    targets.append(Target(f"{task} {code.stem.removesuffix('-code')}: time_s spread, {mode}",
+                                          f"at most {100 * share:g} % (or {1000 * SPREAD_FLOOR_S:g} ms)",
+                                          f"{_spread(times)} ({1000 * (max(times) - min(times)):.0f} ms)",
+                                          _spread_met(times, share)))
                 cells = []
                 for column in COST_COLUMNS:
                     values = [run.costs[column] for run in runs if column in run.costs]
                     cells += [f"{statistics.median(values):.3f}", _spread(values)] if values else ["-", "-"]
                 rows.append([task, code.stem.removesuffix("-code"), mode, *cells])
-    return rows, alone_runs
+    return rows, alone_runs, targets
 
 
-def overhead_part(bundles: dict[str, Path], reruns: int, code_runs: list[TimedRun], work: Path, log) -> list[list[str]]:
+def overhead_part(bundles: dict[str, Path], reruns: int, code_runs: list[TimedRun], work: Path, log
+                  ) -> tuple[list[list[str]], list[Target]]:
     runs = list(code_runs)
     for task, bundle in bundles.items():
         kinds = {"results": "best-inducer-results-test.zip"}
@@ -140,15 +196,18 @@ def overhead_part(bundles: dict[str, Path], reruns: int, code_runs: list[TimedRu
             runs += [run for rerun in range(reruns)
                      for run in _timed(bundle, [bundle / "solutions" / name], kind,
                                        work / f"{task}-{kind}-{rerun}", 1)]
-    rows = []
+    rows, targets = [], []
     for kind in ("results", "code"):
         mine = [run for run in runs if run.kind == kind]
         if mine:
             overheads = [run.overhead_s for run in mine]
+            median = statistics.median(overheads)
+            targets.append(Target(f"runner overhead per {kind} submission (median of {len(mine)})",
+                                  f"under {OVERHEAD_S:g} s", f"{median:.2f} s", median < OVERHEAD_S))
             rows.append([f"{kind} submission", str(len(mine)), f"{statistics.median([r.wall_s for r in mine]):.2f}",
                          f"{statistics.median([r.programs_s for r in mine]):.2f}",
                          f"{statistics.median(overheads):.2f}", f"{max(overheads):.2f}"])
-    return rows
+    return rows, targets
 
 
 def demo_part(work: Path, log) -> float:
@@ -191,19 +250,33 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Machine: {bench_scoring.machine_description()}\n")
     status = 0
+    targets: list[Target] = []
     if "scoring" in args.parts:
         print(f"## Scoring (load before: {load()})\n")
-        status = bench_scoring.main(["--scales", args.scales, "--repeat", str(args.repeat), "--tasks", args.tasks]
-                                    + (["--markdown"] if args.markdown else []))
+        scoring_args = bench_scoring.parse_args(["--scales", args.scales, "--repeat", str(args.repeat),
+                                                 "--tasks", args.tasks])
+        results = bench_scoring.measure(scoring_args)
+        status = bench_scoring.report(results, args.repeat, args.markdown)
+        targets += scoring_targets(results)
         print(f"\nLoad after: {load()}\n")
     docker_parts = [part for part in ("cost", "overhead", "demo") if part in args.parts]
-    if not docker_parts:
-        return status
-    from bundlekit.runner import docker_available, image_available  # noqa: PLC0415
+    from bundlekit.run import docker_available, image_available  # noqa: PLC0415
 
-    if not docker_available() or not image_available(DEFAULT_IMAGE):
+    if docker_parts and (not docker_available() or not image_available(DEFAULT_IMAGE)):
         print(f"(skipped {', '.join(docker_parts)}: no Docker engine, or no image {DEFAULT_IMAGE}: bundlekit image)")
-        return status
+        docker_parts = []
+    if docker_parts:
+        targets += docker_parts_run(args, docker_parts, log, table)
+    if targets:
+        print(f"## Targets ({sum(t.met for t in targets)} of {len(targets)} met)\n")
+        table(["figure", "target", "measured", "met"],
+              [[t.what, t.goal, t.measured, "yes" if t.met else "**no**" if args.markdown else "NO"] for t in targets])
+    return status
+
+
+def docker_parts_run(args: argparse.Namespace, docker_parts: list[str], log, table) -> list[Target]:
+    """The parts that run in Docker, on bundles built for them; their targets."""
+    targets: list[Target] = []
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         work = Path(scratch)
         bundles = {}
@@ -217,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         code_runs: list[TimedRun] = []
         if "cost" in args.parts:
             print(f"## Cost columns over {args.reruns} reruns, Test phase, in Docker (load before: {load()})\n")
-            rows, code_runs = cost_part(bundles, args.reruns, args.jobs, work / "cost", log)
+            rows, code_runs, spread_targets = cost_part(bundles, args.reruns, args.jobs, work / "cost", log)
+            targets += spread_targets
             header = ["task", "code baseline", "runs"]
             for column in COST_COLUMNS:
                 header += [f"{column} median", f"{column} spread"]
@@ -225,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Load after: {load()}\n")
         if "overhead" in args.parts:
             print(f"## Runner overhead per run, in Docker (load before: {load()})\n")
-            rows = overhead_part(bundles, args.reruns, code_runs, work / "overhead", log)
+            rows, overhead_targets = overhead_part(bundles, args.reruns, code_runs, work / "overhead", log)
+            targets += overhead_targets
             table(["runs", "count", "run wall (s)", "its programs (s)", "overhead median (s)", "overhead max (s)"], rows)
             print(f"Load after: {load()}\n")
         if "demo" in args.parts:
@@ -233,7 +308,9 @@ def main(argv: list[str] | None = None) -> int:
             seconds = demo_part(work, log)
             print(f"bundlekit demo: {seconds:.0f} s ({seconds / 60:.1f} min) for four bundles and 48 runs in Docker\n")
             print(f"Load after: {load()}\n")
-    return status
+            targets.append(Target("bundlekit demo (make demo without the virtualenv)", f"under {DEMO_S:g} s",
+                                  f"{seconds:.0f} s", seconds < DEMO_S))
+    return targets
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -91,9 +91,9 @@ class TaskBenchmark:
     bundle: str
     item: str
     primary: str
-    reference_name: str
-    reference: Reference | None
-    note: str
+    reference_name: str = "none"
+    reference: Reference | None = None
+    note: str = "no external tool to compare with: our process only"
 
 
 @dataclass(frozen=True)
@@ -249,22 +249,18 @@ def sklearn_loop_reference(ref_dir: Path, run_path: Path, limit: int | None) -> 
     return ReferenceRun(read_s + loop_s, scores, done, n_images)
 
 
-TASKS: dict[str, TaskBenchmark] = {
-    "int": TaskBenchmark(
+TASKS: dict[str, TaskBenchmark] = {task.key: task for task in (
+    TaskBenchmark(
         "int", "fusion-int", "keyframes", "map_at_10", "pytrec_eval", pytrec_eval_reference,
         "reference = pytrec_eval in-process: csv reading into qrels/run dicts + RelevanceEvaluator"
         "({map_cut_10, map}) + evaluate + means; no import, no validation, no report"),
-    "div": TaskBenchmark(
-        "div", "fusion-div", "ranked photos", "f1_at_20", "none", None,
-        "no external tool to compare with: our process only"),
-    "cap": TaskBenchmark(
+    TaskBenchmark("div", "fusion-div", "ranked photos", "f1_at_20"),
+    TaskBenchmark(
         "cap", "fusion-cap", "images", "f1", "sklearn loop", sklearn_loop_reference,
         "reference = the old evaluator's per-image loop in-process: csv reading and checks, then per image and "
         "for both F1s MultiLabelBinarizer + f1_score(average='binary'); no import"),
-    "mem": TaskBenchmark(
-        "mem", "fusion-mem", "videos", "spearman", "none", None,
-        "no external tool to compare with: our process only"),
-}
+    TaskBenchmark("mem", "fusion-mem", "videos", "spearman"),
+)}
 
 
 # --------------------------------------------------------------------------- timing
@@ -460,6 +456,20 @@ def growth_notes(results: list[Result]) -> list[str]:
     return notes
 
 
+def log(message: str) -> None:
+    """A progress line on stderr."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def check_choices(parser: argparse.ArgumentParser, option: str, noun: str, chosen: list[str],
+                  known: Iterable[str]) -> None:
+    """Stop with the parser's usage error when ``chosen`` names anything not in ``known``."""
+    known = list(known)
+    unknown = [name for name in chosen if name not in known]
+    if unknown:
+        parser.error(f"{option}: unknown {noun}(s) {', '.join(unknown)}; choose among {','.join(known)}")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per measurement; the median is shown")
@@ -474,35 +484,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if any(not math.isfinite(s) or s <= 0 for s in args.scales):
         parser.error("--scales: every scale must be a positive number")
     args.tasks = [t.strip() for t in args.tasks.split(",")]
-    unknown = [t for t in args.tasks if t not in TASKS]
-    if unknown:
-        parser.error(f"--tasks: unknown task(s) {', '.join(unknown)}; choose among {','.join(TASKS)}")
+    check_choices(parser, "--tasks", "task", args.tasks, TASKS)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     return args
 
 
+def measure(args: argparse.Namespace) -> list[Result]:
+    """Benchmark every task of ``args`` at every scale."""
+    with tempfile.TemporaryDirectory(prefix="bench-scoring-") as work_dir:
+        return [benchmark(TASKS[key], scale, args.repeat, Path(work_dir), log)
+                for key in args.tasks for scale in args.scales]
+
+
+def report(results: list[Result], repeat: int, markdown: bool) -> int:
+    """Print the table and notes; 0, or 1 if a cross-check failed."""
+    header, rows, notes = table_rows(results)
+    print(f"Machine: {machine_description()}")
+    print(f"Median of {repeat} run(s). Speed-up = reference time / our time: our whole process "
+          "(the reference does not start an interpreter), or our evaluate() in-process (like for like).\n")
+    print(format_table(header, rows, markdown))
+    print()
+    for note in notes + growth_notes(results):
+        print(f"- {note}".replace("- * ", "- \\* ", 1) if markdown else note)
+    return 1 if any(r.cross_check.startswith("MISMATCH") for r in results) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table; 0 on success, 1 if a cross-check failed."""
     args = parse_args(argv)
-
-    def log(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    results = []
-    with tempfile.TemporaryDirectory(prefix="bench-scoring-") as work_dir:
-        for key in args.tasks:
-            for scale in args.scales:
-                results.append(benchmark(TASKS[key], scale, args.repeat, Path(work_dir), log))
-    header, rows, notes = table_rows(results)
-    print(f"Machine: {machine_description()}")
-    print(f"Median of {args.repeat} run(s). Speed-up = reference time / our time: our whole process "
-          "(the reference does not start an interpreter), or our evaluate() in-process (like for like).\n")
-    print(format_table(header, rows, args.markdown))
-    print()
-    for note in notes + growth_notes(results):
-        print(f"- {note}".replace("- * ", "- \\* ", 1) if args.markdown else note)
-    return 1 if any(r.cross_check.startswith("MISMATCH") for r in results) else 0
+    return report(measure(args), args.repeat, args.markdown)
 
 
 if __name__ == "__main__":

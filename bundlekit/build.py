@@ -27,7 +27,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import DEFAULT_IMAGE, layers, participant, safe_yaml
+from bundlekit import DEFAULT_IMAGE, layers, participant
+from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
@@ -171,11 +172,12 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     inputs = _input_files(task, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
     accepted.update(image_warnings_accepted(options.docker_image))
+    scorer = layers.origin(source, hooks, "scoring_program/score.py")
     best = {}
     for split in SPLITS:
         say(f"[{task}] {split}: scoring every inducer to find the best one")
         best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
-        _check_declared_primary(hooks, best[split]["primary_metric"], layers.origin(source, hooks, "scoring_program/score.py"))
+        _check_declared_primary(hooks, best[split]["primary_metric"], scorer)
         _stage_split(data, split, best[split], staged, public_truth, inputs)
     _stage_public_data(data, staged, public_truth, inputs)
     solutions, baseline_scores = _stage_solutions(task, layered, staged, programs, scoring, code_time_limit, say)
@@ -284,7 +286,7 @@ def _render_yaml(source: Path, options: BuildOptions, declaration: TaskDeclarati
     if unknown:
         raise BuildError(f"{source / 'competition.yaml'}: unknown placeholder(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(values))}")
-    document = safe_yaml.load(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    document = load_yaml(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
     boards = document.get("leaderboards") if isinstance(document, dict) else None
     if isinstance(boards, list) and boards and isinstance(boards[0], dict) and "columns" not in boards[0]:
         boards[0]["columns"] = layers.leaderboard_columns(declaration)
@@ -292,8 +294,8 @@ def _render_yaml(source: Path, options: BuildOptions, declaration: TaskDeclarati
 
 
 def _code_time_limit(yaml_doc: dict) -> int:
-    limits = [int(phase.get("execution_time_limit", 600)) for phase in yaml_doc["phases"]]
-    return max(1, int(min(limits) * CODE_TIME_SHARE))
+    shortest = min(phase.execution_time_limit for phase in Competition.from_document(yaml_doc).phases)
+    return max(1, int(int(shortest) * CODE_TIME_SHARE))
 
 
 def _stage_programs(source: Path, staged: Path, code_time_limit: int) -> dict[str, Path]:
@@ -487,46 +489,87 @@ def _stage_public_data(data: Path, staged: Path, public_truth: list[str], inputs
 def _stage_solutions(task: str, source: Path, staged: Path, programs: dict[str, Path], scoring: ModuleType,
                      code_time_limit: int, say: Callable[[str], None]) -> tuple[list[dict], dict]:
     """Run every baseline as code on both splits; ship it as code and as results."""
-    from scoring_common.ingestion import locate_data_root, run_fusion  # noqa: PLC0415
     from scoring_common.program import score_submission  # noqa: PLC0415
+
+    runs: list[_BaselineRun] = []
+    for solution in sorted(p for p in (source / "solutions").iterdir() if (p / "fusion.py").is_file()):
+        code_dir = staged / "solutions" / f"{solution.name}-code"
+        _copy_tree(solution, code_dir)
+        (code_dir / "metadata").write_text(CODE_SUBMISSION_METADATA, encoding="utf-8")
+        for split in SPLITS:
+            say(f"[{task}] baseline {solution.name}: fit on dev, predict {split}, score")
+            work = staged.parent / "runs" / solution.name / split
+            (work / "input" / "res").mkdir(parents=True)
+            shutil.copytree(staged / f"{split}_reference_data", work / "input" / "ref")
+            runs.append(_BaselineRun(solution.name, split, code_dir, staged / f"{split}_input_data", work))
+    if not runs:
+        raise BuildError(f"{source / 'solutions'}: no solution (a folder with fusion.py)")
+    run_files = _run_baselines(runs, programs["ingestion_program"], code_time_limit)
 
     entries: list[dict] = []
     scores: dict[str, dict[str, dict[str, float]]] = {}
-    for solution in sorted(p for p in (source / "solutions").iterdir() if (p / "fusion.py").is_file()):
-        name = solution.name
-        code_dir = staged / "solutions" / f"{name}-code"
-        _copy_tree(solution, code_dir)
-        (code_dir / "metadata").write_text(CODE_SUBMISSION_METADATA, encoding="utf-8")
-        description = _docstring_summary(solution / "fusion.py")
-        scores[name] = {}
-        for index, split in enumerate(SPLITS):
-            say(f"[{task}] baseline {name}: fit on dev, predict {split}, score")
-            work = staged.parent / "runs" / name / split
-            res = work / "input" / "res"
-            res.mkdir(parents=True)
-            shutil.copytree(staged / f"{split}_reference_data", work / "input" / "ref")
-            from scoring_common.errors import ParticipantError  # noqa: PLC0415
-
-            try:
-                timing = run_fusion(programs["ingestion_program"], locate_data_root(staged / f"{split}_input_data"),
-                                    res, code_dir, code_time_limit)
-            except ParticipantError as exc:
-                raise BuildError(f"baseline {name} failed on {split}: {exc}") from None
-            results_dir = staged / "solutions" / f"{name}-results-{split}"
-            results_dir.mkdir(parents=True)
-            shutil.copyfile(res / timing["run_file"], results_dir / timing["run_file"])
-            (work / "out").mkdir()
-            scores[name][split] = score_submission(scoring.TASK, work / "input", work / "out")
-            entries.append({"name": f"{name} (results, {split})", "description": description,
-                            "tasks": [index], "path": f"solutions/{name}-results-{split}.zip"})
-        entries.append({"name": f"{name} (code)", "description": description,
-                        "tasks": list(range(len(SPLITS))), "path": f"solutions/{name}-code.zip"})
-    if not entries:
-        raise BuildError(f"{source / 'solutions'}: no solution (a folder with fusion.py)")
+    for run, run_file in zip(runs, run_files):
+        description = _docstring_summary(run.code_dir / "fusion.py")
+        results_dir = staged / "solutions" / f"{run.name}-results-{run.split}"
+        results_dir.mkdir(parents=True)
+        shutil.copyfile(run.work / "input" / "res" / run_file, results_dir / run_file)
+        (run.work / "out").mkdir()
+        scores.setdefault(run.name, {})[run.split] = score_submission(scoring.TASK, run.work / "input",
+                                                                      run.work / "out")
+        entries.append({"name": f"{run.name} (results, {run.split})", "description": description,
+                        "tasks": [SPLITS.index(run.split)], "path": f"solutions/{run.name}-results-{run.split}.zip"})
+        if run.split == SPLITS[-1]:
+            entries.append({"name": f"{run.name} (code)", "description": description,
+                            "tasks": list(range(len(SPLITS))), "path": f"solutions/{run.name}-code.zip"})
     for index, entry in enumerate(entries):
         entry["index"] = index
     return [dict(sorted(entry.items(), key=lambda kv: ["index", "name", "description", "tasks", "path"].index(kv[0])))
             for entry in entries], scores
+
+
+@dataclass(frozen=True)
+class _BaselineRun:
+    """One baseline's code run on one split, in its own work folder (``input/res`` gets the run)."""
+
+    name: str
+    split: str
+    code_dir: Path
+    input_dir: Path
+    work: Path
+
+
+def _run_baselines(runs: list[_BaselineRun], ingestion_program: Path, code_time_limit: int) -> list[str]:
+    """Each run's run-file name, the runs spread over the CPUs this process may use.
+
+    The ingestion runs one fusion per process at a time (it kills whatever else its process
+    started), so each worker is a process of its own (spawned: this process may have threads).
+    The first failure, in the order of ``runs``, stops the build.
+    """
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    from scoring_common.errors import ParticipantError  # noqa: PLC0415
+
+    workers = max(1, min(len(runs), len(os.sched_getaffinity(0))))
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_run_baseline, ingestion_program, run.input_dir, run.work / "input" / "res",
+                               run.code_dir, code_time_limit) for run in runs]
+        run_files = []
+        for run, future in zip(runs, futures):
+            try:
+                run_files.append(future.result())
+            except ParticipantError as exc:
+                for pending in futures:
+                    pending.cancel()
+                raise BuildError(f"baseline {run.name} failed on {run.split}: {exc}") from None
+    return run_files
+
+
+def _run_baseline(ingestion_program: Path, input_dir: Path, res: Path, code_dir: Path, code_time_limit: int) -> str:
+    """Fit on dev and predict one split through the ingestion (in a worker process); the run file's name."""
+    from scoring_common.ingestion import locate_data_root, run_fusion  # noqa: PLC0415
+
+    return run_fusion(ingestion_program, locate_data_root(input_dir), res, code_dir, code_time_limit)["run_file"]
 
 
 def _docstring_summary(path: Path) -> str:

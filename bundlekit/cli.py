@@ -13,7 +13,7 @@ COMMANDS = {
     "demo": ("bundlekit.demo", "build every bundle and run its baselines like the platform (make demo)"),
     "build": ("bundlekit.build", "build bundles into dist/ (same as build_bundles.py)"),
     "check": ("bundlekit.check", "list every problem of a bundle (directory or zip)"),
-    "run": ("bundlekit.runner", "run submissions the way the platform's compute worker does"),
+    "run": ("bundlekit.run", "run submissions the way the platform's compute worker does"),
     "image": ("bundlekit.image", "build the kit's pinned Docker image"),
     "new": ("bundlekit.scaffold", "create a new task bundle from a template"),
     "report": ("bundlekit.report", "the campaign's evidence: overview tables, significance tests, plots"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from bundlekit import DEFAULT_IMAGE
 from bundlekit.build import SPLITS, BuildError, BuildOptions, BuildResult, available_tasks, build_task
 from bundlekit.project import add_bundles_dir_option, default_dist_dir, find_bundles_dir
-from bundlekit.runner import Bundle, RunResult, run_many
+from bundlekit.run import Bundle, RunResult, run_many
 from scoring_common.program import COST_KEYS
 
 PHASE_OF_SPLIT = {"dev": "Development", "test": "Test"}

@@ -1,9 +1,9 @@
 """Build the kit's pinned Docker image (`bundlekit image`).
 
 The image comes from the kit's `Dockerfile` (shipped inside the package, so an installed kit
-builds it from any folder) on top of the official `python:3.11.10-slim-bookworm`. Where
-Docker Hub cannot be reached, an equivalent base is made locally with debootstrap
-(`bundlekit.offline_base`).
+builds it from any folder) on top of the official `python:3.11.10-slim-bookworm`, or of the
+base given with ``--base``. Where Docker Hub cannot be reached, it builds on an equivalent
+base already made on this machine, imageclef/fusion-kit-base:bookworm-1, if there is one.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from bundlekit import DEFAULT_IMAGE, __version__
 
 #: The official base image, pinned to an exact version (never `latest`).
 DEFAULT_BASE_IMAGE = "python:3.11.10-slim-bookworm"
-OFFLINE_BASE_MODES = ("auto", "always", "never")
+#: An equivalent of DEFAULT_BASE_IMAGE made without Docker Hub (CI makes it with debootstrap);
+#: bump the suffix when its recipe changes.
+LOCAL_BASE_IMAGE = "imageclef/fusion-kit-base:bookworm-1"
 #: The build context, shipped as package data: the Dockerfile and the files it copies, at the
 #: paths the Dockerfile names (in a source checkout these are links to the top-level files).
 IMAGE_CONTEXT_DIR = Path(__file__).resolve().with_name("image_context")
@@ -47,13 +49,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="IMAGE",
         help=f"base image (default: {DEFAULT_BASE_IMAGE}); must provide python3 3.11 with venv",
     )
-    parser.add_argument(
-        "--offline-base",
-        choices=OFFLINE_BASE_MODES,
-        default="auto",
-        help="make the base with debootstrap + docker import: 'auto' when the default base "
-        "can be neither found locally nor pulled, 'always', or 'never' (default: auto)",
-    )
     parser.add_argument("--no-cache", action="store_true", help="rebuild every layer")
     parser.add_argument(
         "--push",
@@ -66,9 +61,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
-        tag = build_image(
-            tag=args.tag, base=args.base, offline_base=args.offline_base, no_cache=args.no_cache
-        )
+        tag = build_image(tag=args.tag, base=args.base, no_cache=args.no_cache)
         size_mib = image_size_bytes(tag) / 2**20
     except ImageError as error:
         print(f"bundlekit image: {error}", file=sys.stderr)
@@ -145,24 +138,13 @@ def _require_engine() -> None:
 # --- building ---------------------------------------------------------------------------
 
 
-def build_image(
-    tag: str = DEFAULT_IMAGE,
-    base: str | None = None,
-    offline_base: str = "auto",
-    no_cache: bool = False,
-) -> str:
+def build_image(tag: str = DEFAULT_IMAGE, base: str | None = None, no_cache: bool = False) -> str:
     """Build the kit's image from the kit's Dockerfile; return its tag.
 
-    `base` replaces DEFAULT_BASE_IMAGE. `offline_base` says when to make the base locally
-    with debootstrap instead: "auto" (only for the default base, when it is neither
-    present nor pullable), "always" or "never". Progress goes to stderr.
+    `base` replaces DEFAULT_BASE_IMAGE. Progress goes to stderr.
     """
-    if offline_base not in OFFLINE_BASE_MODES:
-        raise ImageError(f"--offline-base must be one of {', '.join(OFFLINE_BASE_MODES)}")
-    if base is not None and offline_base == "always":
-        raise ImageError("--base IMAGE and --offline-base always exclude each other: drop one")
     _require_engine()
-    base_image = _resolve_base(base, offline_base)
+    base_image = _resolve_base(base)
     _progress(f"building {tag} on {base_image}")
     build_args = {"BASE_IMAGE": base_image, "KIT_VERSION": __version__}
     with tempfile.TemporaryDirectory(prefix="bundlekit-image-") as context:
@@ -222,24 +204,16 @@ def _relay_build_output(chunks: Iterable[dict]) -> None:
             sys.stderr.flush()
 
 
-def _resolve_base(base: str | None, offline_base: str) -> str:
+def _resolve_base(base: str | None) -> str:
     """The base image to build on, present in the engine when this returns."""
-    from bundlekit.offline_base import ensure_offline_base  # noqa: PLC0415 (debootstrap path only)
-
-    if offline_base == "always":
-        return ensure_offline_base()
     wanted = base or DEFAULT_BASE_IMAGE
     if image_exists(wanted) or _pull(wanted):
         return wanted
-    if base is None and offline_base == "auto":
-        _progress(f"{wanted} is neither present nor pullable: using a locally made base")
-        return ensure_offline_base()
-    hint = (
-        "load it with `docker load`, or pick another with --base"
-        if base is not None
-        else "use --offline-base auto to make an equivalent base with debootstrap"
-    )
-    raise ImageError(f"base image {wanted} is not present and cannot be pulled; {hint}")
+    if base is None and image_exists(LOCAL_BASE_IMAGE):
+        _progress(f"{wanted} is neither present nor pullable: using the equivalent base {LOCAL_BASE_IMAGE}")
+        return LOCAL_BASE_IMAGE
+    raise ImageError(f"base image {wanted} is not present and cannot be pulled; "
+                     "load it with `docker load`, or pick another with --base")
 
 
 def _pull(image: str) -> bool:

@@ -35,6 +35,7 @@ from types import ModuleType
 from typing import Any, Callable, Iterator
 
 from bundlekit import layers
+from bundlekit.bundle_model import COMPETITION_YAML, BundleError, read_document
 
 SPLITS = ("dev", "test")
 #: Pairs listed in the complementarity table.
@@ -190,15 +191,16 @@ def _unwrapped(folder: Path, wanted: str | None = None) -> Path:
 
 def open_splits(source: Path, scratch: Path) -> tuple[dict, dict[str, SplitData]]:
     """The competition.yaml (empty for a data folder) and the splits of SOURCE."""
-    import yaml  # noqa: PLC0415
-
     source = Path(source)
     if source.is_file() and zipfile.is_zipfile(source):
         source = _extract(source, scratch / "bundle")
     if not source.is_dir():
         raise InducerError(f"{source}: not a bundle (folder or zip) nor a data folder")
     if (source / "competition.yaml").is_file():
-        yaml_doc = yaml.safe_load((source / "competition.yaml").read_text(encoding="utf-8")) or {}
+        try:
+            yaml_doc = read_document((source / COMPETITION_YAML).read_bytes())
+        except BundleError as error:
+            raise InducerError(f"{source}/{error}") from None
         splits: dict[str, SplitData] = {}
         for entry in yaml_doc.get("tasks") or []:
             inputs, reference = entry.get("input_data"), entry.get("reference_data")

@@ -33,11 +33,9 @@ from typing import Any
 from bundlekit.archive import iter_files
 from bundlekit.declaration import TaskDeclaration
 from bundlekit.project import SCORING_COMMON_DIR
+from scoring_common.check_submission import CHECK_REFERENCE, DEV_REFERENCE, KIT_FILE
 
-KIT_FILE = "kit.json"
 DATA_DIR = "data"
-DEV_REFERENCE = "reference/dev"
-CHECK_REFERENCE = "reference/test-check"
 #: The image's lock file, as shipped with the package (see bundlekit/image.py).
 IMAGE_LOCK = Path(__file__).resolve().with_name("image_context") / "requirements" / "image.lock"
 #: Files of a reference folder that carry no truth and are written for every split.

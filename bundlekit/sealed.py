@@ -14,7 +14,7 @@ from scoring_common.seal import SealError, reference_key, unseal
 
 def bundle_keys(bundle: Path) -> list[bytes]:
     """The keys of every reference data set of a bundle (a folder or a zip)."""
-    from bundlekit.runner import Bundle  # noqa: PLC0415 (the bundle model reads competition.yaml once)
+    from bundlekit.run import Bundle  # noqa: PLC0415
 
     with Bundle(Path(bundle)) as model:
         references = {task.reference_data for phase in model.phases for task in phase.tasks if task.reference_data}

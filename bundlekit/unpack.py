@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 
 from bundlekit import safe_yaml
 from bundlekit.platform_rules import upload_name_problem
+from scoring_common.check_submission import METADATA_NAMES
 from scoring_common.zip_members import (  # noqa: F401 (re-exported)
     MAX_FILES, MAX_NAME_BYTES, MAX_PATH_BYTES, MAX_RATIO, MAX_TOTAL_BYTES, RATIO_MIN_BYTES, ArchiveError,
     UnsafeArchiveError, _member_parts, _unsafe, check_members,
@@ -27,8 +28,6 @@ from scoring_common.zip_members import (  # noqa: F401 (re-exported)
 
 #: Largest `metadata` file :func:`inspect_submission` reads.
 MAX_METADATA_BYTES = 1024**2
-#: Names of the file that marks a code submission (the platform checks them in this order).
-METADATA_NAMES = ("metadata.yaml", "metadata")
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 _CHUNK = 1024**2
 

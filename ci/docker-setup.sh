@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Make sure a Docker engine answers (`docker info`) and that debootstrap is installed (the
-# kit's image falls back to a debootstrapped base when Docker Hub cannot be reached).
+# Make sure a Docker engine answers (`docker info`) and that debootstrap is installed (when
+# Docker Hub cannot be reached, `python ci/offline_base.py` makes the kit image's base with it).
 # Idempotent: does nothing when both already hold. Installs docker.io and starts dockerd
 # in the background (log: $DOCKERD_LOG) only when no engine answers. Needs root for that.
 # Exit 0 when the engine answers, 1 otherwise.

@@ -47,6 +47,7 @@ KIT_FILE = "kit.json"
 DEV_REFERENCE = "reference/dev"
 CHECK_REFERENCE = "reference/test-check"
 RUN_SUFFIXES = (".csv", ".txt")
+#: Names of the file that marks a code submission (the platform checks them in this order).
 METADATA_NAMES = ("metadata.yaml", "metadata")
 FUSION_FILE = "fusion.py"
 ERROR_PREFIX = "ERROR: "
@@ -145,22 +146,34 @@ def _submission_zip(path: Path, make_zip: bool, quiet: bool) -> Path:
         raise KitError(f"{path}: no such file; give the zip you would upload")
     if path.is_dir():
         raise SubmissionError(f"{path} is a folder; the platform takes a zip of its files: "
-                              f"{_zip_command(path.with_suffix('.zip'), [str(p) for p in sorted(path.iterdir())])}")
+                              f"{zip_command(path.with_suffix('.zip'), [str(p) for p in sorted(path.iterdir())])}")
     if zipfile.is_zipfile(path):
         return path
     if path.suffix.lower() in RUN_SUFFIXES:
-        target = path.with_suffix(".zip")
         if not make_zip:
             raise SubmissionError(f"{path.name} is a bare run file; the platform takes a zip holding it at its root: "
-                                  f"{_zip_command(target, [str(path)])} (or add --zip to this command)")
-        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.write(path, path.name)
+                                  f"{zip_command(path.with_suffix('.zip'), [str(path)])} (or add --zip to this command)")
+        target = zip_run_file(path)
         _say(f"wrote {target} (holding {path.name} at its root); checking it", quiet)
         return target
     raise SubmissionError(f"{path.name} is not a zip file; upload a zip holding your run file, or your fusion.py")
 
 
-def _zip_command(target: Path, files: list[str]) -> str:
+def is_bare_run(path: Path) -> bool:
+    """Whether ``path`` is a run file (``.csv``, ``.txt``) given where the platform takes a zip."""
+    return path.is_file() and path.suffix.lower() in RUN_SUFFIXES and not zipfile.is_zipfile(path)
+
+
+def zip_run_file(path: Path) -> Path:
+    """Zip a bare run file beside itself (``run.csv`` -> ``run.zip``), at the zip's root; return the zip."""
+    target = path.with_suffix(".zip")
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.write(path, path.name)
+    return target
+
+
+def zip_command(target: Path, files: list[str]) -> str:
+    """The command that zips ``files`` into ``target`` with Python alone."""
     return f"python -m zipfile -c {target} {' '.join(files)}"
 
 

@@ -195,7 +195,8 @@ def run_fusion(program_dir: Path, input_dir: Path, output_dir: Path, submission_
                 watch.orphan_usage += sandbox.kill_descendants(before)
                 strays = _remove_strays(output_dir, present)
             _raise_for(outcome, time_limit_s, limits, scratch / FIT_DONE_FILE)
-            result = _read_result(scratch / RESULT_FILE, process.returncode, limits, time_limit_s)
+            result = _read_result(scratch / RESULT_FILE, process.returncode, limits, time_limit_s,
+                                  watch.child_peak_bytes or watch.peak_tree_bytes)
             if result.get("internal_error"):
                 raise InternalError(result["internal_error"])
             if result.get("error"):
@@ -403,7 +404,8 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-def _read_result(result_path: Path, returncode: int, limits: sandbox.ResourceLimits, time_limit_s: float) -> dict:
+def _read_result(result_path: Path, returncode: int, limits: sandbox.ResourceLimits, time_limit_s: float,
+                 peak_bytes: int) -> dict:
     try:
         if result_path.stat().st_size <= 64 * 1024:
             result = json.loads(result_path.read_text(encoding="utf-8"))
@@ -417,7 +419,10 @@ def _read_result(result_path: Path, returncode: int, limits: sandbox.ResourceLim
             "SIGXCPU": f" (it used more than {limits.cpu_limit_s(time_limit_s)} s of CPU time, the CPU-time limit: "
                        f"{limits.cpu_cores} cores for the whole time limit; use fewer threads or less work)",
             "SIGXFSZ": f" (it wrote a file larger than the {limits.file_size_mib} MiB file-size limit)",
-            "SIGKILL": f" (likely out of memory: keep under the {limits.memory_gib:g} GiB address-space limit)",
+            # Nothing in the kit sends it: the kernel does when memory runs out, or the code itself did.
+            "SIGKILL": f" (by the system when memory runs out, or by the code itself; its peak resident memory "
+                       f"was {peak_bytes / sandbox.MIB:.0f} MiB: keep under the {limits.memory_gib:g} GiB "
+                       "address-space limit and the machine's memory)",
         }
         return {"error": f"your fusion code was killed by {name}{reasons.get(name, '')}; "
                          "see the prediction log for its output"}

@@ -1,8 +1,9 @@
-"""Shared fixtures: the kit's Docker image for `docker`-marked tests."""
+"""Shared fixtures: the kit's Docker image for `docker`-marked tests, a task's fusion_io as `fusion_io`."""
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -28,3 +29,10 @@ def kit_image() -> str:
     if problem:
         pytest.skip(problem)
     return DEFAULT_IMAGE
+
+
+@pytest.fixture
+def task_fusion_io(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``import fusion_io`` give the test module's ``fio``, and undo the kit's sys.path changes."""
+    monkeypatch.setitem(sys.modules, "fusion_io", request.module.fio)
+    monkeypatch.setattr(sys, "path", list(sys.path))

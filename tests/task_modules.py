@@ -26,6 +26,14 @@ def load_module(path: Path, name: str, fusion_io: ModuleType | None = None) -> M
     return module
 
 
+def load_task_files(bundle: Path) -> tuple[ModuleType, ModuleType, ModuleType]:
+    """A task's task.py, ingestion_program/fusion_io.py and scoring_program/score.py, imported by path."""
+    prefix = f"_test_{bundle.name.replace('-', '_')}"
+    return (load_module(bundle / "task.py", f"{prefix}_task"),
+            load_module(bundle / "ingestion_program" / "fusion_io.py", f"{prefix}_fusion_io"),
+            load_module(bundle / "scoring_program" / "score.py", f"{prefix}_score"))
+
+
 def files_of(root: Path) -> dict[str, bytes]:
     """Every file below ``root`` by its relative POSIX path, with its bytes."""
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bundlekit import BUNDLES_DIR, build, check, cli, runner, safe_yaml
+from bundlekit import BUNDLES_DIR, build, check, cli, run, safe_yaml
+from bundlekit.run import scores, session
 from bundlekit.check import check_bundle
 from bundlekit.platform_rules import parse_utc_date
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
@@ -164,10 +165,10 @@ def write_submission(path: Path, files: dict[str, str]) -> Path:
 
 @pytest.mark.parametrize("file_name, folder", [
     ("...zip", "submission"), ("..zip", "submission"), ("a b.zip", "a_b"), (".hidden.zip", "hidden"),
-    ("x" * 250 + ".zip", "x" * runner.RUN_NAME_MAX_CHARS),
+    ("x" * 250 + ".zip", "x" * session.RUN_NAME_MAX_CHARS),
 ])
 def test_run_folder_names_stay_inside_the_output(file_name: str, folder: str) -> None:
-    assert runner.run_folder_name(Path("/subs") / file_name) == folder
+    assert run.run_folder_name(Path("/subs") / file_name) == folder
 
 
 def test_a_batch_with_a_dot_dot_stem_writes_only_inside_the_output(fixture_bundle: Path, tmp_path: Path,
@@ -217,7 +218,7 @@ def test_a_used_output_folder_is_refused_and_left_as_it_is(fixture_bundle: Path,
 def test_an_over_long_member_name_is_the_participants_problem(fixture_bundle: Path, tmp_path: Path, member: str,
                                                               words: str) -> None:
     submission = write_submission(tmp_path / "subs" / "long.zip", {"answers.txt": "2\n", member: "x"})
-    result = runner.run_submission(fixture_bundle, submission, "Development", use_docker=False,
+    result = run.run_submission(fixture_bundle, submission, "Development", use_docker=False,
                                    output_dir=tmp_path / "run")
     assert result.status == "failed"
     assert result.reason.startswith("long.zip: member '") and words in result.reason
@@ -237,7 +238,7 @@ KILL_PARENT = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n"
 
 def test_a_submission_that_kills_its_parent_is_not_out_of_memory(fixture_bundle: Path, tmp_path: Path) -> None:
     submission = write_submission(tmp_path / "subs" / "killer.zip", code_files(KILL_PARENT))
-    result = runner.run_submission(fixture_bundle, submission, "Development", use_docker=False,
+    result = run.run_submission(fixture_bundle, submission, "Development", use_docker=False,
                                    output_dir=tmp_path / "run")
     assert result.status == "failed"
     assert result.reason.startswith("the prediction step was killed by signal 9 (SIGKILL), not by a limit of bundlekit")
@@ -248,7 +249,7 @@ def test_a_submission_that_kills_its_parent_is_not_out_of_memory(fixture_bundle:
 def test_docker_a_submission_that_kills_its_parent_is_not_out_of_memory(fixture_bundle: Path, tmp_path: Path,
                                                                          kit_image: str) -> None:
     submission = write_submission(tmp_path / "subs" / "killer.zip", code_files(KILL_PARENT))
-    result = runner.run_submission(fixture_bundle, submission, "Development", use_docker=True, image=kit_image,
+    result = run.run_submission(fixture_bundle, submission, "Development", use_docker=True, image=kit_image,
                                    output_dir=tmp_path / "run")
     assert result.status == "failed"
     assert result.reason.startswith("the prediction step was killed by signal 9 (SIGKILL), not by a limit of bundlekit")
@@ -370,8 +371,8 @@ def test_a_bundle_zip_with_a_dot_dot_member_fails_check_as_run_refuses_it(tmp_pa
     problems = check_bundle(bundle)
     assert rules(problems) == [("archive.unsafe", "<bundle>")]
     assert problems[0].message.startswith("bundle.zip: member '../../x' has a '..' component")
-    with pytest.raises(runner.BundleError, match=r"member '\.\./\.\./x' has a '\.\.' component"):
-        runner.Bundle(bundle)
+    with pytest.raises(run.BundleError, match=r"member '\.\./\.\./x' has a '\.\.' component"):
+        run.Bundle(bundle)
     assert not (tmp_path.parent / "x").exists()
 
 
@@ -486,8 +487,8 @@ def test_a_data_folder_that_links_to_a_host_folder_is_not_read(tmp_path: Path) -
 ])
 def test_a_scores_file_that_would_exhaust_the_runner(tmp_path: Path, name: str, content: str, words: str) -> None:
     (tmp_path / name).write_text(content)
-    with pytest.raises(runner._StepFailure, match=words.replace("(", r"\(").replace(")", r"\)")):
-        runner.read_scores(tmp_path)
+    with pytest.raises(scores.StepFailure, match=words.replace("(", r"\(").replace(")", r"\)")):
+        scores.read_scores(tmp_path)
 
 
 def test_a_submission_name_the_platform_refuses_is_warned_about(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 import yaml
 
+from helpers import write_toy_program
 from scoring_common.errors import ParticipantError
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA, ERROR_FILE
 from scoring_common.program import COST_KEYS, cost_scores, read_timing
@@ -37,46 +38,6 @@ from scoring_common.submission_checks import NO_OP_COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
 N_ITEMS = 100
-
-TOY_FUSION_IO = '''
-"""Toy task: X is a dict id -> list of inducer scores, y a dict id -> label."""
-from pathlib import Path
-from scoring_common.errors import ParticipantError
-
-RUN_FILE_NAME = "run.csv"
-{limits}
-
-def _read(path):
-    rows = [line.split(",") for line in Path(path).read_text().splitlines() if line]
-    return {{row[0]: [float(v) for v in row[1:]] for row in rows}}
-
-def load_inducers(folder):
-    return _read(Path(folder) / "inducers.csv")
-
-def load_truth(folder):
-    return {{k: v[0] for k, v in _read(Path(folder) / "truth.csv").items()}}
-
-def item_ids(X):
-    return list(X)
-
-def check_prediction(prediction, X):
-    if not isinstance(prediction, dict):
-        raise ParticipantError(f"Fusion.predict returned a {{type(prediction).__name__}}; return a dict id -> score")
-    return prediction
-
-def write_run(prediction, X, path):
-    Path(path).write_text("".join(f"{{k}},{{prediction[k]}}\\n" for k in sorted(X)))
-'''
-
-INGEST = '''
-import sys
-from pathlib import Path
-_HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(_HERE if (_HERE / "scoring_common").is_dir() else Path({repo!r})))
-sys.path.insert(0, str(_HERE))
-from scoring_common.ingestion import main
-raise SystemExit(main(__file__))
-'''
 
 GOOD_FUSION = '''
 class Fusion:
@@ -93,10 +54,7 @@ TRAIN_IDS = [f"train_{i:04d}" for i in range(N_ITEMS)]
 def make_toy(root: Path, limits: dict | None = None, vendored: bool = False) -> dict[str, Path]:
     """A program, input data, an empty submission (code metadata) and an output folder."""
     program = root / "program"
-    program.mkdir(parents=True)
-    declared = f"RESOURCE_LIMITS = {limits!r}" if limits else ""
-    (program / "fusion_io.py").write_text(TOY_FUSION_IO.format(limits=declared))
-    (program / "ingest.py").write_text(INGEST.format(repo=str(REPO)))
+    write_toy_program(program, limits)
     if vendored:
         shutil.copytree(REPO / "scoring_common", program / "scoring_common",
                         ignore=shutil.ignore_patterns("__pycache__"))
@@ -529,6 +487,14 @@ def test_cpu_beyond_the_cpu_limit_is_named(tmp_path):
     fusion = GOOD_FUSION.replace("        return self", "        while True:\n            pass")
     assert_refused(toy, ingest(toy, fusion, time_limit=20), "killed by SIGXCPU",
                    "more than 2 s of CPU time, the CPU-time limit")
+
+
+def test_code_that_kills_itself_is_not_told_it_ran_out_of_memory_only(toy):
+    fusion = GOOD_FUSION.replace("        return self", "        import os, signal\n"
+                                                      "        os.kill(os.getpid(), signal.SIGKILL)")
+    message = assert_refused(toy, ingest(toy, fusion), "killed by SIGKILL (by the system when memory runs out, "
+                             "or by the code itself; its peak resident memory was")
+    assert "likely out of memory" not in message
 
 
 def test_a_file_beyond_the_file_size_limit_is_named(tmp_path):

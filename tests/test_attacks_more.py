@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bundlekit import cli, runner
+from bundlekit import cli
 from bundlekit.check import check_bundle
-from bundlekit.runner import read_metadata
+from bundlekit.run import read_metadata
 from bundlekit.unpack import UnsafeArchiveError, safe_extract
 from scoring_common import check_submission, ingestion
 from scoring_common.errors import ParticipantError

@@ -236,3 +236,20 @@ def test_successful_build_replaces_the_outputs_and_accepts_the_known_warnings(
     ]
     problems = check_bundle(result.bundle_zip)
     assert {p.rule for p in problems} == {"data.subfolders", "docker.no-digest", "leak.public-reference"}, problems
+
+
+def test_a_failing_baseline_stops_the_build_naming_it(tmp_path: Path) -> None:
+    """Baselines run in worker processes; the first failure (in solution and split order) is the one told."""
+    bundles = tmp_path / "bundles"
+    shutil.copytree(BUNDLES_DIR / "fusion-int", bundles / "fusion-int", ignore=shutil.ignore_patterns("__pycache__"))
+    broken = bundles / "fusion-int" / "solutions" / "zz-broken"
+    broken.mkdir()
+    (broken / "fusion.py").write_text('"""Broken on purpose."""\n\n\nclass Fusion:\n    def fit(self, X, y):\n'
+                                      '        raise ValueError("no convergence")\n\n    def predict(self, X):\n        return X\n',
+                                      encoding="utf-8")
+    with pytest.raises(BuildError) as refused:
+        build_task("fusion-int", BuildOptions(bundles_dir=bundles, out=tmp_path / "out", progress=QUIET))
+    message = str(refused.value)
+    assert message.startswith("baseline zz-broken failed on dev: "), message
+    assert "no convergence" in message and "\n" not in message
+    assert not (tmp_path / "out" / "fusion-int.zip").exists()

@@ -20,22 +20,19 @@ from bundlekit import BUNDLES_DIR
 from bundlekit.build import BuildOptions, BuildResult, build_task
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.tabular import read_tabular_reference
-from task_modules import load_module
+from helpers import generate
+from task_modules import load_task_files
 
 BUNDLE = BUNDLES_DIR / "fusion-mem"
 QUIET = BuildOptions(progress=lambda message: None).progress
 
 
-task = load_module(BUNDLE / "task.py", "_test_mem_task")
-fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_mem_fusion_io")
-score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_mem_score")
+task, fio, score = load_task_files(BUNDLE)
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("mem")
-    task.generate_data(dest, edition="2023", seed=2023, progress=lambda message: None)
-    return dest
+    return generate(task, tmp_path_factory.mktemp("mem"), "2023")
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ from bundlekit.check import check_bundle
 from bundlekit.declaration import KINDS, KIT_KEYS, TaskDeclaration, check_item_columns, check_leaderboard
 from bundlekit.demo import baseline_name, solution_runs
 from bundlekit.project import BUNDLES_DIR_ENV
-from bundlekit.runner import run_many
+from bundlekit.run import run_many
 from bundlekit.scaffold import available_kinds, create_task
 from scoring_common.program import COST_KEYS
 from scoring_output import check_hidden_details, check_per_item_scores, score_split

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
-import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -12,32 +10,26 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_concept_list, read_groundtruth, read_image_list, read_run
-from bundlekit import layers
-from bundlekit.build import load_task
-from task_modules import load_module
+from helpers import (fit_baseline, generate, load_splits, run_baseline_through_ingestion, starting_kit_code,
+                     starting_kit_result)
+from task_modules import load_module, load_task_files
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-cap"
 BASELINES = ("best-inducer", "majority-vote", "weighted-vote")
 CUI = re.compile(r"^C\d{7}$")
 
 
-task = load_module(BUNDLE / "task.py", "_test_cap_task")
-fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_cap_fusion_io")
-score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_cap_score")
+task, fio, score = load_task_files(BUNDLE)
 
 
 @pytest.fixture(scope="module")
 def dest(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("cap")
-    task.generate_data(dest, edition="2023", seed=2023, progress=lambda message: None)
-    return dest
+    return generate(task, tmp_path_factory.mktemp("cap"), "2023")
 
 
 @pytest.fixture(scope="module")
 def splits(dest):
-    X = {split: fio.load_inducers(dest / split / "input_data") for split in ("dev", "test")}
-    y = {split: fio.load_truth(dest / split / "reference_data") for split in ("dev", "test")}
-    return X, y
+    return load_splits(fio, dest)
 
 
 def evaluate(prediction, X: pd.DataFrame, ref_dir: Path, run: Path) -> float:
@@ -189,10 +181,7 @@ def baseline_scores(dest, splits, tmp_path_factory):
     scores = {"best single inducer": {"test": max(evaluate(p, X["test"], dest / "test" / "reference_data", run)
                                                   for _, p in task.inducer_predictions(X["test"]))}}
     for name in BASELINES:
-        module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_cap_{name.replace('-', '_')}", fio)
-        model = module.Fusion().fit(X["dev"], y["dev"])
-        assert_converged(name, model)
-        predictions = {split: model.predict(X[split]) for split in ("dev", "test")}
+        model, predictions = fit_baseline(BUNDLE, fio, name, X, y)
         scores[name] = {split: evaluate(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in ("dev", "test")}
         if name == "best-inducer":
@@ -236,52 +225,19 @@ def test_teams_share_their_false_positives(splits):
 
 # --- ingestion and starting kit -----------------------------------------------------
 
-@pytest.fixture
-def task_fusion_io(monkeypatch):
-    """Make ``import fusion_io`` give this task's module, and undo the kit's sys.path changes."""
-    monkeypatch.setitem(sys.modules, "fusion_io", fio)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-
-
-def copy_tree(source: Path, target: Path) -> None:
-    for path in source.rglob("*"):
-        if path.is_file():
-            destination = target / path.relative_to(source)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(path.read_bytes())
-
-
 def test_baseline_runs_through_the_ingestion_program(dest, tmp_path):
-    from scoring_common.ingestion import run_fusion
-
-    input_dir = tmp_path / "input"
-    for source, target in (("dev/input_data", "train"), ("dev/reference_data", "train"), ("test/input_data", "predict")):
-        copy_tree(dest / source, input_dir / target)
-    output = tmp_path / "output"
-    output.mkdir()
-    timing = run_fusion(BUNDLE / "ingestion_program", input_dir, output, BUNDLE / "solutions" / "majority-vote", 60)
+    timing, run = run_baseline_through_ingestion(BUNDLE, dest, tmp_path, "majority-vote")
     assert timing["run_file"] == fio.RUN_FILE_NAME and timing["wall_s"] < 20
-    assert score.evaluate(dest / "test" / "reference_data", output / fio.RUN_FILE_NAME).scores["f1"] > 0.3
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["f1"] > 0.3
 
 
 def test_starting_kit_makes_result_and_code_zips(dest, tmp_path, capsys, task_fusion_io):
-    public = tmp_path / "public"
-    for source, target in (("dev/input_data", "dev"), ("dev/reference_data", "dev"), ("test/input_data", "test")):
-        copy_tree(dest / source, public / target)
-    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
-    kit = load_module(make_submission, "_test_cap_kit", fio)
-    assert kit.main([str(public), "--out", str(tmp_path / "result.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "result.zip") as archive:
-        assert archive.namelist() == [fio.RUN_FILE_NAME]
-        archive.extractall(tmp_path / "result")
-    assert score.evaluate(dest / "test" / "reference_data", tmp_path / "result" / fio.RUN_FILE_NAME).scores["f1"] > 0.4
+    kit, public, run = starting_kit_result(BUNDLE, fio, dest, tmp_path, wrapping="")
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["f1"] > 0.4
     quick = tmp_path / "quick_fusion.py"  # the example ran above; a fast Fusion for the code zip
     quick.write_text("class Fusion:\n    def fit(self, X, y):\n        return self\n"
                      "    def predict(self, X):\n        return X[X['inducer'] == 'inducer_01']\n")
-    assert kit.main([str(public), "--fusion", str(quick), "--code", "--out", str(tmp_path / "code.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "code.zip") as archive:
-        assert sorted(archive.namelist()) == ["fusion.py", "metadata"]
-        assert archive.read("fusion.py") == quick.read_bytes()
+    assert starting_kit_code(kit, public, tmp_path, "--fusion", str(quick))["fusion.py"] == quick.read_bytes()
     assert "F1 on dev" in capsys.readouterr().out
 
 
@@ -291,10 +247,3 @@ def test_building_every_task_of_2022_skips_fusion_cap(capsys):
 
     assert _tasks_with_edition(["fusion-cap", "fusion-int"], "2022", BUNDLES_DIR) == ["fusion-int"]
     assert "skipping fusion-cap, which has no '2022' edition (editions: 2023)" in capsys.readouterr().err
-
-
-def assert_converged(name: str, model) -> None:
-    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
-    inner = getattr(model, "model_", None)
-    if hasattr(inner, "n_iter_"):
-        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

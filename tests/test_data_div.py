@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,38 +10,19 @@ import pytest
 
 from scoring_common.errors import InternalError, ParticipantError
 from scoring_common.formats.diversity import read_diversity_reference, read_trec_run
-from bundlekit import layers
-from bundlekit.build import load_task
-from task_modules import load_module
+from helpers import (edition_fixtures, fit_baseline, run_baseline_through_ingestion, starting_kit_code,
+                     starting_kit_result, write_files)
+from task_modules import load_task_files
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-div"
 BASELINES = ("best-inducer", "combmnz", "weighted-rrf-mmr")
 SPLITS = ("dev", "test")
 
 
-task = load_module(BUNDLE / "task.py", "_test_div_task")
-fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_div_fusion_io")
-score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_div_score")
+task, fio, score = load_task_files(BUNDLE)
 
 
-def quiet(message: str) -> None:
-    pass
-
-
-@pytest.fixture(scope="module", params=sorted(task.EDITIONS))
-def data(request, tmp_path_factory) -> tuple[str, Path]:
-    edition = request.param
-    dest = tmp_path_factory.mktemp(f"div{edition}")
-    task.generate_data(dest, edition=edition, seed=2023, progress=quiet)
-    return edition, dest
-
-
-@pytest.fixture(scope="module")
-def splits(data):
-    _, dest = data
-    X = {split: fio.load_inducers(dest / split / "input_data") for split in SPLITS}
-    y = {split: fio.load_truth(dest / split / "reference_data") for split in SPLITS}
-    return X, y
+data, splits = edition_fixtures(task, fio)
 
 
 def official(prediction: pd.DataFrame, X: pd.DataFrame, ref_dir: Path, run: Path) -> dict[str, float]:
@@ -186,34 +165,32 @@ def test_loaders_accept_one_based_ranks_and_tabs(tmp_path):
     assert X[["query_id", "photo_id", "rank"]].values.tolist() == [["q10", "7", 0], ["q2", "8", 0], ["q2", "9", 1]]
 
 
-@pytest.mark.parametrize("topics, run, message", [
-    ("query_id,title\n1,a\n", "2 0 7 0 0.5 A\n", "query '2' is not in topics.csv"),
-    ("query_id,title\n1,a\n", "1 0 7 0 0.5 A\n1 0 7 1 0.4 A\n", "photo '7' appears twice for query '1'"),
-    ("query_id,title\n1,a\n", "1 0 7 zero 0.5 A\n", "a rank is not an integer"),
-    ("query_id,title\n1,a\n", "1 0 7 0 0.5\n", "fewer than 6 fields"),
-    ("id,title\n1,a\n", "1 0 7 0 0.5 A\n", "must have the header query_id,title"),
-])
-def test_broken_inducer_files_are_internal_errors(tmp_path, topics, run, message):
-    (tmp_path / "inducers").mkdir()
-    (tmp_path / "topics.csv").write_text(topics)
-    (tmp_path / "inducers" / "a.txt").write_text(run)
-    with pytest.raises(InternalError, match=message):
-        fio.load_inducers(tmp_path)
+def _inducer_files(run: str, topics: str = "query_id,title\n1,a\n") -> dict[str, str]:
+    return {"topics.csv": topics, "inducers/a.txt": run}
 
 
-@pytest.mark.parametrize("rgt, dgt, message", [
-    ("query_id,photo_id,rel\n1,7,2\n", "query_id,photo_id,cluster_id\n", "rel must be 1, 0 or -1"),
-    ("query_id,photo_id,rel\n1,7,1\n", "query_id,photo_id,cluster_id\n", "must give a cluster to every relevant"),
-    ("query_id,photo_id,rel\n1,7,0\n", "query_id,photo_id,cluster_id\n1,7,1\n", "must give a cluster"),
-    ("query_id,photo_id,rel\n1,7,1\n", "query_id,photo_id,cluster_id\n1,7,1\n1,8,1\n", "must give a cluster"),
-    ("query_id,photo_id,rel\n1,7,1\n", "query_id,photo_id,cluster_id\n1,7,x\n", "cluster_id must be an integer"),
-    ("query_id,photo_id,rel\n1,7,1\n1,7,0\n", "query_id,photo_id,cluster_id\n1,7,1\n", "judged twice"),
+def _truth_files(rgt_rows: str, dgt_rows: str) -> dict[str, str]:
+    return {"rGT.csv": "query_id,photo_id,rel\n" + rgt_rows, "dGT.csv": "query_id,photo_id,cluster_id\n" + dgt_rows}
+
+
+@pytest.mark.parametrize("loader, files, message", [
+    ("load_inducers", _inducer_files("2 0 7 0 0.5 A\n"), "query '2' is not in topics.csv"),
+    ("load_inducers", _inducer_files("1 0 7 0 0.5 A\n1 0 7 1 0.4 A\n"), "photo '7' appears twice for query '1'"),
+    ("load_inducers", _inducer_files("1 0 7 zero 0.5 A\n"), "a rank is not an integer"),
+    ("load_inducers", _inducer_files("1 0 7 0 0.5\n"), "fewer than 6 fields"),
+    ("load_inducers", _inducer_files("1 0 7 0 0.5 A\n", topics="id,title\n1,a\n"),
+     "must have the header query_id,title"),
+    ("load_truth", _truth_files("1,7,2\n", ""), "rel must be 1, 0 or -1"),
+    ("load_truth", _truth_files("1,7,1\n", ""), "must give a cluster to every relevant"),
+    ("load_truth", _truth_files("1,7,0\n", "1,7,1\n"), "must give a cluster"),
+    ("load_truth", _truth_files("1,7,1\n", "1,7,1\n1,8,1\n"), "must give a cluster"),
+    ("load_truth", _truth_files("1,7,1\n", "1,7,x\n"), "cluster_id must be an integer"),
+    ("load_truth", _truth_files("1,7,1\n1,7,0\n", "1,7,1\n"), "judged twice"),
 ])
-def test_broken_truth_files_are_internal_errors(tmp_path, rgt, dgt, message):
-    (tmp_path / "rGT.csv").write_text(rgt)
-    (tmp_path / "dGT.csv").write_text(dgt)
+def test_broken_data_files_are_internal_errors(tmp_path, loader, files, message):
+    write_files(tmp_path, files)
     with pytest.raises(InternalError, match=message):
-        fio.load_truth(tmp_path)
+        getattr(fio, loader)(tmp_path)
 
 
 def test_check_prediction_ranks_by_score_then_photo_id(splits):
@@ -321,10 +298,7 @@ def baseline_scores(data, splits, tmp_path_factory):
         best[split] = official(prediction, X[split], dest / split / "reference_data", run)
     scores = {"best single inducer": best}
     for name in BASELINES:
-        module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_div_{name.replace('-', '_')}", fio)
-        model = module.Fusion().fit(X["dev"], y["dev"])
-        assert_converged(name, model)
-        predictions = {split: model.predict(X[split]) for split in SPLITS}
+        _, predictions = fit_baseline(BUNDLE, fio, name, X, y, SPLITS)
         scores[name] = {split: official(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in SPLITS}
     return scores
@@ -350,61 +324,20 @@ def test_unsupervised_fusion_lies_between(baseline_scores):
 
 # --- ingestion and starting kit (the smaller edition is enough) ----------------------
 
-@pytest.fixture
-def task_fusion_io(monkeypatch):
-    """Make ``import fusion_io`` give this task's module, and undo the kit's sys.path changes."""
-    monkeypatch.setitem(sys.modules, "fusion_io", fio)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-
-
-def copy_layout(dest: Path, target_root: Path, layout: tuple[tuple[str, str], ...]) -> None:
-    for source, target in layout:
-        for path in (dest / source).rglob("*"):
-            if path.is_file():
-                destination = target_root / target / path.relative_to(dest / source)
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                destination.write_bytes(path.read_bytes())
-
-
 def test_baseline_runs_through_the_ingestion_program(data, tmp_path):
-    from scoring_common.ingestion import run_fusion
-
     edition, dest = data
     if edition != "2022":
         pytest.skip("the smaller edition is enough")
-    input_dir = tmp_path / "input"
-    copy_layout(dest, input_dir, (("dev/input_data", "train"), ("dev/reference_data", "train"),
-                                  ("test/input_data", "predict")))
-    output = tmp_path / "output"
-    output.mkdir()
-    timing = run_fusion(BUNDLE / "ingestion_program", input_dir, output, BUNDLE / "solutions" / "weighted-rrf-mmr", 60)
+    timing, run = run_baseline_through_ingestion(BUNDLE, dest, tmp_path, "weighted-rrf-mmr")
     assert timing["run_file"] == fio.RUN_FILE_NAME == "run.txt"
-    assert score.evaluate(dest / "test" / "reference_data", output / fio.RUN_FILE_NAME).scores["f1_at_20"] > 0.5
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["f1_at_20"] > 0.5
 
 
 def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fusion_io):
     edition, dest = data
     if edition != "2022":
         pytest.skip("the smaller edition is enough")
-    public = tmp_path / "public" / "data"  # unzipped into a wrapping folder
-    copy_layout(dest, public, (("dev/input_data", "dev"), ("dev/reference_data", "dev"), ("test/input_data", "test")))
-    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
-    kit = load_module(make_submission, "_test_div_kit", fio)
-    assert kit.main([str(tmp_path / "public"), "--out", str(tmp_path / "result.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "result.zip") as archive:
-        assert archive.namelist() == [fio.RUN_FILE_NAME]
-        archive.extractall(tmp_path / "result")
-    scores = score.evaluate(dest / "test" / "reference_data", tmp_path / "result" / fio.RUN_FILE_NAME).scores
-    assert scores["f1_at_20"] > 0.5
-    assert kit.main([str(tmp_path / "public"), "--code", "--out", str(tmp_path / "code.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "code.zip") as archive:
-        assert sorted(archive.namelist()) == ["fusion.py", "metadata"]
-        assert archive.read("metadata").decode().startswith("command: ")
+    kit, public, run = starting_kit_result(BUNDLE, fio, dest, tmp_path)  # unzipped into a wrapping folder
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["f1_at_20"] > 0.5
+    assert starting_kit_code(kit, public, tmp_path)["metadata"].decode().startswith("command: ")
     assert "F1@20" in capsys.readouterr().out
-
-
-def assert_converged(name: str, model) -> None:
-    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
-    inner = getattr(model, "model_", None)
-    if hasattr(inner, "n_iter_"):
-        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -12,33 +10,18 @@ import pytest
 
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
-from bundlekit import layers
-from bundlekit.build import load_task
-from task_modules import load_module
+from helpers import (edition_fixtures, fit_baseline, run_baseline_through_ingestion, starting_kit_code,
+                     starting_kit_result)
+from task_modules import load_task_files
 
 BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "fusion-int"
 BASELINES = ("best-inducer", "minmax-mean", "logistic-regression")
 
 
-task = load_module(BUNDLE / "task.py", "_test_int_task")
-fio = load_module(BUNDLE / "ingestion_program" / "fusion_io.py", "_test_int_fusion_io")
-score = load_module(BUNDLE / "scoring_program" / "score.py", "_test_int_score")
+task, fio, score = load_task_files(BUNDLE)
 
 
-@pytest.fixture(scope="module", params=sorted(task.EDITIONS))
-def data(request, tmp_path_factory) -> tuple[str, Path]:
-    edition = request.param
-    dest = tmp_path_factory.mktemp(f"int{edition}")
-    task.generate_data(dest, edition=edition, seed=2023, progress=lambda message: None)
-    return edition, dest
-
-
-@pytest.fixture(scope="module")
-def splits(data):
-    _, dest = data
-    X = {split: fio.load_inducers(dest / split / "input_data") for split in ("dev", "test")}
-    y = {split: fio.load_truth(dest / split / "reference_data") for split in ("dev", "test")}
-    return X, y
+data, splits = edition_fixtures(task, fio)
 
 
 def evaluate(prediction: pd.Series, X: pd.DataFrame, ref_dir: Path, run: Path) -> float:
@@ -169,10 +152,7 @@ def baseline_scores(data, splits, tmp_path_factory):
                                                  for _, p in task.inducer_predictions(X[split]))
                                       for split in ("dev", "test")}}
     for name in BASELINES:
-        module = load_module(BUNDLE / "solutions" / name / "fusion.py", f"_test_int_{name.replace('-', '_')}", fio)
-        model = module.Fusion().fit(X["dev"], y["dev"])
-        assert_converged(name, model)
-        predictions = {split: model.predict(X[split]) for split in ("dev", "test")}
+        _, predictions = fit_baseline(BUNDLE, fio, name, X, y)
         scores[name] = {split: evaluate(predictions[split], X[split], dest / split / "reference_data", run)
                         for split in ("dev", "test")}
     return scores
@@ -197,52 +177,16 @@ def test_unsupervised_fusion_lies_between(baseline_scores):
 
 # --- ingestion and starting kit -----------------------------------------------------
 
-@pytest.fixture
-def task_fusion_io(monkeypatch):
-    """Make ``import fusion_io`` give this task's module, and undo the kit's sys.path changes."""
-    monkeypatch.setitem(sys.modules, "fusion_io", fio)
-    monkeypatch.setattr(sys, "path", list(sys.path))
-
-
 def test_baseline_runs_through_the_ingestion_program(data, tmp_path):
-    from scoring_common.ingestion import run_fusion
-
     _, dest = data
-    input_dir = tmp_path / "input"
-    for source, target in (("dev/input_data", "train"), ("dev/reference_data", "train"), ("test/input_data", "predict")):
-        for path in (dest / source).iterdir():
-            (input_dir / target).mkdir(parents=True, exist_ok=True)
-            (input_dir / target / path.name).write_bytes(path.read_bytes())
-    output = tmp_path / "output"
-    output.mkdir()
-    timing = run_fusion(BUNDLE / "ingestion_program", input_dir, output, BUNDLE / "solutions" / "logistic-regression", 60)
+    timing, run = run_baseline_through_ingestion(BUNDLE, dest, tmp_path, "logistic-regression")
     assert timing["run_file"] == fio.RUN_FILE_NAME
-    assert score.evaluate(dest / "test" / "reference_data", output / fio.RUN_FILE_NAME).scores["map_at_10"] > 0
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["map_at_10"] > 0
 
 
 def test_starting_kit_makes_result_and_code_zips(data, tmp_path, capsys, task_fusion_io):
     _, dest = data
-    public = tmp_path / "public" / "data"  # unzipped into a wrapping folder
-    for source, target in (("dev/input_data", "dev"), ("dev/reference_data", "dev"), ("test/input_data", "test")):
-        (public / target).mkdir(parents=True, exist_ok=True)
-        for path in (dest / source).iterdir():
-            (public / target / path.name).write_bytes(path.read_bytes())
-    make_submission = layers.source_file(BUNDLE, load_task(BUNDLE, BUNDLE.name)[1], "starting_kit/make_submission.py")
-    kit = load_module(make_submission, "_test_int_kit", fio)
-    assert kit.main([str(tmp_path / "public"), "--out", str(tmp_path / "result.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "result.zip") as archive:
-        assert archive.namelist() == [fio.RUN_FILE_NAME]
-        archive.extractall(tmp_path / "result")
-    assert score.evaluate(dest / "test" / "reference_data", tmp_path / "result" / fio.RUN_FILE_NAME).scores["map_at_10"] > 0
-    assert kit.main([str(tmp_path / "public"), "--code", "--out", str(tmp_path / "code.zip")]) == 0
-    with zipfile.ZipFile(tmp_path / "code.zip") as archive:
-        assert sorted(archive.namelist()) == ["fusion.py", "metadata"]
-        assert archive.read("metadata").decode().startswith("command: ")
+    kit, public, run = starting_kit_result(BUNDLE, fio, dest, tmp_path)  # unzipped into a wrapping folder
+    assert score.evaluate(dest / "test" / "reference_data", run).scores["map_at_10"] > 0
+    assert starting_kit_code(kit, public, tmp_path)["metadata"].decode().startswith("command: ")
     assert "MAP@10 on dev" in capsys.readouterr().out
-
-
-def assert_converged(name: str, model) -> None:
-    """A baseline's iterative fit ends before its iteration cap (what a time bound used to stand for)."""
-    inner = getattr(model, "model_", None)
-    if hasattr(inner, "n_iter_"):
-        assert int(max(inner.n_iter_)) < inner.max_iter, f"{name}: the fit did not converge in {inner.max_iter} iterations"

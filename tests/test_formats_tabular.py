@@ -199,31 +199,34 @@ def test_random_runs_round_trip(tmp_path: Path):
 
 # --- malformed runs: file, line, what ---------------------------------------------------------
 
+#: Repeated parts of the messages below.
+FIELDS = "expected 2 (comma-separated item_id,value)"
+DECIMAL_COMMA = "a decimal comma is the likely cause: write 0.5, not 0,5"
+NOT_A_NUMBER = "is not a number; write a decimal number such as 0.75"
+NOT_FINITE = "is not a finite number; replace NaN or infinite values"
+OTHER_SPLIT = "score only the items of the split you submit to (dev and test differ)"
+
+
 @pytest.mark.parametrize("run_text, line, message", [
-    ("img_a,1,2\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value); a decimal comma is the likely "
-                       "cause: write 0.5, not 0,5"),
-    ("img_a,1\nimg_b\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value)"),
-    ("img_a,1\nimg_b;2\n", 2, "found 1 fields, expected 2 (comma-separated item_id,value); the fields seem "
-                              "separated by ';', not ',': separate them with ','"),
-    ("item_id,value,extra\nimg_a,1\n", 1, "found 3 fields, expected 2 (comma-separated item_id,value)"),
+    ("img_a,1,2\n", 1, f"found 3 fields, {FIELDS}; {DECIMAL_COMMA}"),
+    ("img_a,1\nimg_b\n", 2, f"found 1 fields, {FIELDS}"),
+    ("img_a,1\nimg_b;2\n", 2, f"found 1 fields, {FIELDS}; the fields seem separated by ';', not ',': separate them "
+                              "with ','"),
+    ("item_id,value,extra\nimg_a,1\n", 1, f"found 3 fields, {FIELDS}"),
     ("img_a,1\n ,2\n", 2, "the item id is empty; write item_id,value"),
-    ("img_a,1\nimg_b,high\n", 2, "value 'high' is not a number; write a decimal number such as 0.75"),
-    ("img_a,1\nimg_b,\n", 2, "value '' is not a number; write a decimal number such as 0.75"),
-    ("img_a,1\nimg_b,-1,5\n", 2, "found 3 fields, expected 2 (comma-separated item_id,value); a decimal comma "
-                               "is the likely cause: write 0.5, not 0,5"),
-    ("img_a,NaN\n", 1, "value 'NaN' is not a finite number; replace NaN or infinite values"),
-    ("img_a,1\nimg_b,-inf\n", 2, "value '-inf' is not a finite number; replace NaN or infinite values"),
+    ("img_a,1\nimg_b,high\n", 2, f"value 'high' {NOT_A_NUMBER}"),
+    ("img_a,1\nimg_b,\n", 2, f"value '' {NOT_A_NUMBER}"),
+    ("img_a,1\nimg_b,-1,5\n", 2, f"found 3 fields, {FIELDS}; {DECIMAL_COMMA}"),
+    ("img_a,NaN\n", 1, f"value 'NaN' {NOT_FINITE}"),
+    ("img_a,1\nimg_b,-inf\n", 2, f"value '-inf' {NOT_FINITE}"),
     ("id,value\nimg_a,1\n", 1, "the header must be item_id,value, found 'id,value'; correct it or remove the line"),
     ("img_q,high\nimg_a,1\n", 1, "the header must be item_id,value, found 'img_q,high'; correct it or remove the line"),
-    ("img_a,high\n", 1, "value 'high' is not a number; write a decimal number such as 0.75"),
+    ("img_a,high\n", 1, f"value 'high' {NOT_A_NUMBER}"),
     ("img_a,1\nimg_b,2\nimg_x,3\nimg_c,4\nimg_y,5\n", 3,
-     "2 item(s) not in this split, e.g. 'img_x', 'img_y'; score only the items of the split you submit to "
-     "(dev and test differ)"),
+     f"2 item(s) not in this split, e.g. 'img_x', 'img_y'; {OTHER_SPLIT}"),
     ("img_a,1\nimg_b,2\nimg_a,3\nimg_c,4\nimg_b,5\n", 3,
      "item 'img_a' appears twice (lines 1 and 3); give every item exactly one value"),
-    ("img_a,1\nimg_a,3\nimg_zz,4\n", 3,
-     "1 item(s) not in this split, e.g. 'img_zz'; score only the items of the split you submit to "
-     "(dev and test differ)"),
+    ("img_a,1\nimg_a,3\nimg_zz,4\n", 3, f"1 item(s) not in this split, e.g. 'img_zz'; {OTHER_SPLIT}"),
 ], ids=["three-fields", "one-field", "wrong-separator", "header-with-extra-column", "empty-id", "not-a-number",
         "empty-value", "decimal-comma", "nan", "infinite", "header-with-wrong-id-column",
         "unknown-id-and-bad-value-look-like-a-header", "known-id-bad-value-on-line-1", "unknown-items",

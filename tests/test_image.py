@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image, offline_base
+from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image
+
+sys.path.insert(0, str(REPO_ROOT / "ci"))
+import offline_base  # noqa: E402 - CI plumbing, not part of the package
 
 MEASURE = REPO_ROOT / "docker" / "measure.py"
 DOCKER_SETUP = REPO_ROOT / "ci" / "docker-setup.sh"
@@ -161,9 +164,8 @@ def test_parser_defaults():
     parser = argparse.ArgumentParser()
     image.configure_parser(parser)
     args = parser.parse_args([])
-    assert (args.tag, args.base, args.offline_base, args.no_cache) == (
-        DEFAULT_IMAGE, None, "auto", False
-    )
+    assert (args.tag, args.base, args.no_cache) == (DEFAULT_IMAGE, None, False)
+    assert not hasattr(args, "offline_base")  # CI plumbing (ci/offline_base.py), not the user's command
     assert DEFAULT_IMAGE == f"imageclef/fusion-kit:{__version__}"
 
 
@@ -188,36 +190,32 @@ def test_lock_pins_every_package_with_hashes():
         assert name in pinned, name
 
 
-def test_base_and_offline_always_exclude_each_other():
-    with pytest.raises(image.ImageError, match="exclude each other"):
-        image.build_image(base="debian:bookworm", offline_base="always")
-    with pytest.raises(image.ImageError, match="must be one of"):
-        image.build_image(offline_base="sometimes")
+def test_the_offline_base_is_ci_plumbing_outside_the_package():
+    assert not (REPO_ROOT / "bundlekit" / "offline_base.py").exists()
+    assert (REPO_ROOT / "ci" / "offline_base.py").is_file()
+    assert image.LOCAL_BASE_IMAGE in image.__doc__  # what --help says it falls back to
 
 
-def test_debian_mirror_from_one_line_sources(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("name", "sources", "mirror"), [
+    ("sources.list",
+     "# deb http://commented.example/debian bookworm main\n"
+     "deb http://security.example/debian-security bookworm-security main\n"
+     "deb-src http://src.example/debian bookworm main\n"
+     "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n",
+     "http://mirror.example/debian"),
+    ("sources.list.d/debian.sources",
+     "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nEnabled: no\n\n"
+     "Types: deb\n# a comment\nURIs: http://deb822.example/debian\n"
+     "Suites: bookworm bookworm-updates\nComponents: main\n\n"
+     "Types: deb\nURIs: http://security.example/debian-security\n"
+     "Suites: bookworm-security\n",
+     "http://deb822.example/debian"),
+], ids=["one-line-sources", "deb822-sources"])
+def test_debian_mirror_from_sources(tmp_path, monkeypatch, name, sources, mirror):
     monkeypatch.delenv("BUNDLEKIT_DEBIAN_MIRROR", raising=False)
     (tmp_path / "sources.list.d").mkdir()
-    (tmp_path / "sources.list").write_text(
-        "# deb http://commented.example/debian bookworm main\n"
-        "deb http://security.example/debian-security bookworm-security main\n"
-        "deb-src http://src.example/debian bookworm main\n"
-        "deb [arch=amd64 signed-by=/k.gpg] http://mirror.example/debian/ bookworm main\n"
-    )
-    assert offline_base.debian_mirror(tmp_path) == "http://mirror.example/debian"
-
-
-def test_debian_mirror_from_deb822_sources(tmp_path, monkeypatch):
-    monkeypatch.delenv("BUNDLEKIT_DEBIAN_MIRROR", raising=False)
-    (tmp_path / "sources.list.d").mkdir()
-    (tmp_path / "sources.list.d" / "debian.sources").write_text(
-        "Types: deb\nURIs: http://disabled.example/debian\nSuites: bookworm\nEnabled: no\n\n"
-        "Types: deb\n# a comment\nURIs: http://deb822.example/debian\n"
-        "Suites: bookworm bookworm-updates\nComponents: main\n\n"
-        "Types: deb\nURIs: http://security.example/debian-security\n"
-        "Suites: bookworm-security\n"
-    )
-    assert offline_base.debian_mirror(tmp_path) == "http://deb822.example/debian"
+    (tmp_path / name).write_text(sources)
+    assert offline_base.debian_mirror(tmp_path) == mirror
 
 
 def test_debian_mirror_default_and_override(tmp_path, monkeypatch):

@@ -130,15 +130,21 @@ def first_inducers(code: inducers.TaskCode, monkeypatch, count: int = 3) -> None
     monkeypatch.setattr(code.hooks, "inducer_predictions", lambda X: itertools.islice(every(X), count))
 
 
-@pytest.mark.slow
-def test_caption_oracle_is_the_union_of_the_inducers_within_the_truth(tmp_path, shim, monkeypatch):
-    data = generated("fusion-cap", tmp_path / "cap")
-    code = inducers.resolve_task(data, "fusion-cap")
+def analysed_test_split(task: str, dest: Path, monkeypatch) -> tuple[dict, object, object]:
+    """The analysis of the test split of a task's generated data (its first inducers), and that split's X and truth."""
+    data = generated(task, dest)
+    code = inducers.resolve_task(data, task)
     first_inducers(code, monkeypatch)
-    _, splits = inducers.open_splits(data, tmp_path)
+    _, splits = inducers.open_splits(data, dest.parent)
     result = inducers.analyse_split(code, splits["test"], resamples=10, seed=1)
     X = code.fusion_io.load_inducers(data / "test" / "input_data")
     truth = code.fusion_io.load_truth(data / "test" / "reference_data")
+    return result, X, truth
+
+
+@pytest.mark.slow
+def test_caption_oracle_is_the_union_of_the_inducers_within_the_truth(tmp_path, shim, monkeypatch):
+    result, X, truth = analysed_test_split("fusion-cap", tmp_path / "cap", monkeypatch)
     found = set(zip(X["image_id"], X["concept"]))
     sets: dict[str, set] = {}
     for image, concept in zip(truth["image_id"], truth["concept"]):
@@ -152,13 +158,7 @@ def test_caption_oracle_is_the_union_of_the_inducers_within_the_truth(tmp_path, 
 
 @pytest.mark.slow
 def test_diversity_oracle_is_perfect_relevance(tmp_path, shim, monkeypatch):
-    data = generated("fusion-div", tmp_path / "div")
-    code = inducers.resolve_task(data, "fusion-div")
-    first_inducers(code, monkeypatch)
-    _, splits = inducers.open_splits(data, tmp_path)
-    result = inducers.analyse_split(code, splits["test"], resamples=10, seed=1)
-    X = code.fusion_io.load_inducers(data / "test" / "input_data")
-    truth = code.fusion_io.load_truth(data / "test" / "reference_data")
+    result, X, truth = analysed_test_split("fusion-div", tmp_path / "div", monkeypatch)
     # Independent: per query, the relevant photos of the pool by mean reciprocal rank, the top 20 of them.
     rr: dict[tuple[str, str], list[float]] = {}
     for query, photo, rank in zip(X["query_id"], X["photo_id"], X["rank"]):

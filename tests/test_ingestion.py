@@ -10,46 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from helpers import toy_fusion_io, write_toy_program
 from scoring_common.errors import ParticipantError
 from scoring_common.ingestion import pass_through, run_fusion
-
-REPO = Path(__file__).resolve().parent.parent
-
-TOY_FUSION_IO = '''
-"""Toy task: X is a dict id -> list of inducer scores, y a dict id -> label."""
-from pathlib import Path
-from scoring_common.errors import ParticipantError
-
-RUN_FILE_NAME = "run.csv"
-
-def _read(path):
-    rows = [line.split(",") for line in Path(path).read_text().splitlines() if line]
-    return {row[0]: [float(v) for v in row[1:]] for row in rows}
-
-def load_inducers(folder):
-    return _read(Path(folder) / "inducers.csv")
-
-def load_truth(folder):
-    return {k: v[0] for k, v in _read(Path(folder) / "truth.csv").items()}
-
-def check_prediction(prediction, X):
-    if not isinstance(prediction, dict):
-        raise ParticipantError(f"Fusion.predict returned a {type(prediction).__name__}; return a dict id -> score")
-    return prediction
-
-def write_run(prediction, X, path):
-    Path(path).write_text("".join(f"{k},{prediction[k]}\\n" for k in sorted(X)))
-'''
-
-INGEST = f'''
-import sys
-from pathlib import Path
-_HERE = Path(__file__).resolve().parent
-sys.path.insert(0, {str(REPO)!r})
-sys.path.insert(0, str(_HERE))
-from scoring_common.ingestion import main
-raise SystemExit(main(__file__))
-'''
 
 GOOD_FUSION = '''
 class Fusion:
@@ -65,8 +28,7 @@ class Fusion:
 def toy(tmp_path: Path) -> dict[str, Path]:
     program = tmp_path / "program"
     program.mkdir()
-    (program / "fusion_io.py").write_text(TOY_FUSION_IO)
-    (program / "ingest.py").write_text(INGEST)
+    write_toy_program(program)
     data = tmp_path / "input"
     for split in ("train", "predict"):
         (data / split).mkdir(parents=True)
@@ -198,7 +160,7 @@ def test_a_broken_loader_is_the_organisers_fault(toy):
     from scoring_common.errors import InternalError
 
     (toy["input"] / "train" / "truth.csv").unlink()
-    (toy["program"] / "fusion_io.py").write_text(TOY_FUSION_IO.replace(
+    (toy["program"] / "fusion_io.py").write_text(toy_fusion_io().replace(
         "def load_truth(folder):\n",
         "def load_truth(folder):\n    from scoring_common.errors import InternalError\n"
         "    raise InternalError('truth.csv is missing from the bundle')\n"))

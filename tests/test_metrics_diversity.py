@@ -13,6 +13,7 @@ from scoring_common.metrics.diversity import (
     f1_score,
     mean_diversity,
 )
+from scoring_common.metrics.registry import REGISTRY
 
 
 # --------------------------------------------------------------------------- oracle
@@ -92,7 +93,8 @@ def test_matches_the_oracle_on_random_cases():
     for _ in range(600):
         relevance, clusters, ranking, queries = random_case(rng)
         cutoffs = DIVERSITY_CUTOFFS + (1, 3, int(rng.integers(1, 80)))
-        result = diversity_at(*to_arrays(relevance, clusters, ranking, queries, rng), cutoffs=cutoffs)
+        arrays = to_arrays(relevance, clusters, ranking, queries, rng)
+        result = diversity_at(*arrays, cutoffs=cutoffs)
         means = mean_diversity(result)
         for cutoff in cutoffs:
             expected, expected_means = oracle_diversity(relevance, clusters, ranking, queries, cutoff)
@@ -100,6 +102,9 @@ def test_matches_the_oracle_on_random_cases():
             assert got.shape == (len(queries), 3)
             assert np.abs(got - np.array(expected)).max() < 1e-12
             assert np.abs(np.array(means[cutoff]) - np.array(expected_means)).max() < 1e-12
+            if cutoff in DIVERSITY_CUTOFFS:  # the registered metrics are these means
+                for prefix, value in zip(("p", "cr", "f1"), expected_means):
+                    assert abs(REGISTRY[f"{prefix}_at_{cutoff}"](*arrays) - value) < 1e-12
             n_compared += 1
     assert n_compared >= 500 * len(DIVERSITY_CUTOFFS)
 

@@ -9,6 +9,7 @@ import pytest
 
 from scoring_common.formats.concepts import normalise_concept
 from scoring_common.metrics.multilabel import f1_histogram, keep_concepts, mean_f1, set_f1
+from scoring_common.metrics.registry import REGISTRY
 
 N_RANDOM_CASES = 520
 
@@ -201,4 +202,6 @@ def test_matches_sklearn_on_random_cases():
             assert abs(scores.mean(scores.f1) - expected_f1) < 1e-12
             assert abs(scores.mean(scores.precision) - expected_precision) < 1e-12
             assert abs(scores.mean(scores.recall) - expected_recall) < 1e-12
+            for key, value in (("f1", expected_f1), ("precision", expected_precision), ("recall", expected_recall)):
+                assert abs(REGISTRY[key](*encode(truth, predicted), len(truth)) - value) < 1e-12
     assert n_compared >= 500 and n_empty_truth > 50 and n_empty_prediction > 50

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bundlekit.build import BuildOptions, build_task
-from bundlekit.runner import run_submission
+from bundlekit.run import run_submission
 
 TASK = "fusion-int"
 CHECKED_KEYS = ("gain_pct", "map", "map_at_10")

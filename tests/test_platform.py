@@ -206,22 +206,28 @@ def test_smoke_finds_every_baseline_score(as_organiser, competition: int, bundle
     assert "DIFFERENT" not in out and out.count(" same") == 6 * 3  # 3 baselines x 2 splits x 3 metrics
 
 
-def test_a_participant_submission_reaches_results_and_reruns_alike(
-        as_organiser, competition: int, bundle: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+def open_to_the_participant(platform_env: dict[str, str], competition_id: int) -> None:
+    """Publish the competition, register the participant and approve them (the organiser's steps)."""
     import requests
 
-    url, organiser = as_organiser["BASE_URL"], {"Authorization": f"Token {as_organiser['TOKEN']}"}
-    participant = {"Authorization": f"Token {as_organiser['PARTICIPANT_TOKEN']}"}
-    # Opening the competition (the organiser's step after smoke), then the participant registers and is approved.
-    requests.patch(f"{url}/api/competitions/{competition}/", json={"published": True, "whitelist_emails": []},
+    url = platform_env["BASE_URL"]
+    organiser = {"Authorization": f"Token {platform_env['TOKEN']}"}
+    participant = {"Authorization": f"Token {platform_env['PARTICIPANT_TOKEN']}"}
+    requests.patch(f"{url}/api/competitions/{competition_id}/", json={"published": True, "whitelist_emails": []},
                    headers=organiser, timeout=30).raise_for_status()
-    requests.post(f"{url}/api/competitions/{competition}/register/", headers=participant,
+    requests.post(f"{url}/api/competitions/{competition_id}/register/", headers=participant,
                   timeout=30).raise_for_status()
-    pending = requests.get(f"{url}/api/participants/", params={"competition": competition}, headers=organiser,
+    pending = requests.get(f"{url}/api/participants/", params={"competition": competition_id}, headers=organiser,
                            timeout=30).json()
     for entry in (e for e in pending if e["status"] != "approved"):
         requests.patch(f"{url}/api/participants/{entry['id']}/", json={"status": "approved"}, headers=organiser,
                        timeout=30).raise_for_status()
+
+
+def test_a_participant_submission_reaches_results_and_reruns_alike(
+        as_organiser, competition: int, bundle: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    # Opening the competition (the organiser's step after smoke), then the participant registers and is approved.
+    open_to_the_participant(as_organiser, competition)
     with zipfile.ZipFile(bundle) as archive:
         code = tmp_path / "minmax-mean-code.zip"
         code.write_bytes(archive.read("solutions/minmax-mean-code.zip"))

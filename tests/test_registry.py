@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from bundlekit import DEFAULT_IMAGE, build, image, registry
-from bundlekit.check import _BundleChecker
+from bundlekit.check.checker import BundleChecker
 from bundlekit.registry import Reference, is_pinned_by_digest, parse_reference
 
 DIGEST = "sha256:" + "ab" * 32
@@ -59,7 +59,7 @@ def test_build_accepts_the_tag_warning_only_for_a_tag() -> None:
     ("imageclef/fusion-kit:latest", ["docker.unpinned"]),
 ])
 def test_check_warns_when_the_image_is_not_pinned_by_digest(docker_image: str, rules: list[str]) -> None:
-    checker = _BundleChecker.__new__(_BundleChecker)
+    checker = BundleChecker.__new__(BundleChecker)
     checker.doc, checker.problems = {"docker_image": docker_image}, []
     checker.check_docker_image()
     assert [p.rule for p in checker.problems] == rules
@@ -93,7 +93,7 @@ def test_image_push_prints_the_digest_and_a_pull_by_digest_gets_the_same_image(
     tag = f"t{uuid.uuid4().hex[:8]}"
     client = docker.from_env()
     try:
-        status = image.run_command(argparse.Namespace(tag=kit_image, base=None, offline_base="auto", no_cache=False,
+        status = image.run_command(argparse.Namespace(tag=kit_image, base=None, no_cache=False,
                                                       push=f"{repository}:{tag}"))
         assert status == 0
         reference = capsys.readouterr().out.strip().splitlines()[-1]
@@ -125,15 +125,16 @@ def test_pull_of_an_unknown_digest_is_refused(loopback_registry: str, kit_image:
 def test_run_pulls_exactly_the_bundle_reference_when_absent(loopback_registry: str, kit_image: str) -> None:
     import docker
 
-    from bundlekit.runner import BundleError, _settings
+    from bundlekit.run import BundleError
+    from bundlekit.run.session import make_settings
 
     reference = registry.push_image(kit_image, f"{loopback_registry}/bundlekit-test/fusion-kit:run")
     client = docker.from_env()
     client.images.remove(f"{loopback_registry}/bundlekit-test/fusion-kit:run")
     client.images.remove(reference)  # untags the digest reference only: the kit's image stays
     bundle = argparse.Namespace(docker_image=reference)
-    settings = _settings(bundle, True, None, "4g", 256, False, None, False)
+    settings = make_settings(bundle, True, None, "4g", 256, False, None, False)
     assert settings.image is None and client.images.get(reference).id == client.images.get(kit_image).id
     absent = f"{loopback_registry}/bundlekit-test/absent@{DIGEST}"
     with pytest.raises(BundleError, match=f"cannot pull {absent}: .*; or build it"):
-        _settings(argparse.Namespace(docker_image=absent), True, None, "4g", 256, False, None, False)
+        make_settings(argparse.Namespace(docker_image=absent), True, None, "4g", 256, False, None, False)

@@ -12,39 +12,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import requests
 
 from bundlekit.cli import main
 from bundlekit.report.per_item import PER_ITEM_FILE, read_per_item
 
 sys.path.insert(0, str(Path(__file__).parent))
 import per_item_shim  # noqa: E402
-from test_platform import as_organiser, bundle, competition, platform  # noqa: E402,F401 - fixtures
+from test_platform import as_organiser, bundle, competition, open_to_the_participant, platform  # noqa: E402,F401 - fixtures
 
 SOLUTIONS = ("best-inducer", "minmax-mean", "logistic-regression")
-
-
-def _open_to_the_participant(platform_env: dict[str, str], competition_id: int) -> None:
-    """Publish the competition, register the participant and approve them (the organiser's steps)."""
-    url = platform_env["BASE_URL"]
-    organiser = {"Authorization": f"Token {platform_env['TOKEN']}"}
-    participant = {"Authorization": f"Token {platform_env['PARTICIPANT_TOKEN']}"}
-    requests.patch(f"{url}/api/competitions/{competition_id}/", json={"published": True, "whitelist_emails": []},
-                   headers=organiser, timeout=30).raise_for_status()
-    requests.post(f"{url}/api/competitions/{competition_id}/register/", headers=participant,
-                  timeout=30).raise_for_status()
-    pending = requests.get(f"{url}/api/participants/", params={"competition": competition_id}, headers=organiser,
-                           timeout=30).json()
-    for entry in (e for e in pending if e["status"] != "approved"):
-        requests.patch(f"{url}/api/participants/{entry['id']}/", json={"status": "approved"}, headers=organiser,
-                       timeout=30).raise_for_status()
 
 
 @pytest.mark.slow
 def test_report_of_a_campaign_collected_from_the_platform(as_organiser, competition, bundle, tmp_path, monkeypatch,
                                                           capsys):
     per_item_shim.install(monkeypatch)
-    _open_to_the_participant(as_organiser, competition)
+    open_to_the_participant(as_organiser, competition)
     submitted: dict[int, Path] = {}
     with zipfile.ZipFile(bundle) as archive:
         for name in SOLUTIONS:

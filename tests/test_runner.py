@@ -16,8 +16,9 @@ from typing import Callable, Iterator
 import pytest
 import yaml
 
-from bundlekit import runner
-from bundlekit.runner import BundleError, RunResult, run_many, run_submission
+from bundlekit import run as runner
+from bundlekit.run import BundleError, RunResult, run_many, run_submission
+from bundlekit.run import commands, docker_engine, engine, local_engine, logs, scores, session, worker
 
 FIXTURE_BUNDLE = Path(__file__).parent / "fixtures" / "runner" / "bundle"
 DOCKER_IMAGES = ("python:3.11-slim", "imageclef/fusion-kit:0.1.0")
@@ -319,8 +320,8 @@ def test_write_worker_metadata_never_follows_a_link(tmp_path: Path) -> None:
     target = tmp_path / "planted"
     (tmp_path / "output").mkdir()
     (tmp_path / "output" / "metadata").symlink_to(target)
-    with pytest.raises(runner._StepFailure, match="left a file named 'metadata'"):
-        runner._write_worker_metadata(tmp_path / "output", "prediction", {})
+    with pytest.raises(worker.StepFailure, match="left a file named 'metadata'"):
+        worker.write_worker_metadata(tmp_path / "output", "prediction", {})
     assert not target.exists()
 
 
@@ -363,11 +364,11 @@ def test_read_output_file_refuses_links_and_fifos(tmp_path: Path) -> None:
     (tmp_path / "real.json").write_text("{}")
     (tmp_path / "link.json").symlink_to(tmp_path / "real.json")
     os.mkfifo(tmp_path / "fifo.json")  # opened without blocking
-    assert runner._read_output_file(tmp_path / "real.json") == b"{}"
-    assert runner._read_output_file(tmp_path / "missing.json") is None
+    assert scores.read_output_file(tmp_path / "real.json") == b"{}"
+    assert scores.read_output_file(tmp_path / "missing.json") is None
     for name in ("link.json", "fifo.json"):
-        with pytest.raises(runner._StepFailure, match=f"{name} in /app/output is not a regular file"):
-            runner._read_output_file(tmp_path / name)
+        with pytest.raises(worker.StepFailure, match=f"{name} in /app/output is not a regular file"):
+            scores.read_output_file(tmp_path / name)
 
 
 def test_ingestion_error_line_is_the_reason(bundle: Path, make_submission, tmp_path: Path) -> None:
@@ -383,7 +384,7 @@ def test_ingestion_error_line_is_the_reason(bundle: Path, make_submission, tmp_p
 
 
 def test_huge_output_is_capped(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "LOG_CAP_BYTES", 64 * 1024)
+    monkeypatch.setattr(logs, "LOG_CAP_BYTES", 64 * 1024)
     body = "import sys\nfor _ in range(2000):\n    print('x' * 999)\n    print('y' * 999, file=sys.stderr)\n" + DOUBLE
     result = run_local(bundle, make_submission("noisy", code_files(body)), tmp_path)
     assert result.status == "finished", result.reason  # the program was never blocked
@@ -417,7 +418,7 @@ def process_alive(pid: int) -> bool:
 
 
 def test_time_out_stops_the_whole_tree_term_first(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runner, "KILL_GRACE_SECONDS", 1.0)
+    monkeypatch.setattr(local_engine, "KILL_GRACE_SECONDS", 1.0)
     marker = tmp_path / "terminated"
     polite = (f"import signal, sys, time\n"
               f"signal.signal(signal.SIGTERM, lambda *_: (open({str(marker)!r}, 'w').close(), sys.exit(0)))\n"
@@ -526,7 +527,7 @@ def labelled_containers() -> set[str]:
 
     client = docker.from_env()
     try:
-        found = client.containers.list(all=True, filters={"label": f"{runner.CONTAINER_LABEL}=1"})
+        found = client.containers.list(all=True, filters={"label": f"{docker_engine.CONTAINER_LABEL}=1"})
         return {container.id for container in found}
     finally:
         client.close()
@@ -670,7 +671,7 @@ def test_docker_symlink_in_the_output_is_refused(bundle: Path, make_submission, 
 def test_docker_huge_output_is_capped_and_error_line_is_the_reason(
     bundle: Path, make_submission, run_docker, monkeypatch,
 ) -> None:
-    monkeypatch.setattr(runner, "LOG_CAP_BYTES", 256 * 1024)
+    monkeypatch.setattr(logs, "LOG_CAP_BYTES", 256 * 1024)
     ingest = bundle / "ingestion_program" / "ingest.py"
     ingest.write_text(ingest.read_text().replace(
         '        print(f"run.py exited with code {code}", file=sys.stderr)\n',
@@ -691,8 +692,8 @@ def test_docker_leftovers_are_removed_but_not_running_containers(
     import docker
 
     label = f"bundlekit-test-{os.getpid()}-{time.monotonic_ns()}"  # touch no other runner's containers
-    monkeypatch.setattr(runner, "CONTAINER_LABEL", label)
-    monkeypatch.setattr(runner, "LEFTOVER_AGE_SECONDS", 0.0)
+    monkeypatch.setattr(docker_engine, "CONTAINER_LABEL", label)
+    monkeypatch.setattr(docker_engine, "LEFTOVER_AGE_SECONDS", 0.0)
     client = docker.from_env()
     created = client.containers.create(image, command=["true"], labels={label: "1"})
     exited = client.containers.run(image, command=["true"], labels={label: "1"}, detach=True)
@@ -700,7 +701,7 @@ def test_docker_leftovers_are_removed_but_not_running_containers(
     try:
         exited.wait(timeout=30)
         with runner.Bundle(bundle) as loaded:
-            runner._settings(loaded, True, None, "1g", 16, False, image, False)
+            session.make_settings(loaded, True, None, "1g", 16, False, image, False)
         assert "removed 2 stopped container(s) left by an interrupted run" in capsys.readouterr().err
         remaining = client.containers.list(all=True, filters={"label": f"{label}=1"})
         assert [container.id for container in remaining] == [running.id]
@@ -729,18 +730,18 @@ def test_docker_leftovers_are_removed_but_not_running_containers(
     ],
 )
 def test_placeholders_as_the_platform_substitutes_them(command, kind, is_scoring, expected) -> None:
-    assert runner.command_argv(command, "program", kind, is_scoring) == expected
+    assert commands.command_argv(command, "program", kind, is_scoring) == expected
 
 
 @pytest.mark.parametrize("command", ["python3 a.py | tee log", "python3 a.py; rm x", "echo $HOME",
                                      "python3 'a b.py'", "python3 *.py", "cat ~/x"])
 def test_shell_syntax_refused(command: str) -> None:
-    with pytest.raises(runner._StepFailure, match="shell syntax"):
-        runner.command_argv(command, "scoring program metadata.yaml", "program", True)
+    with pytest.raises(worker.StepFailure, match="shell syntax"):
+        commands.command_argv(command, "scoring program metadata.yaml", "program", True)
 
 
 def test_parse_memory() -> None:
-    assert runner.parse_memory("4g") == 4 * 1024**3
-    assert runner.parse_memory("256m") == 256 * 1024**2
+    assert engine.parse_memory("4g") == 4 * 1024**3
+    assert engine.parse_memory("256m") == 256 * 1024**2
     with pytest.raises(ValueError, match="write a size like"):
-        runner.parse_memory("1.5g")
+        engine.parse_memory("1.5g")

@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bundlekit import runner
-from bundlekit.runner import BundleError, collect_submissions, run_submission
+from bundlekit import run
+from bundlekit.run import BundleError, collect_submissions, run_submission
+from bundlekit.run.engine import POLL_SECONDS
+from bundlekit.run.session import StepFeedback
 from scoring_common import ingestion
 
 FIXTURE_BUNDLE = Path(__file__).parent / "fixtures" / "runner" / "bundle"
@@ -81,7 +83,7 @@ def test_a_time_out_says_what_to_do(bundle: Path, tmp_path: Path) -> None:
 
 
 def test_no_live_feedback_off_a_terminal(bundle: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    runner.run_many(bundle, [zip_of(tmp_path / "r.zip", {"answers.txt": "2\n4\n6\n8\n"})], "Development",
+    run.run_many(bundle, [zip_of(tmp_path / "r.zip", {"answers.txt": "2\n4\n6\n8\n"})], "Development",
                     use_docker=False, output_dir=tmp_path / "run", progress=True)
     assert "\r" not in capsys.readouterr().err
 
@@ -92,8 +94,8 @@ def test_live_feedback_shows_step_elapsed_and_limit(capsys: pytest.CaptureFixtur
     class Run:
         current_step = ("ingestion", time.monotonic() - 5, time.monotonic() + 55)
 
-    with runner._step_feedback(Run()):
-        time.sleep(runner.POLL_SECONDS * 1.5)
+    with StepFeedback(Run()):
+        time.sleep(POLL_SECONDS * 1.5)
     err = capsys.readouterr().err
     assert re.search(r"\ringestion: \d+ s \(limit 60 s\)", err)
 
@@ -106,5 +108,5 @@ def test_the_ingestion_time_out_names_what_was_running(tmp_path: Path) -> None:
 
 def test_zip_runs_is_an_option_of_bundlekit_run() -> None:
     parser = argparse.ArgumentParser()
-    runner.configure_parser(parser)
+    run.configure_parser(parser)
     assert parser.parse_args(["kit.zip", "run.csv", "--zip-runs"]).zip_runs

@@ -8,8 +8,9 @@ import threading
 import time
 from pathlib import Path
 
-from bundlekit import runner, scheduling
-from bundlekit.runner import run_many
+from bundlekit import run, scheduling
+from bundlekit.run import run_many
+from bundlekit.run.worker import SubmissionRun
 from test_runner import DOUBLE, bundle, code_files, make_submission  # noqa: F401 - fixtures
 
 AFFINITY = "print('cpus', *sorted(os.sched_getaffinity(0)), flush=True)\n"
@@ -30,7 +31,7 @@ def test_cpu_sets() -> None:
 
 def test_timed_prediction_steps_never_overlap(bundle: Path, make_submission, tmp_path: Path, monkeypatch) -> None:
     active, most, lock = [0], [0], threading.Lock()
-    original = runner._SubmissionRun._predict_step
+    original = SubmissionRun._predict_step
 
     def tracked(self, submission_dir, metadata_name, command, cpus):
         if command is None:
@@ -45,7 +46,7 @@ def test_timed_prediction_steps_never_overlap(bundle: Path, make_submission, tmp
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(runner._SubmissionRun, "_predict_step", tracked)
+    monkeypatch.setattr(SubmissionRun, "_predict_step", tracked)
     body = "import os\n" + AFFINITY + DOUBLE
     timed = [make_submission(f"timed{n}", code_files(body, metadata=TIMED_METADATA)) for n in range(3)]
     untimed = make_submission("untimed", code_files(body))  # no metadata: not a code submission for the platform
@@ -62,5 +63,5 @@ def test_timed_prediction_steps_never_overlap(bundle: Path, make_submission, tmp
 
 def test_run_help_says_how_timed_steps_are_scheduled() -> None:
     parser = argparse.ArgumentParser()
-    runner.configure_parser(parser)
+    run.configure_parser(parser)
     assert "one at a time" in parser.format_help().replace("\n", " ").replace("  ", " ")

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pytest
 
+from helpers import assert_participant_error, lines_text, run_scorer, score_valid_run, scoring_layout
 from scoring_common.errors import ParticipantError
+from task_modules import load_module
 
 TESTS = Path(__file__).resolve().parent
 SCORE_PY = TESTS.parents[0] / "bundles" / "fusion-cap" / "scoring_program" / "score.py"
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-score_program = _load("fusion_cap_score", SCORE_PY)
-metric_tests = _load("fusion_cap_metric_tests", TESTS / "test_metrics_multilabel.py")
+score_program = load_module(SCORE_PY, "fusion_cap_score")
+metric_tests = load_module(TESTS / "test_metrics_multilabel.py", "fusion_cap_metric_tests")
 
 # img3 has an empty ground truth (its trailing TAB disappears with the line's whitespace).
 GROUNDTRUTH = "ID\tCUIs\nimg1\tC1;C2\nimg2\tC3\nimg3\t\nimg4\tC4\nimg5\tC5;C6\n"
@@ -48,38 +42,15 @@ EXPECTED_F1_SECONDARY = 1 / 3
 
 def _layout(tmp_path: Path, run: str | bytes | None, *, run_name: str = "run.csv",
             extra: dict[str, str] | None = None) -> tuple[Path, Path]:
-    input_dir, output_dir = tmp_path / "input", tmp_path / "output"
-    (input_dir / "ref").mkdir(parents=True)
-    (input_dir / "res").mkdir()
-    (input_dir / "ref" / "groundtruth.csv").write_text(GROUNDTRUTH, encoding="utf-8")
-    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
-    (input_dir / "ref" / "secondary_concepts.txt").write_text(SECONDARY, encoding="utf-8")
-    if run is not None:
-        path = input_dir / "res" / run_name
-        path.write_bytes(run) if isinstance(run, bytes) else path.write_text(run, encoding="utf-8")
-    for name, text in (extra or {}).items():
-        (input_dir / name).parent.mkdir(parents=True, exist_ok=True)
-        (input_dir / name).write_text(text, encoding="utf-8")
-    return input_dir, output_dir
+    ref = {"groundtruth.csv": GROUNDTRUTH, "secondary_concepts.txt": SECONDARY}
+    return scoring_layout(tmp_path, ref, run, run_name=run_name, extra=extra)
 
 
-def _score(input_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCORE_PY), str(input_dir), str(output_dir)],
-                          capture_output=True, text=True, timeout=60)
-
-
-def _text(lines: list[str]) -> str:
-    return "\n".join(lines) + "\n"
+_score = partial(run_scorer, SCORE_PY)
 
 
 def _assert_participant_error(result: subprocess.CompletedProcess, output_dir: Path, *fragments: str) -> str:
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    message = result.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, message
-    assert not (output_dir / "scores.json").exists()
+    message = assert_participant_error(result, output_dir, *fragments)
     assert "ERROR" in (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     return message
 
@@ -87,16 +58,11 @@ def _assert_participant_error(result: subprocess.CompletedProcess, output_dir: P
 # --- valid runs ---------------------------------------------------------------------------
 
 def test_valid_run_scores_golden_values_and_is_byte_identical_on_rerun(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES))
-    first = _score(input_dir, output_dir)
-    assert first.returncode == 0, first.stderr
-    scores_bytes = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(scores_bytes)
+    scores, details = score_valid_run(SCORE_PY, *_layout(tmp_path, lines_text(RUN_LINES)))
     assert set(scores) == {"f1", "f1_secondary"}
     assert round(scores["f1"], 4) == round(EXPECTED_F1, 4) == 0.5417
     assert scores["f1"] == pytest.approx(EXPECTED_F1, abs=1e-10)
     assert scores["f1_secondary"] == pytest.approx(EXPECTED_F1_SECONDARY, abs=1e-10)
-    details = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     assert "ImageCLEFfusion-cap: medical concept detection" in details
     assert f"<td>precision</td><td>{EXPECTED_PRECISION:.4f}</td>" in details
     assert f"<td>recall</td><td>{EXPECTED_RECALL:.4f}</td>" in details
@@ -107,15 +73,11 @@ def test_valid_run_scores_golden_values_and_is_byte_identical_on_rerun(tmp_path:
     assert "<td>[0.9, 1.0]</td><td>1</td><td>1</td>" in details
     assert "img1" not in details  # no per-image listing
 
-    second = _score(input_dir, output_dir)
-    assert second.returncode == 0, second.stderr
-    assert (output_dir / "scores.json").read_bytes() == scores_bytes
-
 
 def test_gain_and_time_are_added_when_baseline_and_timing_exist(tmp_path: Path) -> None:
     baseline = {"best_inducer": "inducer_3", "primary_metric": "f1", "scores": {"f1": 0.5, "f1_secondary": 0.25}}
     timing = {"run_file": "run.csv", "time_s": 12.3456, "cpu_s": 10.0, "memory_mib": 80.0, "time_limit_s": 600}
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES), extra={
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES), extra={
         "ref/baseline.json": json.dumps(baseline), "res/timing.json": json.dumps(timing)})
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
@@ -126,16 +88,16 @@ def test_gain_and_time_are_added_when_baseline_and_timing_exist(tmp_path: Path) 
 
 
 ACCEPTED_VARIANTS: dict[str, Callable[[], str | bytes]] = {
-    "tab separator": lambda: _text([line.replace("|", "\t", 1) for line in RUN_LINES]),
-    "comma separator": lambda: _text([line.replace("|", ",", 1) for line in RUN_LINES]),
-    "mixed separators": lambda: _text(["img1\tC1", "img2,", "img3|C9", "img4,c4 ;", "img5\tC5;C7"]),
-    "header ID": lambda: _text(["ID|CUIs", *RUN_LINES]),
-    "header image_id, any case": lambda: _text(["Image_ID,concepts", *RUN_LINES]),
-    "image id alone for no concept": lambda: _text(["img2", *RUN_LINES[2:], RUN_LINES[0]]),
-    "trailing tab for no concept": lambda: _text(["img2\t  ", *[line for line in RUN_LINES if line != "img2|"]]),
-    "spaces around fields": lambda: _text([" img1 | c1 ", "img2| ", "img3|C9", "img4|C4", "img5| c5 ; C7 "]),
+    "tab separator": lambda: lines_text([line.replace("|", "\t", 1) for line in RUN_LINES]),
+    "comma separator": lambda: lines_text([line.replace("|", ",", 1) for line in RUN_LINES]),
+    "mixed separators": lambda: lines_text(["img1\tC1", "img2,", "img3|C9", "img4,c4 ;", "img5\tC5;C7"]),
+    "header ID": lambda: lines_text(["ID|CUIs", *RUN_LINES]),
+    "header image_id, any case": lambda: lines_text(["Image_ID,concepts", *RUN_LINES]),
+    "image id alone for no concept": lambda: lines_text(["img2", *RUN_LINES[2:], RUN_LINES[0]]),
+    "trailing tab for no concept": lambda: lines_text(["img2\t  ", *[line for line in RUN_LINES if line != "img2|"]]),
+    "spaces around fields": lambda: lines_text([" img1 | c1 ", "img2| ", "img3|C9", "img4|C4", "img5| c5 ; C7 "]),
     "BOM, CRLF and blank lines": lambda: b"\xef\xbb\xbf" + "\r\n\r\n".join(RUN_LINES).encode() + b"\r\n",
-    "shuffled order": lambda: _text(RUN_LINES[::-1]),
+    "shuffled order": lambda: lines_text(RUN_LINES[::-1]),
 }
 
 
@@ -149,19 +111,19 @@ def test_accepted_layouts_score_the_same(tmp_path: Path, variant: str) -> None:
 
 
 def test_txt_run_is_accepted(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES), run_name="my_run.txt")
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES), run_name="my_run.txt")
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
 
 
 def test_image_list_of_the_split_is_used_when_present(tmp_path: Path) -> None:
     # img6 is in images.txt but not in groundtruth.csv: the run must list it, and it is left out.
-    input_dir, _ = _layout(tmp_path, _text([*RUN_LINES, "img6|C1"]),
+    input_dir, _ = _layout(tmp_path, lines_text([*RUN_LINES, "img6|C1"]),
                            extra={"ref/images.txt": "img1\nimg2\nimg3\nimg4\nimg5\nimg6\n"})
     evaluation = score_program.evaluate(input_dir / "ref", input_dir / "res" / "run.csv")
     assert evaluation.scores["f1"] == pytest.approx(EXPECTED_F1, abs=1e-12)
     with pytest.raises(ParticipantError, match="1 of the 6 images of this split are missing"):
-        (input_dir / "res" / "run.csv").write_text(_text(RUN_LINES), encoding="utf-8")
+        (input_dir / "res" / "run.csv").write_text(lines_text(RUN_LINES), encoding="utf-8")
         score_program.evaluate(input_dir / "ref", input_dir / "res" / "run.csv")
 
 
@@ -188,14 +150,14 @@ def test_program_agrees_with_sklearn_on_random_runs(tmp_path: Path) -> None:
         ref = tmp_path / f"ref{case}"
         ref.mkdir()
         (ref / "groundtruth.csv").write_text(
-            _text(["ID\tCUIs", *(f"{i}\t{';'.join(c.strip() for c in gt)}" for i, gt in zip(ids, truth))]))
+            lines_text(["ID\tCUIs", *(f"{i}\t{';'.join(c.strip() for c in gt)}" for i, gt in zip(ids, truth))]))
         curated = sorted({c.strip().upper() for gt in truth for c in gt})[::2]
-        (ref / "secondary_concepts.txt").write_text(_text(curated))
+        (ref / "secondary_concepts.txt").write_text(lines_text(curated))
         run = tmp_path / f"run{case}.csv"
         sep = separators[case % 3]
         if sep == ",":  # a TAB would take precedence over the comma as separator
             predicted = [[c.replace("\t", " ") for c in pred] for pred in predicted]
-        run.write_text(_text([f"{i}{sep}{';'.join(pred)}" for i, pred in zip(ids, predicted)][::-1]))
+        run.write_text(lines_text([f"{i}{sep}{';'.join(pred)}" for i, pred in zip(ids, predicted)][::-1]))
 
         evaluation = score_program.evaluate(ref, run)
         expected_f1 = metric_tests.sklearn_oracle(truth, predicted)[0]
@@ -248,19 +210,19 @@ MALFORMED: dict[str, tuple[Callable[[list[str]], list[str]], tuple[str, ...]]] =
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_run_is_rejected_with_one_clear_line(tmp_path: Path, case: str) -> None:
     edit, fragments = MALFORMED[case]
-    input_dir, output_dir = _layout(tmp_path, _text(edit(list(RUN_LINES))))
+    input_dir, output_dir = _layout(tmp_path, lines_text(edit(list(RUN_LINES))))
     _assert_participant_error(_score(input_dir, output_dir), output_dir, *fragments)
 
 
 def test_semicolon_separated_run_is_not_reported_as_unknown_images(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text([line.replace("|", ";") for line in RUN_LINES]))
+    input_dir, output_dir = _layout(tmp_path, lines_text([line.replace("|", ";") for line in RUN_LINES]))
     message = _assert_participant_error(_score(input_dir, output_dir), output_dir, "run.csv line 1:",
                                         "no separator between image id and concepts in 'img1;C1'")
     assert "not in this split" not in message
 
 
 def test_huge_image_id_is_quoted_short(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text([*RUN_LINES, "z" * 100_000 + "|C1"]))
+    input_dir, output_dir = _layout(tmp_path, lines_text([*RUN_LINES, "z" * 100_000 + "|C1"]))
     message = _assert_participant_error(_score(input_dir, output_dir), output_dir, "run.csv line 6:",
                                         "1 image(s) not in this split, e.g. 'zzz", "...' (100000 characters)")
     assert len(message) < 300
@@ -273,7 +235,7 @@ def test_cr_line_ends_are_line_ends(tmp_path: Path) -> None:
 
 
 def test_missing_images_are_counted_never_listed(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES[:3]))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES[:3]))
     message = _assert_participant_error(_score(input_dir, output_dir), output_dir,
                                         "run.csv:", "2 of the 5 images of this split are missing")
     assert "img4" not in message and "img5" not in message and "C4" not in message
@@ -285,7 +247,7 @@ def test_empty_run_is_all_missing(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES[:2]).encode() + b"img3|C\xff9\n")
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES[:2]).encode() + b"img3|C\xff9\n")
     _assert_participant_error(_score(input_dir, output_dir), output_dir, "run.csv line 3:", "not valid UTF-8")
 
 
@@ -297,7 +259,7 @@ def test_no_run(tmp_path: Path) -> None:
 
 
 def test_several_runs(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES), extra={"res/other.txt": _text(RUN_LINES)})
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES), extra={"res/other.txt": lines_text(RUN_LINES)})
     _assert_participant_error(_score(input_dir, output_dir), output_dir, "2 possible run files")
 
 
@@ -310,7 +272,7 @@ def test_prediction_step_failed(tmp_path: Path) -> None:
 
 def test_without_the_curated_list_only_f1_is_scored(tmp_path: Path) -> None:
     """The participant kit has no curated list (it stays hidden): F1 alone, the platform gives the rest."""
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES))
     (input_dir / "ref" / "secondary_concepts.txt").unlink()
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
@@ -324,7 +286,7 @@ def test_without_the_curated_list_only_f1_is_scored(tmp_path: Path) -> None:
     ("images.txt", "img1\nimg2\n"),
 ])
 def test_broken_reference_is_an_internal_error(tmp_path: Path, ref_file: str, text: str | None) -> None:
-    input_dir, output_dir = _layout(tmp_path, _text(RUN_LINES))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES))
     path = input_dir / "ref" / ref_file
     if text is None:
         path.unlink()

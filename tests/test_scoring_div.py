@@ -3,14 +3,16 @@ whole pipeline (readers + metric) against a plain-Python oracle."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import helpers
+from helpers import lines_text, scoring_layout
+from task_modules import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORE = ROOT / "bundles" / "fusion-div" / "scoring_program" / "score.py"
@@ -51,52 +53,26 @@ VALID_RUN = """1 0 a1 0 0.9 myrun
 """
 
 
-def load_score_module():
-    spec = importlib.util.spec_from_file_location("fusion_div_score", SCORE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-score_module = load_score_module()
+score_module = load_module(SCORE, "fusion_div_score")
 
 
 def layout(tmp_path: Path, run_text: str | bytes | None, run_name: str = "run.txt", rgt: str = RGT,
            dgt: str = DGT) -> Path:
     """input/ref (rGT, dGT) and input/res (the run) as the platform lays them out."""
-    input_dir = tmp_path / "input"
-    (input_dir / "ref").mkdir(parents=True)
-    (input_dir / "res").mkdir()
-    (input_dir / "ref" / "rGT.csv").write_text(rgt, encoding="utf-8")
-    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
-    (input_dir / "ref" / "dGT.csv").write_text(dgt, encoding="utf-8")
-    if run_text is not None:
-        data = run_text if isinstance(run_text, bytes) else run_text.encode("utf-8")
-        (input_dir / "res" / run_name).write_bytes(data)
-    return input_dir
+    return scoring_layout(tmp_path, {"rGT.csv": rgt, "dGT.csv": dgt}, run_text, run_name=run_name)[0]
 
 
 def run_scorer(input_dir: Path) -> tuple[subprocess.CompletedProcess, Path]:
     output_dir = input_dir.parent / "output"
-    process = subprocess.run([sys.executable, str(SCORE), str(input_dir), str(output_dir)],
-                             capture_output=True, text=True, timeout=60)
-    return process, output_dir
+    return helpers.run_scorer(SCORE, input_dir, output_dir), output_dir
 
 
 def assert_participant_error(tmp_path: Path, run_text, *fragments: str, run_name: str = "run.txt") -> str:
-    process, output_dir = run_scorer(layout(tmp_path, run_text, run_name))
-    assert process.returncode == 1, process.stderr
-    assert "Traceback" not in process.stderr
-    assert not (output_dir / "scores.json").exists()
-    message = process.stderr.strip()
-    assert len(message.splitlines()) == 1, message
-    for fragment in fragments:
-        assert fragment in message, f"{fragment!r} not in {message!r}"
-    return message
+    return helpers.assert_participant_error(*run_scorer(layout(tmp_path, run_text, run_name)), *fragments)
 
 
 def run_lines(*lines: str) -> str:
-    return "\n".join(lines) + "\n"
+    return lines_text(list(lines))
 
 
 def valid_lines() -> list[str]:
@@ -117,22 +93,15 @@ def expected_valid_scores() -> dict[str, float]:
 
 def test_valid_run_scores_and_reruns_byte_identically(tmp_path):
     input_dir = layout(tmp_path, VALID_RUN)
-    process, output_dir = run_scorer(input_dir)
-    assert process.returncode == 0, process.stderr
-    first = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(first)
+    scores, html = helpers.score_valid_run(SCORE, input_dir, input_dir.parent / "output")
     assert set(scores) == KEYS
     for key, value in expected_valid_scores().items():
         assert scores[key] == pytest.approx(value, abs=1e-9)
-    html = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     assert "ImageCLEFfusion-div: search result diversification" in html
     assert "Means over the 3 queries" in html and "Per query at X = 20" in html
     # Per-query rows in natural id order: 1, 2, 10.
     per_query = html[html.index("Per query at X = 20"):]
     assert per_query.index("<td>1</td>") < per_query.index("<td>2</td>") < per_query.index("<td>10</td>")
-    process, output_dir = run_scorer(input_dir)
-    assert process.returncode == 0
-    assert (output_dir / "scores.json").read_bytes() == first
 
 
 def test_gain_and_time_are_added_when_their_files_exist(tmp_path):

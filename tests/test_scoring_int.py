@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
-import subprocess
-import sys
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import assert_participant_error, lines_text, run_scorer, score_valid_run, scoring_layout
 from scoring_common.formats.ranking import read_ranking_reference, read_ranking_run
 from scoring_common.metrics.ranking import mean_average_precision, tie_rank_from_ids
+from task_modules import load_module
 
 SCORE_PY = Path(__file__).resolve().parents[1] / "bundles" / "fusion-int" / "scoring_program" / "score.py"
 
@@ -47,58 +47,34 @@ EXPECTED_MAP = (0.75 + 1 / 3 + 0) / 3
 
 def _layout(tmp_path: Path, run_text: str | None, *, run_name: str = "run.csv", extra: dict[str, str] | None = None,
             groundtruth: str = GROUNDTRUTH) -> tuple[Path, Path]:
-    input_dir, output_dir = tmp_path / "input", tmp_path / "output"
-    (input_dir / "ref").mkdir(parents=True)
-    (input_dir / "res").mkdir()
-    (input_dir / "ref" / "groundtruth.csv").write_text(groundtruth, encoding="utf-8")
-    (input_dir / "ref" / "split.json").write_text('{"split": "dev", "public": true}\n', encoding="utf-8")
-    if run_text is not None:
-        (input_dir / "res" / run_name).write_text(run_text, encoding="utf-8")
-    for name, text in (extra or {}).items():
-        (input_dir / name).parent.mkdir(parents=True, exist_ok=True)
-        (input_dir / name).write_text(text, encoding="utf-8")
-    return input_dir, output_dir
+    return scoring_layout(tmp_path, {"groundtruth.csv": groundtruth}, run_text, run_name=run_name, extra=extra)
 
 
-def _score(input_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCORE_PY), str(input_dir), str(output_dir)],
-                          capture_output=True, text=True, timeout=60)
-
-
-def _run_text(lines: list[str]) -> str:
-    return "\n".join(lines) + "\n"
+_score = partial(run_scorer, SCORE_PY)
 
 
 # --- valid runs ---------------------------------------------------------------------------
 
 def test_valid_run_scores_and_is_byte_identical_on_rerun(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES))
-    first = _score(input_dir, output_dir)
-    assert first.returncode == 0, first.stderr
-    scores_bytes = (output_dir / "scores.json").read_bytes()
-    scores = json.loads(scores_bytes)
+    scores, details = score_valid_run(SCORE_PY, *_layout(tmp_path, lines_text(RUN_LINES)))
     assert set(scores) == {"map_at_10", "map"}
     assert scores["map_at_10"] == pytest.approx(EXPECTED_MAP, abs=1e-10)
     assert scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-10)
-    details = (output_dir / "detailed_results.html").read_text(encoding="utf-8")
     for text in ("ImageCLEFfusion-int: media interestingness", "MAP@5", "MAP@50", "MAP (no cutoff)",
                  "video_a", "0.7500", "0.3333"):
         assert text in details
-    second = _score(input_dir, output_dir)
-    assert second.returncode == 0
-    assert (output_dir / "scores.json").read_bytes() == scores_bytes
 
 
 @pytest.mark.parametrize(
     "run_text, run_name",
     [
-        ("video_id,image_id,score\n" + _run_text(RUN_LINES[::-1]), "run.csv"),
+        ("video_id,image_id,score\n" + lines_text(RUN_LINES[::-1]), "run.csv"),
         ("VIDEO_ID,Image_ID,Score\r\n" + "\r\n".join(RUN_LINES) + "\r\n", "run.txt"),
-        ("\ufeff" + _run_text(RUN_LINES[4:] + [""] + RUN_LINES[:4]), "me_run1.txt"),
-        ("video_id,image_id,decision,score\n" + _run_text(
+        ("\ufeff" + lines_text(RUN_LINES[4:] + [""] + RUN_LINES[:4]), "me_run1.txt"),
+        ("video_id,image_id,decision,score\n" + lines_text(
             [f"{v},{i},{d},{s}" for (v, i, s), d in zip((line.split(",") for line in RUN_LINES), [1, 0] * 5)]),
          "legacy.csv"),
-        (_run_text([line.replace(",", " , ") for line in RUN_LINES]), "spaces.csv"),
+        (lines_text([line.replace(",", " , ") for line in RUN_LINES]), "spaces.csv"),
         ("video_id,image_id,score\r" + "\r".join(RUN_LINES) + "\r", "old-mac.csv"),
     ],
     ids=["header-shuffled", "crlf-txt-header-any-case", "bom-blank-line", "legacy-layout", "spaces-around-fields",
@@ -116,7 +92,7 @@ def test_accepted_layouts_score_the_same(tmp_path: Path, run_text: str, run_name
 def test_gain_and_time_keys(tmp_path: Path) -> None:
     baseline = {"best_inducer": "inducer_1", "primary_metric": "map_at_10", "scores": {"map_at_10": 0.25, "map": 0.3}}
     timing = {"run_file": "run.csv", "time_s": 1.5, "cpu_s": 1.2, "memory_mib": 50.0, "time_limit_s": 600.0}
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES), extra={
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES), extra={
         "ref/baseline.json": json.dumps(baseline), "res/timing.json": json.dumps(timing), "res/fusion.py": "pass\n"})
     result = _score(input_dir, output_dir)
     assert result.returncode == 0, result.stderr
@@ -127,10 +103,8 @@ def test_gain_and_time_keys(tmp_path: Path) -> None:
 
 
 def test_evaluate_is_importable_without_side_effects(tmp_path: Path) -> None:
-    input_dir, _ = _layout(tmp_path, _run_text(RUN_LINES))
-    spec = importlib.util.spec_from_file_location("fusion_int_score", SCORE_PY)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    input_dir, _ = _layout(tmp_path, lines_text(RUN_LINES))
+    module = load_module(SCORE_PY, "fusion_int_score")
     evaluation = module.evaluate(input_dir / "ref", input_dir / "res" / "run.csv")
     assert evaluation.primary == "map_at_10"
     assert evaluation.scores["map"] == pytest.approx(EXPECTED_MAP, abs=1e-12)
@@ -140,7 +114,7 @@ def test_evaluate_is_importable_without_side_effects(tmp_path: Path) -> None:
 
 
 def test_reader_aligns_scores_with_reference_items(tmp_path: Path) -> None:
-    input_dir, _ = _layout(tmp_path, _run_text(RUN_LINES[::-1]))
+    input_dir, _ = _layout(tmp_path, lines_text(RUN_LINES[::-1]))
     reference = read_ranking_reference(input_dir / "ref" / "groundtruth.csv")
     score = read_ranking_run(input_dir / "res" / "run.csv", reference)
     assert score.tolist() == [0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.5, 1.0, -0.002]
@@ -154,7 +128,7 @@ def test_reader_aligns_scores_with_reference_items(tmp_path: Path) -> None:
 def _replace(line_index: int, text: str) -> str:
     lines = list(RUN_LINES)
     lines[line_index] = text
-    return _run_text(lines)
+    return lines_text(lines)
 
 
 PARTICIPANT_ERRORS = {
@@ -176,16 +150,16 @@ PARTICIPANT_ERRORS = {
                                                  ["run.csv line 1:", "decision '2' must be 0 or 1",
                                                   "if the score has a decimal comma, write 0.5, not 0,5"]),
     "five-fields": (_replace(0, "video_a,1_0-3.jpg,1,0.5,x"), ["run.csv line 1:", "found 5 fields, expected 3 or 4"]),
-    "semicolons": (_run_text([line.replace(",", ";") for line in RUN_LINES]),
+    "semicolons": (lines_text([line.replace(",", ";") for line in RUN_LINES]),
                    ["run.csv line 1:", "found 1 fields", "comma-separated"]),
     "non-numeric-score": (_replace(4, "video_b,b1.jpg,high"), ["run.csv line 5:", "score 'high' is not a number"]),
     "empty-score": (_replace(4, "video_b,b1.jpg,"), ["run.csv line 5:", "score '' is not a number"]),
     "nan-score": (_replace(5, "video_b,b2.jpg,nan"), ["run.csv line 6:", "score 'nan' is not a finite number"]),
     "inf-score": (_replace(6, "video_b,b3.jpg,-inf"), ["run.csv line 7:", "score '-inf' is not a finite number"]),
-    "header-with-another-query-column": ("video,image,score\n" + _run_text(RUN_LINES),
+    "header-with-another-query-column": ("video,image,score\n" + lines_text(RUN_LINES),
                                          ["run.csv line 1:", "the header must be video_id,image_id,score (or the "
                                           "legacy video_id,image_id,decision,score), found 'video,image,score'"]),
-    "legacy-header-with-another-query-column": ("Video ID,Image,Decision,Score\n" + _run_text(RUN_LINES),
+    "legacy-header-with-another-query-column": ("Video ID,Image,Decision,Score\n" + lines_text(RUN_LINES),
                                                 ["run.csv line 1:", "found 'Video ID,Image,Decision,Score'"]),
     "non-numeric-score-on-line-1": (_replace(0, "video_a,1_0-3.jpg,high"),
                                     ["run.csv line 1:", "score 'high' is not a number"]),
@@ -195,15 +169,15 @@ PARTICIPANT_ERRORS = {
                    ["run.csv line 3:", "decision '2' must be 0 or 1"]),
     "cr-line-ends-keep-line-numbers": ("\r".join(RUN_LINES[:4] + ["video_b,b1.jpg,high"] + RUN_LINES[5:]),
                                        ["run.csv line 5:", "score 'high' is not a number"]),
-    "duplicate": (_run_text(RUN_LINES + ["video_b,b2.jpg,0.1"]),
+    "duplicate": (lines_text(RUN_LINES + ["video_b,b2.jpg,0.1"]),
                   ["run.csv line 10:", "keyframe 'video_b,b2.jpg' appears twice (first on line 6)",
                    "exactly once"]),
-    "unknown-keyframe": (_run_text(RUN_LINES + ["video_a,99_0-3.jpg,0.1", "video_c,c9.jpg,0.2"]),
+    "unknown-keyframe": (lines_text(RUN_LINES + ["video_a,99_0-3.jpg,0.1", "video_c,c9.jpg,0.2"]),
                          ["run.csv line 10:", "2 keyframe(s) not in this split", "'video_a,99_0-3.jpg'",
                           "'video_c,c9.jpg'"]),
-    "unknown-video": (_run_text(RUN_LINES[:2] + ["video_z,1_0-3.jpg,0.3"] + RUN_LINES[2:]),
+    "unknown-video": (lines_text(RUN_LINES[:2] + ["video_z,1_0-3.jpg,0.3"] + RUN_LINES[2:]),
                       ["run.csv line 3:", "1 video(s) not in this split", "'video_z'", "dev and test differ"]),
-    "missing": (_run_text(RUN_LINES[:3] + RUN_LINES[5:]),
+    "missing": (lines_text(RUN_LINES[:3] + RUN_LINES[5:]),
                 ["run.csv:", "2 of the 9 keyframes of this split are missing", "inducers.csv"]),
     "header-only": ("video_id,image_id,score\n", ["run.csv:", "9 of the 9 keyframes of this split are missing"]),
 }
@@ -225,18 +199,12 @@ def test_malformed_run_is_explained_in_one_line(tmp_path: Path, run_text: str, e
 
 
 def _assert_one_line_error(input_dir: Path, output_dir: Path) -> str:
-    result = _score(input_dir, output_dir)
-    assert result.returncode == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    message = result.stderr.strip()
-    assert "\n" not in message
-    assert not (output_dir / "scores.json").exists()
-    return message
+    return assert_participant_error(_score(input_dir, output_dir), output_dir)
 
 
 def test_huge_participant_value_is_quoted_short(tmp_path: Path) -> None:
     huge = "x" * 100_000
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES + [f"video_a,{huge}.jpg,0.1"]))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES + [f"video_a,{huge}.jpg,0.1"]))
     message = _assert_one_line_error(input_dir, output_dir)
     assert "run.csv line 10: 1 keyframe(s) not in this split, e.g. 'video_a,xxx" in message
     assert "...' (100012 characters); score only the keyframes" in message
@@ -245,7 +213,7 @@ def test_huge_participant_value_is_quoted_short(tmp_path: Path) -> None:
 
 def test_huge_message_keeps_its_start_and_end(tmp_path: Path) -> None:
     ids = [f"video_a,{'y' * 59}{i}.jpg" for i in range(6)]
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES + [f"{i},0.1" for i in ids]))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES + [f"{i},0.1" for i in ids]))
     message = _assert_one_line_error(input_dir, output_dir)
     assert len(message) <= len("ERROR: ") + 500
     assert message.startswith("ERROR: run.csv line 10: 6 keyframe(s) not in this split")
@@ -255,7 +223,7 @@ def test_huge_message_keeps_its_start_and_end(tmp_path: Path) -> None:
 def _zipped_run() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("run.csv", _run_text(RUN_LINES))
+        archive.writestr("run.csv", lines_text(RUN_LINES))
     return buffer.getvalue()
 
 
@@ -264,7 +232,7 @@ def _zipped_run() -> bytes:
     [
         (_zipped_run(), "run.csv: is a zip archive, not a text run; unzip it and submit the run file itself"),
         (b"\x1f\x8b\x08\x00binary", "run.csv: is a gzip archive, not a text run"),
-        (_run_text(RUN_LINES).encode("utf-16"), "run.csv: is UTF-16 text, not UTF-8; save the file as UTF-8"),
+        (lines_text(RUN_LINES).encode("utf-16"), "run.csv: is UTF-16 text, not UTF-8; save the file as UTF-8"),
     ],
     ids=["zip", "gzip", "utf-16"],
 )
@@ -278,7 +246,7 @@ def test_binary_run_is_named_for_what_it_is(tmp_path: Path, data: bytes, expecte
     "run_text, run_name, extra, expected",
     [
         (None, "run.csv", {}, "the submission holds no run file"),
-        (_run_text(RUN_LINES), "run.csv", {"res/other.txt": _run_text(RUN_LINES)}, "2 possible run files"),
+        (lines_text(RUN_LINES), "run.csv", {"res/other.txt": lines_text(RUN_LINES)}, "2 possible run files"),
         (None, "run.csv", {"res/metadata": "exitCode: 1\n"}, "the prediction step failed (exit code 1)"),
     ],
     ids=["no-run", "several-runs", "prediction-failed"],
@@ -307,7 +275,7 @@ def test_submission_without_a_single_run(tmp_path: Path, run_text: str | None, r
     ids=["bad-header", "bad-label", "duplicate", "field-count", "empty"],
 )
 def test_broken_reference_is_an_internal_error(tmp_path: Path, groundtruth: str) -> None:
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES), groundtruth=groundtruth)
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES), groundtruth=groundtruth)
     result = _score(input_dir, output_dir)
     assert result.returncode == 2, result.stderr
     assert "INTERNAL ERROR" in result.stderr
@@ -315,7 +283,7 @@ def test_broken_reference_is_an_internal_error(tmp_path: Path, groundtruth: str)
 
 
 def test_missing_reference_is_an_internal_error(tmp_path: Path) -> None:
-    input_dir, output_dir = _layout(tmp_path, _run_text(RUN_LINES))
+    input_dir, output_dir = _layout(tmp_path, lines_text(RUN_LINES))
     (input_dir / "ref" / "groundtruth.csv").unlink()
     result = _score(input_dir, output_dir)
     assert result.returncode == 2
@@ -328,7 +296,7 @@ def test_reader_scales_to_large_runs(tmp_path: Path) -> None:
     video = np.arange(60900) % 2500
     gt = ["video_id,image_id,label"] + [f"video_{v},{i}_{v}.jpg,{int(rng.random() < 0.1)}" for i, v in enumerate(video)]
     run = [f"video_{v},{i}_{v}.jpg,{rng.random():.5f}" for i, v in enumerate(video)]
-    input_dir, _ = _layout(tmp_path, _run_text(run), groundtruth=_run_text(gt))
+    input_dir, _ = _layout(tmp_path, lines_text(run), groundtruth=lines_text(gt))
     reference = read_ranking_reference(input_dir / "ref" / "groundtruth.csv")
     score = read_ranking_run(input_dir / "res" / "run.csv", reference)
     assert score.shape == (60900,) and len(reference.query_ids) == 2500

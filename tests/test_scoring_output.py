@@ -20,27 +20,16 @@ from pathlib import Path
 
 import pytest
 
+import test_scoring_int as scoring_int
+from helpers import assert_participant_error, run_scorer, scoring_layout
 from scoring_common.seal import SealError, reference_key, unseal
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "video_s,secret_keyframe.jpg"
 
-INT_GROUNDTRUTH = f"""video_id,image_id,label,value
-video_a,1_0-3.jpg,1,0.9
-video_a,2_3-6.jpg,0,0.1
-video_a,3_6-9.jpg,0,0.2
-video_a,4_9-12.jpg,1,0.8
-video_b,b1.jpg,1,0.7
-video_b,b2.jpg,0,0.1
-video_b,b3.jpg,0,0.3
-video_c,c1.jpg,0,0.0
-video_c,c2.jpg,0,0.1
-video_10,x1.jpg,1,0.5
-{SECRET},1,0.5
-"""
-INT_RUN = ["video_a,1_0-3.jpg,0.9", "video_a,2_3-6.jpg,0.8", "video_a,3_6-9.jpg,0.7", "video_a,4_9-12.jpg,0.6",
-           "video_b,b1.jpg,0.5", "video_b,b2.jpg,0.5", "video_b,b3.jpg,0.5", "video_c,c1.jpg,1", "video_c,c2.jpg,-2e-3",
-           "video_10,x1.jpg,0.1", f"{SECRET},0.2"]
+# fusion-int's golden ground truth and run (test_scoring_int.py), and two more videos.
+INT_GROUNDTRUTH = f"{scoring_int.GROUNDTRUTH}video_10,x1.jpg,1,0.5\n{SECRET},1,0.5\n"
+INT_RUN = [*scoring_int.RUN_LINES, "video_10,x1.jpg,0.1", f"{SECRET},0.2"]
 # AP per video: a 0.75, b 1/3, c 0, 10 1, s 1.
 INT_AP = {"video_a": 0.75, "video_b": 1 / 3, "video_c": 0.0, "video_10": 1.0, "video_s": 1.0}
 BASELINE = {"best_inducer": "inducer_secret_best", "primary_metric": "map_at_10",
@@ -60,22 +49,12 @@ def score_py(task: str) -> Path:
 
 def layout(tmp_path: Path, ref: dict[str, str], res: dict[str, str | bytes], *,
            public: bool | None = True) -> tuple[Path, Path]:
-    input_dir, output_dir = tmp_path / "input", tmp_path / "output"
-    for folder, files in (("ref", ref), ("res", res)):
-        (input_dir / folder).mkdir(parents=True, exist_ok=True)
-        for name, content in files.items():
-            path = input_dir / folder / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
-    if public is not None:
-        split = {"split": "dev" if public else "test", "public": public}
-        (input_dir / "ref" / "split.json").write_text(json.dumps(split), encoding="utf-8")
-    return input_dir, output_dir
+    return scoring_layout(tmp_path, ref, extra={f"res/{name}": content for name, content in res.items()},
+                          public=public)
 
 
 def run(task: str, input_dir: Path, output_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(score_py(task)), str(input_dir), str(output_dir)],
-                          capture_output=True, text=True, timeout=120)
+    return run_scorer(score_py(task), input_dir, output_dir, timeout=120)
 
 
 def int_layout(tmp_path: Path, run_lines: list[str] | str | bytes = INT_RUN, *, public: bool | None = True,
@@ -86,13 +65,8 @@ def int_layout(tmp_path: Path, run_lines: list[str] | str | bytes = INT_RUN, *, 
 
 
 def assert_refused(result: subprocess.CompletedProcess, output_dir: Path, *fragments: str) -> str:
-    assert result.returncode == 1, result.stderr
-    message = result.stderr.strip()
-    assert "\n" not in message and "Traceback" not in message
-    for fragment in fragments:
-        assert fragment in message, (fragment, message)
+    message = assert_participant_error(result, output_dir, *fragments)
     assert SECRET not in message and "secret" not in message
-    assert not (output_dir / "scores.json").exists()
     assert not (output_dir / "per_item_scores.csv").exists()
     assert not (output_dir / "per_item_scores.sealed").exists()
     return message

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 from bundlekit.platform.client import Platform, PlatformError, as_submitted, end_progress, progress_printer
 from bundlekit.platform.common import add_competition_argument, guarded
-from bundlekit.runner import BundleError
+from bundlekit.bundle_model import BundleError
 from bundlekit.sealed import bundle_keys, open_sealed
 
 BASE_COLUMNS = ["id", "phase", "owner", "team", "date", "status"]

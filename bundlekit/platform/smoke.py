@@ -23,6 +23,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bundlekit.bundle_model import COMPETITION_YAML, read_document
 from bundlekit.platform.client import Platform, PlatformError, end_progress, find_phase, progress_printer
 from bundlekit.platform.common import (
     COST_KEYS, add_competition_argument, add_timeout_argument, differs, fmt, guarded, quality_keys, table,
@@ -58,10 +59,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def plan(bundle: Path, baselines: dict, competition: dict, only: str | None = None) -> list[Planned]:
     """Every (solution, phase) pair to submit, with the scores baselines.json expects."""
-    import yaml
-
     with zipfile.ZipFile(bundle) as archive:
-        document = yaml.safe_load(archive.read("competition.yaml"))
+        document = read_document(archive.read(COMPETITION_YAML))
     phases_by_tasks: dict[tuple[int, ...], list[dict]] = {}
     for phase in document.get("phases") or []:
         phases_by_tasks.setdefault(tuple(sorted(phase["tasks"])), []).append(find_phase(competition, phase["name"]))

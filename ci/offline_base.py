@@ -1,13 +1,16 @@
-"""The offline base of the kit's image: Debian bookworm made with debootstrap.
+"""CI plumbing: the kit image's base made without Docker Hub (Debian bookworm, debootstrap).
 
-Used by `bundlekit image` when the official Python base can be neither found locally nor
-pulled (no access to Docker Hub): `debootstrap` installs a minimal Debian bookworm with
-python3, python3-venv and ca-certificates, and `docker import` turns it into an image, kept
-for the next builds.
+    python ci/offline_base.py [--tag TAG] [--mirror URL]     # as root, on Linux
+
+Where the official Python base can be neither found locally nor pulled, `debootstrap`
+installs a minimal Debian bookworm with python3, python3-venv and ca-certificates, and
+`docker import` turns it into the image LOCAL_BASE_IMAGE, kept for the next builds; then
+`bundlekit image` builds on it (it takes that base when the official one cannot be had).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -17,10 +20,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from bundlekit.image import BUILD_TIMEOUT_S, ImageError, _client, _engine_errors, _one_line, _progress, image_exists
+from bundlekit.image import (
+    BUILD_TIMEOUT_S,
+    LOCAL_BASE_IMAGE,
+    ImageError,
+    _client,
+    _engine_errors,
+    _one_line,
+    _progress,
+    image_exists,
+)
 
-#: The locally made replacement of DEFAULT_BASE_IMAGE; bump the suffix when its recipe changes.
-OFFLINE_BASE_IMAGE = "imageclef/fusion-kit-base:bookworm-1"
 OFFLINE_BASE_SUITE = "bookworm"
 OFFLINE_BASE_PACKAGES = ("python3", "python3-venv", "ca-certificates")
 DEFAULT_DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -33,7 +43,7 @@ OFFLINE_BASE_CHANGES = (
 )
 
 
-def ensure_offline_base(tag: str = OFFLINE_BASE_IMAGE) -> str:
+def ensure_offline_base(tag: str = LOCAL_BASE_IMAGE) -> str:
     """Return the locally made base image, making it first if needed."""
     if image_exists(tag):
         _progress(f"reusing {tag}")
@@ -41,7 +51,7 @@ def ensure_offline_base(tag: str = OFFLINE_BASE_IMAGE) -> str:
     return make_offline_base(tag)
 
 
-def make_offline_base(tag: str = OFFLINE_BASE_IMAGE, mirror: str | None = None) -> str:
+def make_offline_base(tag: str = LOCAL_BASE_IMAGE, mirror: str | None = None) -> str:
     """Debootstrap a minimal Debian bookworm with python3 and `docker import` it as `tag`."""
     if sys.platform != "linux":
         raise ImageError("making the offline base needs Linux; build with --base IMAGE instead")
@@ -204,3 +214,21 @@ def _run_streamed(command: list[str], what: str) -> None:
         returncode = process.wait()
     if returncode != 0:
         raise ImageError(f"{what} failed (exit {returncode}): {last_line or 'no output'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tag", default=LOCAL_BASE_IMAGE, help=f"the base image to make (default {LOCAL_BASE_IMAGE})")
+    parser.add_argument("--mirror", help="Debian mirror (default: the host's, or $BUNDLEKIT_DEBIAN_MIRROR)")
+    args = parser.parse_args(argv)
+    try:
+        tag = ensure_offline_base(args.tag) if args.mirror is None else make_offline_base(args.tag, args.mirror)
+    except ImageError as error:
+        print(f"offline_base: {error}", file=sys.stderr)
+        return 1
+    print(tag)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

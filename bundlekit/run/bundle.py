@@ -1,0 +1,107 @@
+"""A built bundle on disk (folder or zip, or a participant kit), its competition.yaml read by the bundle model."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from bundlekit import participant
+from bundlekit.bundle_model import (
+    BUNDLE_MAX_FILES,
+    COMPETITION_YAML,
+    BundleError,
+    Column,
+    Competition,
+    Phase,
+    read_document,
+)
+from bundlekit.unpack import ArchiveError, safe_extract
+
+
+class Bundle:
+    """A built bundle (directory, or zip extracted to a temporary folder), with its :class:`Competition`.
+
+    Use as a context manager: temporary extractions are removed on exit.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._temp_dirs: list[Path] = []
+        self._extracted: dict[Path, Path] = {}
+        self._lock = threading.Lock()
+        if self.path.is_file():
+            self.root = self._extract(self.path, "bundle")
+        elif self.path.is_dir():
+            self.root = self.path.resolve()
+        else:
+            raise BundleError(f"{self.path}: no such bundle (give a bundle folder or zip)")
+        if (self.root / participant.KIT_FILE).is_file() and not (self.root / COMPETITION_YAML).exists():
+            self.root = participant.kit_as_bundle(self.root, Path(tempfile.mkdtemp(prefix="bundlekit-kit-")))
+            self._temp_dirs.append(self.root)
+        yaml_path = self.root / COMPETITION_YAML
+        if not yaml_path.is_file():
+            raise BundleError(
+                f"{self.path}: no competition.yaml at the bundle root "
+                "(the platform needs it there, not inside a folder)"
+            )
+        self.competition = Competition.from_document(read_document(yaml_path.read_bytes()), self._resolve)
+
+    @property
+    def docker_image(self) -> str | None:
+        return self.competition.docker_image
+
+    @property
+    def phases(self) -> list[Phase]:
+        return self.competition.phases
+
+    @property
+    def columns(self) -> list[Column]:
+        return self.competition.columns
+
+    @property
+    def check_only_phases(self) -> frozenset[str]:
+        return self.competition.check_only_phases
+
+    def phase(self, name: str | None) -> Phase:
+        """The phase called ``name`` (case-insensitive); ``None`` when there is one phase."""
+        return self.competition.phase(name)
+
+    def __enter__(self) -> "Bundle":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for folder in self._temp_dirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._temp_dirs.clear()
+        self._extracted.clear()
+
+    def _extract(self, zip_path: Path, label: str) -> Path:
+        folder = Path(tempfile.mkdtemp(prefix=f"bundlekit-{label}-")).resolve()
+        self._temp_dirs.append(folder)
+        try:
+            safe_extract(zip_path, folder, max_files=BUNDLE_MAX_FILES)
+        except ArchiveError as error:
+            raise BundleError(str(error)) from None
+        return folder
+
+    def _resolve(self, relative: str, what: str) -> Path:
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root):
+            raise BundleError(f"competition.yaml: {what} {relative!r} points outside the bundle")
+        if not (path.is_dir() or (path.is_file() and path.suffix == ".zip")):
+            raise BundleError(f"competition.yaml: {what} {relative!r}: no such folder or .zip in the bundle")
+        return path
+
+    def materialize(self, path: Path) -> Path:
+        """A folder with the contents of a bundle resource (a zip is extracted once)."""
+        if path.is_dir():
+            return path
+        with self._lock:
+            if path not in self._extracted:
+                self._extracted[path] = self._extract(path, path.stem)
+            return self._extracted[path]
