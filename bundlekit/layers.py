@@ -7,15 +7,16 @@ adds or replaces. The build takes the programs, the starting kit and the baselin
 
 1. ``templates/common/``, then ``templates/<kind>/`` (``TASK.kind``), each file rendered
    with the markers of the kind's ``template.yaml`` and those the declaration gives
-   (:func:`declaration_markers`: the task's name, title, classes);
+   (:func:`declaration_markers`: the task's name, title, classes, item columns);
 2. the task's own folder ``bundles/<task>/``: a file there replaces the kind's file of the
    same path. ``solutions/`` is replaced as a whole: a task that has the folder ships its
    own baselines only (``best-inducer`` included), one without it the kind's.
 
 So a task holds only its declaration (task.py), its pages, competition.yaml and logo,
-and the files that are truly its own. ``bundlekit new`` writes the same layers out and
-keeps in the new task only what differs from them (:func:`kind_files`), so that a
-scaffold and a kit task of the same kind build from the same files.
+and the files that are truly its own. ``bundlekit new`` keeps in the new task only the
+template files that differ from these layers (``scaffold.own_files``), so that a scaffold
+and a kit task of the same kind build from the same files. The leaderboard's columns are
+derived too (:func:`leaderboard_columns`), from ``TASK.metrics``.
 """
 
 from __future__ import annotations
