@@ -27,7 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from bundlekit import DEFAULT_IMAGE, participant
+from bundlekit import DEFAULT_IMAGE, layers, participant
 from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
 from bundlekit.archive import iter_files, zip_directory
@@ -156,31 +156,35 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     """Build and check the bundle in ``scratch``, then move it into ``options.out``."""
     say = options.progress
     _, hooks = load_task(source, task)
-    yaml_doc = _render_yaml(source, options)
+    yaml_doc = _render_yaml(source, options, hooks)
     _check_declared_leaderboard(hooks, yaml_doc, source)
     data, where = _prepare_data(task, hooks, options, scratch / "data")
     staged = scratch / "staged"
     code_time_limit = _code_time_limit(yaml_doc)
-    programs = _stage_programs(source, staged, code_time_limit)
-    # Imported from the sources (identical to the staged copies), so that scoring_common
-    # resolves to the kit's own package and not to a scratch folder deleted after the build.
-    scoring = load_module(source / "scoring_program" / "score.py", module_name(task, "score"))
-    # Prediction types: a task of a standard kind may ship no fusion_io.py; it is derived from TASK.
-    fusion_io_path = _derived_fusion_io(hooks, source, programs["ingestion_program"])
+    # The programs, starting kit and baselines: the kind's files, overridden by the task's own.
+    layered = layers.materialise(source, hooks, scratch / "source")
+    programs = _stage_programs(layered, staged, code_time_limit)
+    # Imported from the task's own file, else the layered one (identical to the staged copies, without
+    # scoring_common), so that scoring_common resolves to the kit's own package.
+    scoring = load_module(layers.own_or(source, layered, "scoring_program/score.py"), module_name(task, "score"))
+    # Prediction types: without a fusion_io.py of the task or of its kind, it is derived from TASK.
+    fusion_io_path = _derived_fusion_io(hooks, layers.own_or(source, layered, "ingestion_program/fusion_io.py"),
+                                        programs["ingestion_program"])
     fusion_io = load_module(fusion_io_path, module_name(task, "fusion_io"))
     public_truth = _public_truth_files(hooks, data)
     inputs = _input_files(task, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
     accepted.update(image_warnings_accepted(options.docker_image))
+    scorer = layers.origin(source, hooks, "scoring_program/score.py")
     best = {}
     for split in SPLITS:
         say(f"[{task}] {split}: scoring every inducer to find the best one")
         best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
-        _check_declared_primary(hooks, best[split]["primary_metric"], source)
+        _check_declared_primary(hooks, best[split]["primary_metric"], scorer)
         _stage_split(data, split, best[split], staged, public_truth, inputs)
     _stage_public_data(data, staged, public_truth, inputs)
-    solutions, baseline_scores = _stage_solutions(task, source, staged, programs, scoring, code_time_limit, say)
-    _stage_starting_kit(source, staged, programs)
+    solutions, baseline_scores = _stage_solutions(task, layered, staged, programs, scoring, code_time_limit, say)
+    _stage_starting_kit(layered, staged, programs)
     participant.stage_kit(staged / "starting_kit", hooks=hooks, public_data=staged / "public_data", public_truth=public_truth,
                           programs=programs, dev_reference=staged / "dev_reference_data",
                           description=participant.kit_description(task, yaml_doc, code_time_limit, best["dev"]))
@@ -263,7 +267,8 @@ def _reason(exc: BaseException, data: Path) -> str:
     return text
 
 
-def _render_yaml(source: Path, options: BuildOptions) -> dict:
+def _render_yaml(source: Path, options: BuildOptions, declaration: TaskDeclaration) -> dict:
+    """competition.yaml with the build's values; a first leaderboard without ``columns`` gets the declared ones."""
     problem = email_problem(options.contact_email)
     if problem is not None:
         raise BuildError(f"contact e-mail: {problem}")
@@ -284,15 +289,19 @@ def _render_yaml(source: Path, options: BuildOptions) -> dict:
     if unknown:
         raise BuildError(f"{source / 'competition.yaml'}: unknown placeholder(s) {', '.join(unknown)}; "
                          f"known: {', '.join(sorted(values))}")
-    return load_yaml(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    document = load_yaml(PLACEHOLDER.sub(lambda m: values[m.group(1)], text))
+    boards = document.get("leaderboards") if isinstance(document, dict) else None
+    if isinstance(boards, list) and boards and isinstance(boards[0], dict) and "columns" not in boards[0]:
+        boards[0]["columns"] = layers.leaderboard_columns(declaration)
+    return document
 
 
-def _derived_fusion_io(hooks: TaskDeclaration, source: Path, staged_ingestion: Path) -> Path:
-    """The task's fusion_io.py, derived into the staged ingestion program when the source has none."""
+def _derived_fusion_io(hooks: TaskDeclaration, layered: Path, staged_ingestion: Path) -> Path:
+    """The layered fusion_io.py (the task's or its kind's), else one derived into the staged ingestion program."""
     try:
-        return ensure_fusion_io(hooks, source, staged_ingestion)
+        return ensure_fusion_io(hooks, layered, staged_ingestion)
     except DeclarationError as exc:
-        raise BuildError(f"{source / 'task.py'}: {exc}") from None
+        raise BuildError(f"task.py of {hooks.name}: {exc}") from None
 
 
 def _code_time_limit(yaml_doc: dict) -> int:
@@ -599,10 +608,10 @@ def _check_declared_leaderboard(declaration: TaskDeclaration, yaml_doc: dict, so
         raise BuildError(str(exc)) from None
 
 
-def _check_declared_primary(declaration: TaskDeclaration, scoring_primary: str, source: Path) -> None:
+def _check_declared_primary(declaration: TaskDeclaration, scoring_primary: str, scorer: str) -> None:
     """The scoring program's primary key must be the declared primary metric."""
     try:
-        check_scoring_primary(declaration, scoring_primary, source / "scoring_program" / "score.py")
+        check_scoring_primary(declaration, scoring_primary, scorer)
     except DeclarationError as exc:
         raise BuildError(str(exc)) from None
 

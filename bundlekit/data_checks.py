@@ -85,3 +85,4 @@ def _shown(names: list[str]) -> str:
 def scaled(count: int, size: float) -> int:
     """A split's ``count`` items times a generator's ``size`` (benchmarks), at least one."""
     return max(1, round(count * size))
+

@@ -242,7 +242,7 @@ def declared(path: Path, exc: DeclarationError) -> DeclarationError:
     return DeclarationError(f"{path}: {DECLARATION_NAME}.{exc}")
 
 
-def check_scoring_primary(task: TaskDeclaration, scoring_primary: str, where: Path) -> None:
+def check_scoring_primary(task: TaskDeclaration, scoring_primary: str, where: Path | str) -> None:
     """The scoring program's primary key must be the declared primary metric's."""
     if scoring_primary != task.primary.key:
         raise DeclarationError(f"{where}: the scoring program's primary metric is {scoring_primary!r}, the "

@@ -3,10 +3,11 @@
 A task's ``ingestion_program/fusion_io.py`` declares its prediction type
 (``scoring_common/predictions/``) and exposes the type's methods as the module's
 functions, the API participants use (``fusion_io.load_inducers``, ``check_prediction``,
-``primary_metric``...). When the task folder holds no ``fusion_io.py``, the build writes
-one from ``TASK`` (:func:`derived_fusion_io`): the kind picks the type, ``item_columns``
-its columns, ``classes`` the classes, the primary metric (``metrics[0]``) the local
-metric and its cutoff. A task whose primary metric no standard one matches ships its own.
+``primary_metric``...). When neither the task nor its kind's template (``bundlekit.layers``)
+has a ``fusion_io.py``, the build writes one from ``TASK`` (:func:`derived_fusion_io`): the
+kind picks the type, ``item_columns`` its columns, ``classes`` the classes, the primary
+metric (``metrics[0]``) the local metric and its cutoff. A task whose primary metric no
+standard one matches ships its own.
 """
 
 from __future__ import annotations
@@ -31,17 +32,16 @@ EXPORT = ("#: The type's functions and names: load_inducers, load_truth, check_p
           "RUN_FILE_NAME...\n#: (``PREDICTION.module_names()``).\nglobals().update(PREDICTION.module_names())")
 
 
-def ensure_fusion_io(declaration: TaskDeclaration, source: Path, staged_ingestion: Path) -> Path:
-    """The task's ``fusion_io.py``: the source's own, else one derived into the staged ingestion program.
+def ensure_fusion_io(declaration: TaskDeclaration, layered: Path, staged_ingestion: Path) -> Path:
+    """``layered`` (the task's or its kind's fusion_io.py) if it exists, else one derived into the staged program.
 
     Raises
     ------
     DeclarationError
-        When the task ships none and its declaration does not say enough to derive it.
+        When there is none and the declaration does not say enough to derive it.
     """
-    own = source / "ingestion_program" / FILE_NAME
-    if own.is_file():
-        return own
+    if layered.is_file():
+        return layered
     derived = staged_ingestion / FILE_NAME
     derived.write_text(derived_fusion_io(declaration), encoding="utf-8")
     return derived

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import math
 import shutil
@@ -33,7 +34,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator
 
-from bundlekit.bundle_model import COMPETITION_YAML, BundleError, Competition, read_document
+from bundlekit import layers
+from bundlekit.bundle_model import COMPETITION_YAML, BundleError, read_document
 
 SPLITS = ("dev", "test")
 #: Pairs listed in the complementarity table.
@@ -160,12 +162,15 @@ def resolve_task(source: Path, task: str | None, bundles_dir: Path | None = None
         raise InducerError(f"task {name!r}: no task source (bundles/{name}/task.py); name it with --task "
                            f"(a task of bundles/ or a folder holding task.py)")
     key = folder.name
+    hooks = load_module(folder / "task.py", module_name(key, "task"))
+    # The task's own programs, else its kind's (bundlekit/layers.py).
+    program = functools.partial(layers.source_file, folder, hooks.TASK)
     return TaskCode(
         name=key,
         folder=folder,
-        hooks=load_module(folder / "task.py", module_name(key, "task")),
-        fusion_io=load_module(folder / "ingestion_program" / "fusion_io.py", module_name(key, "fusion_io")),
-        scoring=load_module(folder / "scoring_program" / "score.py", module_name(key, "score")),
+        hooks=hooks,
+        fusion_io=load_module(program("ingestion_program/fusion_io.py"), module_name(key, "fusion_io")),
+        scoring=load_module(program("scoring_program/score.py"), module_name(key, "score")),
     )
 
 
@@ -421,12 +426,8 @@ def _output_correlation(task: TaskCode, split: SplitData, names: list[str]) -> d
 
 
 def _primary_key(task: TaskCode) -> str:
-    """The primary metric: the first leaderboard column of the task source's competition.yaml."""
-    path = task.folder / COMPETITION_YAML
-    try:
-        return Competition.from_document(read_document(path.read_bytes())).columns[0].key
-    except (OSError, BundleError) as exc:
-        raise InducerError(f"{path}: no leaderboard column to take the primary metric from ({exc})") from None
+    """The primary metric: the first of the task's declared metrics (``TASK.metrics``, the leaderboard's first column)."""
+    return task.hooks.TASK.primary.key
 
 
 # --------------------------------------------------------------------------- output

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from bundlekit import BUNDLES_DIR, REPO_ROOT
+from bundlekit import BUNDLES_DIR, REPO_ROOT, layers
 from bundlekit.bundle_model import COMPETITION_YAML, read_document
-from bundlekit.build import available_tasks, load_module, module_name
+from bundlekit.build import available_tasks, load_module, load_task, module_name
 
 SPLITS = ("dev", "test")
 SEED = 2023
@@ -94,7 +94,8 @@ def measure(task: str, edition: str, seed: int = SEED) -> dict[str, str]:
     """The stand-in figures of ``task``'s ``edition``, formatted as they appear in the table."""
     source = BUNDLES_DIR / task
     hooks = load_module(source / "task.py", module_name(task, "task"))
-    fusion_io = load_module(source / "ingestion_program" / "fusion_io.py", module_name(task, "fusion_io"))
+    fusion_io = load_module(layers.source_file(source, hooks.TASK, "ingestion_program/fusion_io.py"),
+                            module_name(task, "fusion_io"))
     with tempfile.TemporaryDirectory(prefix=f"realism-{task}-") as scratch:
         data = Path(scratch)
         hooks.generate_data(data, edition=edition, seed=seed, progress=lambda message: None)
@@ -102,7 +103,7 @@ def measure(task: str, edition: str, seed: int = SEED) -> dict[str, str]:
         y = {split: fusion_io.load_truth(data / split / "reference_data") for split in SPLITS}
         inducers = {split: dict((name, fusion_io.primary_metric(prediction, y[split]))
                                 for name, prediction in hooks.inducer_predictions(X[split])) for split in SPLITS}
-        baselines = _baselines(source, fusion_io, X, y)
+        baselines = _baselines(task, layers.layered_copy(source, hooks.TASK), fusion_io, X, y)
         figures = hooks.realism_figures(data, X, y, fusion_io, edition, seed)
     test = np.array(list(inducers["test"].values()))
     best = float(test.max())
@@ -115,16 +116,19 @@ def measure(task: str, edition: str, seed: int = SEED) -> dict[str, str]:
     return figures
 
 
-def _baselines(source: Path, fusion_io: ModuleType, X: dict, y: dict) -> dict[str, float]:
-    """Test score of every shipped solution (fitted on dev), by name; the best-inducer one left out."""
+def _baselines(task: str, layered: Path, fusion_io: ModuleType, X: dict, y: dict) -> dict[str, float]:
+    """Test score of every shipped solution (fitted on dev), by name; the best-inducer one left out.
+
+    ``layered`` holds the task's programs and solutions, its own or its kind's (bundlekit/layers.py).
+    """
     previous = sys.modules.get("fusion_io")
     sys.modules["fusion_io"] = fusion_io
     try:
         scores = {}
-        for folder in sorted(p for p in (source / "solutions").iterdir() if (p / "fusion.py").is_file()):
+        for folder in sorted(p for p in (layered / "solutions").iterdir() if (p / "fusion.py").is_file()):
             if folder.name == "best-inducer":
                 continue
-            solution = load_module(folder / "fusion.py", module_name(source.name, f"solution_{folder.name}"))
+            solution = load_module(folder / "fusion.py", module_name(task, f"solution_{folder.name}"))
             # One thread for the numeric libraries, as the ingestion gives the participant's code:
             # the last digits of some fits depend on how many threads sum them.
             with threadpool_limits(limits=1):
@@ -186,7 +190,8 @@ def readme_baseline_tables(readme: str, dist: Path) -> str:
         table = ["| baseline | method | " + " | ".join(c["title"] for c in columns) + " |",
                  "|---|---|" + "---:|" * len(columns)]
         for name, scores in sorted(built["solutions"].items()):
-            method = written.get(name) or _docstring_summary_of(BUNDLES_DIR / task / "solutions" / name / "fusion.py")
+            method = written.get(name) or _docstring_summary_of(layers.source_file(
+                BUNDLES_DIR / task, load_task(BUNDLES_DIR / task, task)[1], f"solutions/{name}/fusion.py"))
             cells = [f"{scores['test'][c['key']]:.{2 if c['key'] == 'gain_pct' else 4}f}" for c in columns]
             table.append(f"| {name} | {method} | " + " | ".join(cells) + " |")
         lines[index + 1:end] = table

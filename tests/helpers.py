@@ -15,6 +15,8 @@ from typing import Callable
 
 import pytest
 
+from bundlekit import layers
+from bundlekit.build import load_task
 from task_modules import load_module
 
 REPO = Path(__file__).resolve().parent.parent
@@ -234,8 +236,9 @@ def starting_kit_result(bundle: Path, fusion_io: ModuleType, dest: Path, tmp_pat
     """
     public = tmp_path / "public"
     copy_layout(dest, public / wrapping, PUBLIC_DATA)
-    kit = load_module(bundle / "starting_kit" / "make_submission.py", f"_test_{bundle.name.replace('-', '_')}_kit",
-                      fusion_io)
+    # The task's own make_submission.py, else its kind's (bundlekit/layers.py).
+    make_submission = layers.source_file(bundle, load_task(bundle, bundle.name)[1], "starting_kit/make_submission.py")
+    kit = load_module(make_submission, f"_test_{bundle.name.replace('-', '_')}_kit", fusion_io)
     assert kit.main([str(public), "--out", str(tmp_path / "result.zip")]) == 0
     with zipfile.ZipFile(tmp_path / "result.zip") as archive:
         assert archive.namelist() == [fusion_io.RUN_FILE_NAME]

@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE
+from bundlekit import BUNDLES_DIR, DEFAULT_IMAGE, layers
 from bundlekit.build import BuildOptions, BuildResult, _render_yaml, build_task, image_warnings_accepted, load_task
 from bundlekit.check import check_bundle
 from bundlekit.declaration import KINDS, KIT_KEYS, TaskDeclaration, check_item_columns, check_leaderboard
@@ -93,16 +93,17 @@ def test_declaration_loads_and_names_its_folder(case: str, scaffolded: Path) -> 
 def test_leaderboard_is_the_declared_metrics_then_the_kits(case: str, scaffolded: Path) -> None:
     source = source_of(case, scaffolded)
     task = declaration_of(case, scaffolded)
-    columns = _render_yaml(source, BuildOptions(bundles_dir=source.parent))["leaderboards"][0]["columns"]
+    columns = _render_yaml(source, BuildOptions(bundles_dir=source.parent), task)["leaderboards"][0]["columns"]
     check_leaderboard(task, columns, source / "competition.yaml")
     assert [c["key"] for c in columns] == [*(m.key for m in task.metrics), *KIT_KEYS]
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_declared_classes_are_the_participants(case: str, scaffolded: Path) -> None:
-    """The participant-side module lists the declared classes, in order."""
+def test_declared_classes_are_the_participants(case: str, scaffolded: Path, tmp_path: Path) -> None:
+    """The participant-side module (the task's own or its kind's) lists the declared classes, in order."""
     task = declaration_of(case, scaffolded)
-    fusion_io = load_module(source_of(case, scaffolded) / "ingestion_program" / "fusion_io.py", f"_conf_{case}_io")
+    layered = layers.materialise(source_of(case, scaffolded), task, tmp_path)
+    fusion_io = load_module(layered / "ingestion_program" / "fusion_io.py", f"_conf_{case}_io")
     assert getattr(fusion_io, "CLASSES", None) == task.classes
 
 
@@ -121,7 +122,8 @@ def test_generation_is_deterministic_seeded_and_valid(case: str, edition: str | 
     assert files_of(tmp_path / "other") != files_of(tmp_path / "first")
     if task.validate_data is not None:
         task.validate_data(tmp_path / "first")
-    fusion_io = load_module(source_of(case, scaffolded) / "ingestion_program" / "fusion_io.py", f"_conf_{case}_data_io")
+    fusion_io = load_module(layers.source_file(source_of(case, scaffolded), task, "ingestion_program/fusion_io.py"),
+                            f"_conf_{case}_data_io")
     check_item_columns(task, fusion_io.load_inducers(tmp_path / "first" / "dev" / "input_data"), Path("fusion_io.py"))
     for split in ("dev", "test"):
         names = [p.relative_to(tmp_path / "first" / split / "input_data").as_posix()

@@ -12,8 +12,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
-from bundlekit import BUNDLES_DIR
+from bundlekit import BUNDLES_DIR, layers
 from bundlekit.build import BuildError, BuildOptions, build_task, load_task
 from bundlekit.declaration import (KIT_KEYS, DeclarationError, Metric, TaskDeclaration, check_item_columns,
                                    check_leaderboard, check_scoring_primary)
@@ -116,7 +117,13 @@ def test_the_build_names_task_py_and_the_field(sources: Path, tmp_path: Path, ap
 
 def test_the_build_refuses_a_leaderboard_the_declaration_does_not_have(sources: Path, tmp_path: Path) -> None:
     yaml_path = sources / "fusion-int" / "competition.yaml"
-    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace("key: map\n", "key: ndcg\n"), encoding="utf-8")
+    columns = layers.leaderboard_columns(load_task(sources / "fusion-int", "fusion-int")[1])
+    listed = yaml.safe_dump({"columns": columns}, sort_keys=False).replace("key: map\n", "key: ndcg\n")
+    text = yaml_path.read_text(encoding="utf-8")
+    assert text.count("    submission_rule: Add_And_Delete_Multiple\n") == 1
+    yaml_path.write_text(text.replace("    submission_rule: Add_And_Delete_Multiple\n",
+                                      "    submission_rule: Add_And_Delete_Multiple\n"
+                                      + "".join(f"    {line}\n" for line in listed.splitlines())), encoding="utf-8")
     assert refusal(sources, "fusion-int", tmp_path / "dist") == (
         f"{yaml_path}: leaderboard column key(s) ndcg not declared; declare them in TASK.metrics (declared: "
         "map_at_10, map, gain_pct, time_s, cpu_s, memory_mib)")
@@ -125,8 +132,9 @@ def test_the_build_refuses_a_leaderboard_the_declaration_does_not_have(sources: 
 def test_the_build_refuses_a_scoring_program_with_another_primary(tmp_path: Path) -> None:
     """The scorer's primary decides the gain and the best inducer: it must be the declared one."""
     task = create_task("primary-drift", "classification", dest=tmp_path / "bundles")
-    score = task / "scoring_program" / "score.py"
-    text = score.read_text(encoding="utf-8")
+    score = task / "scoring_program" / "score.py"  # the task's own, in place of the kind's
+    text = layers.task_derived_files(load_task(task, "primary-drift")[1])["scoring_program/score.py"]
+    score.parent.mkdir()
     assert text.count("primary=PRIMARY") == 1
     score.write_text(text.replace("primary=PRIMARY", 'primary="accuracy"'), encoding="utf-8")
     assert refusal(tmp_path / "bundles", "primary-drift", tmp_path / "dist") == (

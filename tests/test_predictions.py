@@ -13,6 +13,7 @@ import pytest
 
 from bundlekit.build import load_task
 from bundlekit.fusion_io_derivation import derived_fusion_io
+from bundlekit.layers import source_file
 from scoring_common.errors import ParticipantError
 from scoring_common.formats.concepts import read_run
 from scoring_common.formats.diversity import read_trec_run
@@ -268,7 +269,8 @@ def test_derived_fusion_io_declares_what_the_scaffold_does(scaffolds, kind, tmp_
     derived_path = _write(tmp_path / "fusion_io.py", derived_fusion_io(declaration))
     assert derived_fusion_io(declaration) == derived_path.read_text()  # deterministic
     derived = load_module(derived_path, f"_test_derived_{kind}")
-    scaffold = load_module(scaffolds / task / "ingestion_program" / "fusion_io.py", f"_test_scaffold_{kind}")
+    layered = source_file(scaffolds / task, declaration, "ingestion_program/fusion_io.py")  # the task's or kind's
+    scaffold = load_module(layered, f"_test_scaffold_{kind}")
     assert repr(derived.PREDICTION) == repr(scaffold.PREDICTION)
     assert isinstance(derived.PRIMARY_METRIC_TITLE, str) and isinstance(scaffold.PRIMARY_METRIC_TITLE, str)
     assert callable(derived.primary_metric) and callable(scaffold.primary_metric)
@@ -286,7 +288,7 @@ def test_derivation_refuses_a_primary_metric_it_cannot_compute(scaffolds):
         derived_fusion_io(replace(declaration, metrics=(Metric("kendall", "Kendall"),)))
 
 
-def test_a_task_without_fusion_io_builds_with_the_derived_one(tmp_path):
+def test_a_task_without_fusion_io_builds_with_its_kinds_which_the_declaration_derives(tmp_path):
     import zipfile
 
     from bundlekit.build import BuildOptions, build_task
@@ -294,14 +296,24 @@ def test_a_task_without_fusion_io_builds_with_the_derived_one(tmp_path):
     bundles = tmp_path / "bundles"
     subprocess.run([sys.executable, "-m", "bundlekit", "new", "p-derived", "--kind", "ranking", "--dest", str(bundles)],
                    check=True, cwd=ROOT, capture_output=True)
-    (bundles / "p-derived" / "ingestion_program" / "fusion_io.py").unlink()
+    (bundles / "p-derived" / "ingestion_program" / "fusion_io.py").unlink(missing_ok=True)
     built = build_task("p-derived", BuildOptions(out=tmp_path / "dist", bundles_dir=bundles,
                                                  progress=lambda _: None, check=False))
-    _, declaration = load_task(bundles / "p-derived", "p-derived")
-    expected = derived_fusion_io(declaration).encode()
     with zipfile.ZipFile(built.bundle_dir / "ingestion_program.zip") as program:
-        assert program.read("fusion_io.py") == expected
+        shipped = _write(tmp_path / "shipped" / "fusion_io.py", program.read("fusion_io.py").decode())
     with zipfile.ZipFile(built.bundle_dir / "starting_kit.zip") as kit:
-        assert kit.read("fusion_io.py") == expected
+        assert kit.read("fusion_io.py") == shipped.read_bytes()
+    _, declaration = load_task(bundles / "p-derived", "p-derived")
+    derived = load_module(_write(tmp_path / "derived" / "fusion_io.py", derived_fusion_io(declaration)), "_p_derived")
+    assert repr(load_module(shipped, "_p_shipped").PREDICTION) == repr(derived.PREDICTION)
     assert built.best_inducers["dev"]["scores"]["map_at_10"] > 0
-    assert not (bundles / "p-derived" / "ingestion_program" / "fusion_io.py").exists()  # sources untouched
+
+
+def test_ensure_fusion_io_derives_only_when_there_is_none(scaffolds, tmp_path):
+    from bundlekit.fusion_io_derivation import ensure_fusion_io
+
+    _, declaration = load_task(scaffolds / "p-multilabel", "p-multilabel")
+    layered = source_file(scaffolds / "p-multilabel", declaration, "ingestion_program/fusion_io.py")
+    assert ensure_fusion_io(declaration, layered, tmp_path) == layered
+    derived = ensure_fusion_io(declaration, tmp_path / "absent" / "fusion_io.py", tmp_path)
+    assert derived == tmp_path / "fusion_io.py" and derived.read_text() == derived_fusion_io(declaration)

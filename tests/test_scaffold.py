@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 import bundlekit.build
-from bundlekit import BUNDLES_DIR
+from bundlekit import BUNDLES_DIR, layers
 from bundlekit.cli import main as cli_main
 from bundlekit.scaffold import (
     KIT_TASKS,
@@ -36,10 +36,13 @@ from bundlekit.scaffold import (
 
 KINDS = ("classification", "custom", "multilabel", "ranking", "regression", "retrieval")
 BINARY = ("negative", "positive")
-#: Every task has these files; each kind adds its data-specific ones.
+#: Every new task holds these files (the custom kind adds its own scorer and tests).
 REQUIRED_FILES = {
     "task.py", "competition.yaml", "logo.png",
     "pages/overview.md", "pages/data.md", "pages/evaluation.md", "pages/submission.md", "pages/terms.md",
+}
+#: Every task builds with these files, its own or its kind's (bundlekit/layers.py).
+BUILT_FILES = {
     "scoring_program/score.py", "scoring_program/metadata.yaml",
     "ingestion_program/metadata.yaml", "ingestion_program/fusion_io.py",
     "solutions/best-inducer/fusion.py",
@@ -87,12 +90,16 @@ def test_every_kind_renders_completely(kind: str, tmp_path: Path):
     task = create_task("sample-task", kind, dest=tmp_path, title="Sample task")
     files = {p.relative_to(task).as_posix() for p in task.rglob("*") if p.is_file()}
     assert REQUIRED_FILES <= files
-    for name in sorted(files - {"logo.png"}):
-        text = (task / name).read_text(encoding="utf-8")
+    declaration = bundlekit.build.load_task(task, "sample-task")[1]
+    built = {relative: content if isinstance(content, str) else content.read_text(encoding="utf-8")
+             for relative, content in layers.layered_files(task, declaration).items()}
+    assert BUILT_FILES <= set(built)
+    texts = {**{name: (task / name).read_text(encoding="utf-8") for name in files - {"logo.png"}}, **built}
+    for name, text in sorted(texts.items()):
         assert not MARKER.search(name) and not MARKER.search(text), f"{kind}: {name} keeps a scaffold marker"
         if name.endswith(".py"):
             ast.parse(text, filename=name)
-    document = build_yaml((task / "competition.yaml").read_text(encoding="utf-8"))
+    document = bundlekit.build._render_yaml(task, bundlekit.build.BuildOptions(bundles_dir=tmp_path), declaration)
     assert document["title"] == "Sample task (sample-task)"
     columns = document["leaderboards"][0]["columns"]
     assert [c["index"] for c in columns] == list(range(len(columns)))
@@ -144,7 +151,7 @@ def test_an_existing_task_is_kept_unless_forced(tmp_path: Path):
     assert (task / "notes.txt").is_file()
     create_task("t", "regression", dest=tmp_path, force=True)
     assert not (task / "notes.txt").exists()
-    assert "spearman" in (task / "scoring_program" / "score.py").read_text(encoding="utf-8")
+    assert '"spearman"' in (task / "task.py").read_text(encoding="utf-8")
 
 
 def test_force_replaces_only_a_task_folder(tmp_path: Path):
@@ -194,12 +201,16 @@ def python_constant(path: Path, name: str):
 def test_classes_are_written_in_every_place(classes: tuple[str, ...] | None, tmp_path: Path):
     task = create_task("t", "classification", dest=tmp_path, classes=classes)
     expected = classes or ("class_a", "class_b", "class_c")
-    for program in ("task.py", "ingestion_program/fusion_io.py", "scoring_program/score.py"):
-        assert tuple(python_constant(task / program, "CLASSES")) == expected, program
+    declaration = bundlekit.build.load_task(task, "t")[1]
+    assert declaration.classes == expected
+    layers.materialise(task, declaration, tmp_path / "built")
+    for program in ("ingestion_program/fusion_io.py", "scoring_program/score.py"):
+        assert tuple(python_constant(tmp_path / "built" / program, "CLASSES")) == expected, program
     assert f"`{expected[0]}`" in (task / "pages" / "data.md").read_text(encoding="utf-8")
     assert f"item_0001,{expected[1]}" in (task / "pages" / "submission.md").read_text(encoding="utf-8")
     if classes:
-        texts = [p.read_text(encoding="utf-8") for p in task.rglob("*") if p.is_file() and p.suffix != ".png"]
+        texts = [p.read_text(encoding="utf-8") for folder in (task, tmp_path / "built") for p in folder.rglob("*")
+                 if p.is_file() and p.suffix != ".png"]
         assert not any("class_a" in text for text in texts)
 
 

@@ -29,7 +29,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bundlekit import data_checks
+from bundlekit import data_checks, standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -137,9 +137,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     ValueError
         On an unknown edition.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown fusion-div edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("fusion-div", EDITIONS, edition)
     rng = np.random.default_rng([seed, int(edition)])
     inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
     n_queries = {split: data_checks.scaled(preset[f"{split}_queries"], size) for split in SPLITS}

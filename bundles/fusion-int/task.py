@@ -25,7 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bundlekit import data_checks
+from bundlekit import data_checks, standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -81,9 +81,7 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     ValueError
         On an unknown edition.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown fusion-int edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("fusion-int", EDITIONS, edition)
     rng = np.random.default_rng([seed, int(edition)])
     inducers = _draw_inducers(preset["roles"], rng)[:n_inducers]
     first_video = 0

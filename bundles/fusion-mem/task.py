@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from bundlekit import data_checks
+from bundlekit import data_checks, standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -74,9 +74,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     ValueError
         On an unknown edition (fusion-mem did not exist before 2023).
     """
-    if edition not in EDITIONS:
-        past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
-        raise ValueError(f"unknown fusion-mem edition {edition!r}{past}; editions: {', '.join(sorted(EDITIONS))}")
+    past = " (fusion-mem did not exist before 2023)" if edition.isdigit() and int(edition) < 2023 else ""
+    standin.edition_preset("fusion-mem", EDITIONS, edition, past)
     inducers, splits = _simulate(edition, seed, size, n_inducers)
     for split, drawn in splits.items():
         video_ids, score = drawn["video_ids"], drawn["score"]

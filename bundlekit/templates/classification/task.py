@@ -24,9 +24,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("item_id",)
 #: TODO(organiser): your classes (`bundlekit new --classes` wrote them here, in the scoring
 #: program and in fusion_io.py: keep the three in step).
 CLASSES = (__CLASSES__)
@@ -54,16 +58,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                   progress: Callable[[str], None] = print) -> None:
     """Write ``dest/{dev,test}/{input_data/inducers.csv, reference_data/groundtruth.csv}``.
 
-    Deterministic: the same edition and seed give byte-identical files.
-
-    Raises
-    ------
-    ValueError
-        On an unknown edition.
+    Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown __TASK_NAME__ edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     roles = [role for role, count in preset["roles"].items() for _ in range(count)]
     roles = [roles[i] for i in rng.permutation(len(roles))]
@@ -83,9 +80,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
             columns.append(np.argmax(value, axis=1))
         item_ids = [f"item_{first_item + i:04d}" for i in range(n_items)]
         first_item += n_items
-        _write(dest / split / "input_data" / "inducers.csv", ["item_id", *names],
+        standin.write_csv(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[item, *(CLASSES[c[i]] for c in columns)] for i, item in enumerate(item_ids)])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["item_id", "label"],
+        standin.write_csv(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "label"],
                [[item, CLASSES[c]] for item, c in zip(item_ids, truth.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {len(CLASSES)} classes, {len(names)} inducers")
 
@@ -96,15 +93,10 @@ def inducer_predictions(X) -> Iterator[tuple[str, object]]:
         yield str(name), X[name].rename("label")
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="classification", item_columns=("item_id",),
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="classification", item_columns=ITEM_COLUMNS,
     metrics=(
         __DECLARED_METRICS__
     ),

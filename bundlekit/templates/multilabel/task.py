@@ -25,6 +25,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -54,16 +55,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                   progress: Callable[[str], None] = print) -> None:
     """Write ``dest/{dev,test}/{input_data/{items.txt, inducers/*.csv}, reference_data/groundtruth.csv}``.
 
-    Deterministic: the same edition and seed give byte-identical files.
-
-    Raises
-    ------
-    ValueError
-        On an unknown edition.
+    Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown __TASK_NAME__ edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     n_labels = preset["labels"]
     labels = [f"L{number:02d}" for number in range(1, n_labels + 1)]
@@ -92,11 +86,11 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                 predicted[item].add(label)
             for item, n_false in enumerate(rng.poisson(false_rate, n_items).tolist()):
                 predicted[item].update(rng.choice(n_labels, size=n_false, p=frequency).tolist())
-            _write(folder / "inducers" / f"{name}.csv",
+            standin.write_lines(folder / "inducers" / f"{name}.csv",
                    [f"{item}|{';'.join(labels[c] for c in sorted(codes))}" for item, codes in zip(item_ids, predicted)])
-        _write(folder / "items.txt", item_ids)
+        standin.write_lines(folder / "items.txt", item_ids)
         truth_lines = [f"{item}\t{';'.join(labels[c] for c in codes)}" for item, codes in zip(item_ids, truth)]
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["ID\tlabels", *truth_lines])
+        standin.write_lines(dest / split / "reference_data" / "groundtruth.csv", ["ID\tlabels", *truth_lines])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {int(counts.sum())} true labels, "
                  f"{len(names)} inducers")
 
@@ -107,15 +101,10 @@ def inducer_predictions(X) -> Iterator[tuple[str, object]]:
         yield str(name), X.loc[X["inducer"] == name, ["item_id", "label"]]
 
 
-def _write(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
     name="__TASK_NAME__", title="__TASK_TITLE__", kind="multilabel", item_columns=("item_id",),
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__
     ),

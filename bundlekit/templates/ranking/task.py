@@ -23,9 +23,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("query_id", "doc_id")
 #: TODO(organiser): sizes of your editions (queries per split, documents per query, inducer roles).
 EDITIONS: dict[str, dict] = {
     "sample": {"dev_queries": 30, "test_queries": 20, "documents": (12, 28),
@@ -50,16 +54,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                   progress: Callable[[str], None] = print) -> None:
     """Write ``dest/{dev,test}/{input_data/inducers.csv, reference_data/groundtruth.csv}``.
 
-    Deterministic: the same edition and seed give byte-identical files.
-
-    Raises
-    ------
-    ValueError
-        On an unknown edition.
+    Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown __TASK_NAME__ edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     roles = [role for role, count in preset["roles"].items() for _ in range(count)]
     roles = [roles[i] for i in rng.permutation(len(roles))]
@@ -82,9 +79,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
         query_ids = [f"q{first_query + q:03d}" for q in query.tolist()]
         first_query += n_queries
         doc_ids = [f"d{i:05d}" for i in range(1, query.size + 1)]
-        _write(dest / split / "input_data" / "inducers.csv", ["query_id", "doc_id", *names],
+        standin.write_csv(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[q, d, *(f"{c[i]:.6f}" for c in columns)] for i, (q, d) in enumerate(zip(query_ids, doc_ids))])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["query_id", "doc_id", "label"],
+        standin.write_csv(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "label"],
                [[q, d, str(v)] for q, d, v in zip(query_ids, doc_ids, label.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {query.size} documents in {n_queries} queries, "
                  f"{int(label.sum())} relevant, {len(names)} inducers")
@@ -106,15 +103,10 @@ def _labels(query: np.ndarray, latent: np.ndarray, sizes: np.ndarray, rng: np.ra
     return (rank < n_relevant[query]).astype(np.int64)
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="ranking", item_columns=("query_id", "doc_id"),
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="ranking", item_columns=ITEM_COLUMNS,
     metrics=(
         __DECLARED_METRICS__
     ),

@@ -24,9 +24,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
+#: The columns that identify an item (TASK.item_columns): rename them here, the data and the kind's
+#: programs follow.
+ITEM_COLUMNS = ("item_id",)
 #: TODO(organiser): sizes of your editions (items per split, inducer roles).
 EDITIONS: dict[str, dict] = {
     "sample": {"dev_items": 400, "test_items": 300,
@@ -50,16 +54,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                   progress: Callable[[str], None] = print) -> None:
     """Write ``dest/{dev,test}/{input_data/inducers.csv, reference_data/groundtruth.csv}``.
 
-    Deterministic: the same edition and seed give byte-identical files.
-
-    Raises
-    ------
-    ValueError
-        On an unknown edition.
+    Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown __TASK_NAME__ edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     roles = [role for role, count in preset["roles"].items() for _ in range(count)]
     roles = [roles[i] for i in rng.permutation(len(roles))]
@@ -78,9 +75,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
             columns.append(_on_scale(raw / np.sqrt(signal**2 + own**2 + group**2), scale))
         item_ids = [f"item_{first_item + i:04d}" for i in range(n_items)]
         first_item += n_items
-        _write(dest / split / "input_data" / "inducers.csv", ["item_id", *names],
+        standin.write_csv(dest / split / "input_data" / "inducers.csv", [*ITEM_COLUMNS, *names],
                [[item, *(f"{c[i]:.6f}" for c in columns)] for i, item in enumerate(item_ids)])
-        _write(dest / split / "reference_data" / "groundtruth.csv", ["item_id", "value"],
+        standin.write_csv(dest / split / "reference_data" / "groundtruth.csv", [*ITEM_COLUMNS, "value"],
                [[item, f"{v:.6f}"] for item, v in zip(item_ids, value.tolist())])
         progress(f"__TASK_NAME__ {edition} {split}: {n_items} items, {len(names)} inducers")
 
@@ -100,15 +97,10 @@ def _on_scale(standardised: np.ndarray, scale: str) -> np.ndarray:
     return 1.5 * standardised - 0.5
 
 
-def _write(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(",".join(fields) for fields in [header, *rows]) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
-    name="__TASK_NAME__", title="__TASK_TITLE__", kind="regression", item_columns=("item_id",),
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
+    name="__TASK_NAME__", title="__TASK_TITLE__", kind="regression", item_columns=ITEM_COLUMNS,
     metrics=(
         __DECLARED_METRICS__
     ),

@@ -27,6 +27,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from bundlekit import standin
 from bundlekit.declaration import Metric, TaskDeclaration
 
 SPLITS = ("dev", "test")
@@ -57,16 +58,9 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                   progress: Callable[[str], None] = print) -> None:
     """Write ``dest/{dev,test}/{input_data/{topics.csv, inducers/*.txt}, reference_data/{rGT,dGT}.csv}``.
 
-    Deterministic: the same edition and seed give byte-identical files.
-
-    Raises
-    ------
-    ValueError
-        On an unknown edition.
+    Byte-identical for the same edition and seed; an unknown edition raises ValueError.
     """
-    if edition not in EDITIONS:
-        raise ValueError(f"unknown __TASK_NAME__ edition {edition!r}; editions: {', '.join(sorted(EDITIONS))}")
-    preset = EDITIONS[edition]
+    preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
     roles = [role for role, count in preset["roles"].items() for _ in range(count)]
     roles = [roles[i] for i in rng.permutation(len(roles))]
@@ -100,11 +94,11 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
                 runs[name].extend(f"{query_id} 0 {photo_ids[i]} {rank} {RANKED - rank} {name}"
                                   for rank, i in enumerate(order.tolist()))
         input_dir, reference_dir = dest / split / "input_data", dest / split / "reference_data"
-        _write(input_dir / "topics.csv", ["query_id,title"] + [f"{q},query {q}" for q in query_ids])
+        standin.write_lines(input_dir / "topics.csv", ["query_id,title"] + [f"{q},query {q}" for q in query_ids])
         for name, lines in runs.items():
-            _write(input_dir / "inducers" / f"{name}.txt", lines)
-        _write(reference_dir / "rGT.csv", ["query_id,photo_id,rel"] + relevance_lines)
-        _write(reference_dir / "dGT.csv", ["query_id,photo_id,cluster_id"] + cluster_lines)
+            standin.write_lines(input_dir / "inducers" / f"{name}.txt", lines)
+        standin.write_lines(reference_dir / "rGT.csv", ["query_id,photo_id,rel"] + relevance_lines)
+        standin.write_lines(reference_dir / "dGT.csv", ["query_id,photo_id,cluster_id"] + cluster_lines)
         progress(f"__TASK_NAME__ {edition} {split}: {len(query_ids)} queries of {pool} photos, "
                  f"{len(cluster_lines)} relevant, {len(names)} inducers")
 
@@ -134,15 +128,10 @@ def _ranking(score: np.ndarray, cluster: np.ndarray, penalty: float) -> np.ndarr
     return np.argsort(-adjusted, kind="stable")
 
 
-def _write(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-#: The task, declared once: the build reads it and checks competition.yaml and the scoring program against it.
+#: The task, declared once: the build reads it, derives the leaderboard from its metrics (the primary first)
+#: and checks the scoring program against it.
 TASK = TaskDeclaration(
     name="__TASK_NAME__", title="__TASK_TITLE__", kind="retrieval", item_columns=("query_id", "photo_id"),
-    # The scoring program's metrics, the primary first: competition.yaml's leaderboard lists them in this order.
     metrics=(
         __DECLARED_METRICS__
     ),

@@ -1,16 +1,15 @@
 """Scoring program of __TASK_NAME__: macro F1 and accuracy of a run.
 
-A run gives one class label per item of the split (``item_id,label``, header optional);
+A run gives one class label per item of the split (``__ITEM_COLUMN__,label``, header optional);
 labels must be one of CLASSES, written exactly. The leaderboard shows the macro-averaged
 F1 (primary: the mean over the classes of each class's F1, so rare classes count as much
 as frequent ones) and the accuracy; the detailed results add each class's F1, precision
 and recall.
 
-TODO(organiser): set CLASSES to your task's classes (fusion_io.py and task.py list them
-too), rename the columns and items in NAMES, and change the metric keys if you change the
-metrics (then change competition.yaml's leaderboard columns too). For a binary task you
-may prefer the F1 of the positive class alone:
-``per_class_f1(truth, predicted, labels=CODES).f1[positive_code]``.
+CLASSES and the item column are TASK.classes and TASK.item_columns of task.py. To change
+the metrics (for a binary task, say, the F1 of the positive class alone:
+``per_class_f1(truth, predicted, labels=CODES).f1[positive_code]``), give the task its own
+scoring_program/score.py (docs/new-task-guide.md).
 """
 
 import sys
@@ -29,7 +28,7 @@ from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
-NAMES = TabularNames(id_column="item_id", target_column="label", item="item")
+NAMES = TabularNames(id_column="__ITEM_COLUMN__", target_column="label", item="item")
 #: The task's classes, in code order (a class a split lacks is still a valid prediction).
 CLASSES = [__CLASSES__]
 CODES = np.arange(len(CLASSES))

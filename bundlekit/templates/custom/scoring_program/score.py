@@ -1,10 +1,10 @@
 """Scoring program of __TASK_NAME__: the task's own metric (metric.py) of a run.
 
-A run gives one value per item of the split (``item_id,value``, header optional). It is
+A run gives one value per item of the split (``__ITEM_COLUMN__,value``, header optional). It is
 read and validated strictly by scoring_common (every item once, finite numbers, one-line
 errors), then scored by ``task_metric`` of metric.py, beside this file.
 
-TODO(organiser): rename the columns and items in NAMES to your task's words; write the
+TODO(organiser): rename the target column and items in NAMES to your task's words; write the
 metric in metric.py (not here) and add detailed-results tables below if useful.
 """
 
@@ -22,7 +22,7 @@ from scoring_common.per_item import PerItemScores  # noqa: E402
 from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
-NAMES = TabularNames(id_column="item_id", target_column="value", item="item")
+NAMES = TabularNames(id_column="__ITEM_COLUMN__", target_column="value", item="item")
 
 # metric.py is loaded by path: this file is also imported by path (by the build), so the
 # program's folder is not necessarily on sys.path.

@@ -6,9 +6,8 @@ empty prediction) and recall = |G∩P| / |G|; each is averaged over those items 
 with an empty ground truth are left out, whatever was predicted). Labels are compared
 upper-cased, without surrounding spaces.
 
-TODO(organiser): change the metric keys if you change the metrics (then change
-competition.yaml's leaderboard columns too), e.g. add an F1 restricted to a curated
-label list as fusion-cap does.
+To change the metrics (add an F1 restricted to a curated label list, as fusion-cap does),
+give the task its own scoring_program/score.py and declare them in TASK.metrics of task.py.
 """
 
 import sys

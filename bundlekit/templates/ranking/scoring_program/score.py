@@ -1,14 +1,14 @@
 """Scoring program of __TASK_NAME__: MAP@10 and MAP of a run.
 
-A run gives one score per document of the split (``query_id,doc_id,score``, or the
-legacy ``query_id,doc_id,decision,score``). Each query's documents are ranked by score,
+A run gives one score per document of the split (``__QUERY_COLUMN__,__ITEM_COLUMN__,score``, or the
+legacy ``__QUERY_COLUMN__,__ITEM_COLUMN__,decision,score``). Each query's documents are ranked by score,
 ties broken by document id in descending order as trec_eval does; the average precision
 of a query divides by all its relevant documents, and a query with none counts with
 AP = 0. The leaderboard shows MAP@10 (primary) and MAP; the detailed results add MAP at
 other cutoffs and the AP of every query.
 
-TODO(organiser): rename the columns and items in NAMES to your task's words; change the
-cutoff or the metric keys (then change competition.yaml's leaderboard columns too).
+The query and document columns are TASK.item_columns of task.py; to change the cutoff or
+the metrics, give the task its own scoring_program/score.py (docs/new-task-guide.md).
 """
 
 import sys
@@ -25,7 +25,7 @@ from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
-NAMES = RankingNames(query_column="query_id", doc_column="doc_id", query="query", doc="document")
+NAMES = RankingNames(query_column="__QUERY_COLUMN__", doc_column="__ITEM_COLUMN__", query="query", doc="document")
 PRIMARY = "map_at_10"
 #: Cutoffs of the detailed results; None is MAP with no cutoff.
 CUTOFFS = (5, 10, 20, None)

@@ -1,12 +1,12 @@
 """Scoring program of __TASK_NAME__: Spearman's and Pearson's correlation and the RMSE of a run.
 
-A run gives one value per item of the split (``item_id,value``, header optional). The
+A run gives one value per item of the split (``__ITEM_COLUMN__,value``, header optional). The
 leaderboard shows Spearman's rank correlation with the ground truth (primary; ties share
 their average rank), Pearson's correlation and the root mean squared error. A constant
 prediction has no correlation: it scores 0.
 
-TODO(organiser): rename the columns and items in NAMES to your task's words; change the
-metrics or their keys (then change competition.yaml's leaderboard columns too).
+The item column is TASK.item_columns of task.py; to change the target column, the items'
+name or the metrics, give the task its own scoring_program/score.py (docs/new-task-guide.md).
 """
 
 import sys
@@ -25,7 +25,7 @@ from scoring_common.program import Evaluation, TaskScoring, main  # noqa: E402
 from scoring_common.report import Table  # noqa: E402
 
 GROUNDTRUTH_FILE = "groundtruth.csv"
-NAMES = TabularNames(id_column="item_id", target_column="value", item="item")
+NAMES = TabularNames(id_column="__ITEM_COLUMN__", target_column="value", item="item")
 PRIMARY = "spearman"
 
 

@@ -7,8 +7,8 @@ harmonic mean F1@X, averaged over all the split's queries. F1@20 is the primary
 leaderboard metric; the detailed results give the three at X = 5, 10, 20, 30, 40, 50
 and per query at X = 20.
 
-TODO(organiser): change the official cutoff or the metric keys if your task needs it
-(then change competition.yaml's leaderboard columns too).
+To change the official cutoff or the metrics, give the task its own scoring_program/score.py
+and declare them in TASK.metrics of task.py.
 """
 
 import sys
