@@ -34,7 +34,7 @@ from bundlekit.archive import iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
                                    check_scoring_primary, declared, load_declaration)
-from bundlekit.fusion_io_derivation import ensure_fusion_io
+from bundlekit.fusion_io_derivation import FUSION_IO
 from bundlekit.platform_rules import email_problem, parse_utc_date, upload_name_problem
 from scoring_common.ingestion import CODE_SUBMISSION_METADATA
 from scoring_common.program import COST_KEYS
@@ -162,15 +162,16 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     staged = scratch / "staged"
     code_time_limit = _code_time_limit(yaml_doc)
     # The programs, starting kit and baselines: the kind's files, overridden by the task's own.
-    layered = layers.materialise(source, hooks, scratch / "source")
+    try:
+        layered = layers.materialise(source, hooks, scratch / "source")
+    except DeclarationError as exc:
+        raise BuildError(f"task.py of {hooks.name}: {exc}") from None
     programs = _stage_programs(layered, staged, code_time_limit)
     # Imported from the task's own file, else the layered one (identical to the staged copies, without
     # scoring_common), so that scoring_common resolves to the kit's own package.
     scoring = load_module(layers.own_or(source, layered, "scoring_program/score.py"), module_name(task, "score"))
-    # Prediction types: without a fusion_io.py of the task or of its kind, it is derived from TASK.
-    fusion_io_path = _derived_fusion_io(hooks, layers.own_or(source, layered, "ingestion_program/fusion_io.py"),
-                                        programs["ingestion_program"])
-    fusion_io = load_module(fusion_io_path, module_name(task, "fusion_io"))
+    # The task's fusion_io.py, its kind's, or (layers) the one derived from TASK.
+    fusion_io = load_module(layers.own_or(source, layered, FUSION_IO), module_name(task, "fusion_io"))
     public_truth = _public_truth_files(hooks, data)
     inputs = _input_files(task, hooks, data, where, say)
     accepted = _accepted_warnings(source, hooks, public_truth)
@@ -294,14 +295,6 @@ def _render_yaml(source: Path, options: BuildOptions, declaration: TaskDeclarati
     if isinstance(boards, list) and boards and isinstance(boards[0], dict) and "columns" not in boards[0]:
         boards[0]["columns"] = layers.leaderboard_columns(declaration)
     return document
-
-
-def _derived_fusion_io(hooks: TaskDeclaration, layered: Path, staged_ingestion: Path) -> Path:
-    """The layered fusion_io.py (the task's or its kind's), else one derived into the staged ingestion program."""
-    try:
-        return ensure_fusion_io(hooks, layered, staged_ingestion)
-    except DeclarationError as exc:
-        raise BuildError(f"task.py of {hooks.name}: {exc}") from None
 
 
 def _code_time_limit(yaml_doc: dict) -> int:

@@ -3,8 +3,9 @@
 A task's ``ingestion_program/fusion_io.py`` declares its prediction type
 (``scoring_common/predictions/``) and exposes the type's methods as the module's
 functions, the API participants use (``fusion_io.load_inducers``, ``check_prediction``,
-``primary_metric``...). When neither the task nor its kind's template (``bundlekit.layers``)
-has a ``fusion_io.py``, the build writes one from ``TASK`` (:func:`derived_fusion_io`): the
+``primary_metric``...). When neither the task nor its kind's template has a ``fusion_io.py``
+(the ranking, classification, multilabel and retrieval kinds have none), the layers
+(``bundlekit.layers``) write one from ``TASK`` (:func:`derived_fusion_io`): the
 kind picks the type, ``item_columns`` its columns, ``classes`` the classes, the primary
 metric (``metrics[0]``) the local metric and its cutoff. A task whose primary metric no
 standard one matches ships its own.
@@ -13,11 +14,10 @@ standard one matches ships its own.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 from bundlekit.declaration import DeclarationError, TaskDeclaration
 
-FILE_NAME = "fusion_io.py"
+#: Where a task's fusion_io.py sits, relative to the task folder.
+FUSION_IO = "ingestion_program/fusion_io.py"
 #: ``<metric>_at_<k>``: the cutoff of a primary metric such as ``map_at_10`` or ``f1_at_20``.
 _CUTOFF = re.compile(r"_at_(\d+)\Z")
 #: Primary metrics of the regression kind: key -> function of ``scoring_common.metrics.regression``.
@@ -30,21 +30,6 @@ _WORDS = {"doc": "document", "img": "image", "vid": "video"}
 #: How every fusion_io exposes its type's functions and names.
 EXPORT = ("#: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, "
           "RUN_FILE_NAME...\n#: (``PREDICTION.module_names()``).\nglobals().update(PREDICTION.module_names())")
-
-
-def ensure_fusion_io(declaration: TaskDeclaration, layered: Path, staged_ingestion: Path) -> Path:
-    """``layered`` (the task's or its kind's fusion_io.py) if it exists, else one derived into the staged program.
-
-    Raises
-    ------
-    DeclarationError
-        When there is none and the declaration does not say enough to derive it.
-    """
-    if layered.is_file():
-        return layered
-    derived = staged_ingestion / FILE_NAME
-    derived.write_text(derived_fusion_io(declaration), encoding="utf-8")
-    return derived
 
 
 def derived_fusion_io(declaration: TaskDeclaration) -> str:

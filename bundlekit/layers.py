@@ -92,9 +92,20 @@ def derived_files(kind: str, own: dict[str, str]) -> dict[str, str]:
 
 
 def task_derived_files(task: TaskDeclaration) -> dict[str, str]:
-    """:func:`derived_files` of a declared task."""
-    return derived_files(task.kind, declaration_markers(task.name, task.title, task.kind, task.classes,
-                                                        task.item_columns))
+    """:func:`derived_files` of a declared task; a kind without fusion_io.py gets one derived from ``task``.
+
+    Raises
+    ------
+    DeclarationError
+        When the kind has no fusion_io.py and the declaration does not say enough to derive one.
+    """
+    from bundlekit.fusion_io_derivation import FUSION_IO, derived_fusion_io  # noqa: PLC0415
+
+    files = derived_files(task.kind, declaration_markers(task.name, task.title, task.kind, task.classes,
+                                                         task.item_columns))
+    if FUSION_IO not in files:
+        files[FUSION_IO] = derived_fusion_io(task)
+    return files
 
 
 def layered_files(source: Path, task: TaskDeclaration) -> dict[str, Path | str]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bundlekit import layers, scaffold
-from bundlekit.build import BuildOptions, _render_yaml, load_task
-from bundlekit.declaration import KIT_KEYS
+from bundlekit.build import BuildOptions, _render_yaml, load_module, load_task
+from bundlekit.declaration import KIT_KEYS, check_item_columns
+from bundlekit.fusion_io_derivation import FUSION_IO, derived_fusion_io
 
 BUNDLES_DIR = Path(__file__).resolve().parents[1] / "bundles"
 KIT_TASKS = sorted(p.name for p in BUNDLES_DIR.iterdir() if (p / "task.py").is_file())
@@ -54,8 +55,9 @@ def test_a_scaffold_builds_from_exactly_its_templates_files(kind: str, tmp_path:
                                      template.item_columns)
     markers = {**layers.render_markers(template.markers, own, kind),
                "DECLARED_METRICS": scaffold.declared_metrics(template.metrics)}
-    expected = layers.kind_files(kind, markers, layers.DERIVED_PARTS)
     declaration = load_task(target, name)[1]
+    expected = layers.kind_files(kind, markers, layers.DERIVED_PARTS)
+    expected.setdefault(FUSION_IO, derived_fusion_io(declaration))  # kinds without one: from the declaration
     built = {relative: content if isinstance(content, str) else content.read_text()
              for relative, content in layers.layered_files(target, declaration).items()}
     assert built == expected
@@ -95,7 +97,7 @@ def test_the_leaderboard_columns_come_from_the_declaration(task: str) -> None:
 @pytest.mark.parametrize(("kind", "before", "after"), [("regression", '("item_id",)', '("image_id",)'),
                                                        ("ranking", '("query_id", "doc_id")', '("topic", "image_id")')])
 def test_renaming_the_item_columns_is_one_edit_of_task_py(kind: str, before: str, after: str, tmp_path: Path) -> None:
-    """The kind's scorer and starting kit take the item columns from the declaration."""
+    """The kind's scorer, fusion_io.py and starting kit take the item columns from the declaration."""
     target = scaffold.create_task("renamed", kind, dest=tmp_path)
     task_py = target / "task.py"
     assert task_py.read_text().count(f"ITEM_COLUMNS = {before}\n") == 1
@@ -108,3 +110,8 @@ def test_renaming_the_item_columns_is_one_edit_of_task_py(kind: str, before: str
     declaration.generate_data(tmp_path / "data", progress=lambda message: None)
     header = (tmp_path / "data" / "dev" / "reference_data" / "groundtruth.csv").read_text().split("\n", 1)[0]
     assert header.startswith(",".join(declaration.item_columns) + ",")
+    # The participants' loaders name the new columns too, and read the renamed data.
+    assert "item_id" not in files[FUSION_IO] and "image_id" in files[FUSION_IO]
+    (tmp_path / "fusion_io.py").write_text(files[FUSION_IO])
+    fusion_io = load_module(tmp_path / "fusion_io.py", f"_renamed_{kind}_fusion_io")
+    check_item_columns(declaration, fusion_io.load_inducers(tmp_path / "data" / "dev" / "input_data"), Path("fusion_io.py"))

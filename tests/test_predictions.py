@@ -288,7 +288,7 @@ def test_derivation_refuses_a_primary_metric_it_cannot_compute(scaffolds):
         derived_fusion_io(replace(declaration, metrics=(Metric("kendall", "Kendall"),)))
 
 
-def test_a_task_without_fusion_io_builds_with_its_kinds_which_the_declaration_derives(tmp_path):
+def test_a_task_without_fusion_io_builds_with_the_one_its_declaration_derives(tmp_path):
     import zipfile
 
     from bundlekit.build import BuildOptions, build_task
@@ -307,13 +307,3 @@ def test_a_task_without_fusion_io_builds_with_its_kinds_which_the_declaration_de
     derived = load_module(_write(tmp_path / "derived" / "fusion_io.py", derived_fusion_io(declaration)), "_p_derived")
     assert repr(load_module(shipped, "_p_shipped").PREDICTION) == repr(derived.PREDICTION)
     assert built.best_inducers["dev"]["scores"]["map_at_10"] > 0
-
-
-def test_ensure_fusion_io_derives_only_when_there_is_none(scaffolds, tmp_path):
-    from bundlekit.fusion_io_derivation import ensure_fusion_io
-
-    _, declaration = load_task(scaffolds / "p-multilabel", "p-multilabel")
-    layered = source_file(scaffolds / "p-multilabel", declaration, "ingestion_program/fusion_io.py")
-    assert ensure_fusion_io(declaration, layered, tmp_path) == layered
-    derived = ensure_fusion_io(declaration, tmp_path / "absent" / "fusion_io.py", tmp_path)
-    assert derived == tmp_path / "fusion_io.py" and derived.read_text() == derived_fusion_io(declaration)

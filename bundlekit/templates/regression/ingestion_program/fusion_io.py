@@ -1,21 +1,19 @@
 """The __TASK_NAME__ data as pandas objects, for a participant's ``Fusion`` and for the kit.
 
-A split folder holds ``inducers.csv`` (``item_id,<inducer>,...``: one row per item, one
+A split folder holds ``inducers.csv`` (``__ITEM_COLUMN__,<inducer>,...``: one row per item, one
 column of predictions per inducer) and, for the dev split, ``groundtruth.csv``
-(``item_id,value``).
+(``__ITEM_COLUMN__,value``).
 
-- ``X = load_inducers(folder)``: a DataFrame indexed by ``item_id``, one float column per
+- ``X = load_inducers(folder)``: a DataFrame indexed by ``__ITEM_COLUMN__``, one float column per
   inducer, rows in file order.
-- ``y = load_truth(folder)``: a Series of floats named ``value``, indexed by ``item_id``.
+- ``y = load_truth(folder)``: a Series of floats named ``value``, indexed by ``__ITEM_COLUMN__``.
 - ``Fusion.predict(X)`` returns a Series of float values indexed like ``X`` (any row order).
 
 :func:`check_prediction` enforces that contract, :func:`write_run` writes the run
-(``item_id,value``) and :func:`primary_metric` computes the leaderboard's primary
+(``__ITEM_COLUMN__,value``) and :func:`primary_metric` computes the leaderboard's primary
 metric for local validation. The prediction type, ``ItemValues``, lives in
-``scoring_common/predictions/``; this module runs in the platform's container.
-
-TODO(organiser): keep the column names here, in task.py and in the scoring program's
-NAMES in step when you rename them.
+``scoring_common/predictions/``; this module runs in the platform's container. The
+column names come from task.py (``TASK.item_columns``).
 """
 
 import numpy as np
@@ -24,7 +22,7 @@ import pandas as pd
 from scoring_common.predictions.per_item import ItemValues
 __PRIMARY_METRIC_IMPORT__
 
-PREDICTION = ItemValues(item_columns=("item_id",), target="value", item="item")
+PREDICTION = ItemValues(item_columns=("__ITEM_COLUMN__",), target="value", item="item")
 PRIMARY_METRIC_TITLE = "__PRIMARY_TITLE__"
 #: The type's functions and names: load_inducers, load_truth, check_prediction, write_run, RUN_FILE_NAME...
 #: (``PREDICTION.module_names()``).
