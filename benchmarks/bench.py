@@ -20,7 +20,7 @@ figures of a busy machine mean little):
   results;
 - demo: the wall time of ``bundlekit demo`` (four bundles built, 48 runs in Docker).
 
-The last table holds every measured figure against its target (:data:`TARGETS`): met or not.
+The last table holds every measured figure against its target (the constants below): met or not.
 
 Cost, overhead and demo need a Docker engine and the kit's image; without them they are skipped.
 """
