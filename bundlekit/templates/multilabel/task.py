@@ -63,9 +63,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     labels = [f"L{number:02d}" for number in range(1, n_labels + 1)]
     frequency = 1.0 / np.arange(1, n_labels + 1)
     frequency /= frequency.sum()
-    roles = [role for role, count in preset["roles"].items() for _ in range(count)]
-    roles = [roles[i] for i in rng.permutation(len(roles))]
-    names = [f"inducer_{number:02d}" for number in range(1, len(roles) + 1)]
+    roles = standin.shuffled_roles(preset["roles"], rng)
+    names = standin.inducer_names(len(roles))
     first_item = 1
     for split in SPLITS:
         n_items = preset[f"{split}_items"]

@@ -58,9 +58,8 @@ def generate_data(dest: Path, edition: str = DEFAULT_EDITION, seed: int = 2023,
     """
     preset = standin.edition_preset("__TASK_NAME__", EDITIONS, edition)
     rng = np.random.default_rng([seed, zlib.crc32(edition.encode("utf-8"))])
-    roles = [role for role, count in preset["roles"].items() for _ in range(count)]
-    roles = [roles[i] for i in rng.permutation(len(roles))]
-    names = [f"inducer_{number:02d}" for number in range(1, len(roles) + 1)]
+    roles = standin.shuffled_roles(preset["roles"], rng)
+    names = standin.inducer_names(len(roles))
     probability_scale = rng.random(len(roles)) < 0.5  # the others report logits
     first_query = 1
     for split in SPLITS:
