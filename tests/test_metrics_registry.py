@@ -24,7 +24,6 @@ from typing import Callable
 
 import numpy as np
 import pytest
-import yaml
 
 from scoring_common.metrics.registry import MAP_CUTOFFS, REGISTRY, Inputs, Invariance, RegisteredMetric, get_metric
 
@@ -362,9 +361,9 @@ def _leaderboard_metrics() -> list[tuple[str, str, str]]:
     found = []
     for source in sorted(p for p in BUNDLES_DIR.iterdir() if (p / "task.py").is_file()):
         found += [(source.name, m.key, m.sorting) for m in load_task(source, source.name)[1].metrics]
-    for kind in available_kinds():
-        columns = yaml.safe_load(load_template(kind).markers["LEADERBOARD_COLUMNS"])
-        found += [(f"kind {kind}", c["key"], c["sorting"]) for c in columns if c["key"] not in KIT_KEYS]
+    for kind in available_kinds():  # a scaffold's TASK.metrics (template.yaml), sorting "desc" unless said
+        found += [(f"kind {kind}", m["key"], m.get("sorting", "desc")) for m in load_template(kind).metrics
+                  if m["key"] not in KIT_KEYS]
     return found
 
 
