@@ -27,7 +27,10 @@ class DockerEngine:
     ``sleep``) so that its start-up overlaps the previous step; :meth:`_Container.run`
     then runs the program in it with ``docker exec``, behind the image's entrypoint,
     exactly as ``docker run IMAGE COMMAND`` would, and the container is removed after.
-    An image without ``sleep`` gets one container per program, started when it runs.
+    When the program has ended and nothing but the idle ``sleep`` is left in its container,
+    the container is killed and removed in the background; a left-over process is killed
+    before the run goes on. An image without ``sleep`` gets one container per program,
+    started when it runs.
     """
 
     def __init__(self, image: str, memory: str, pids: int, network: bool):
@@ -99,26 +102,46 @@ class _Container:
             self.close()
 
     def close(self) -> None:
-        """Kill what still runs in the container now; remove the container in the background."""
+        """Kill and remove the container in the background (its owner waits with :func:`wait_for_removals`)."""
+        container, self.container = self.container, None
+        if container is not None:
+            _remove_in_background(container)
+
+    def kill(self) -> None:
+        """Kill what still runs in the container now: nothing of it survives this call."""
         import docker
 
-        container, self.container = self.container, None
-        if container is None:
+        if self.container is None:
             return
         try:
-            container.kill()
+            self.container.kill()
         except docker.errors.APIError:  # not running (any more)
             pass
-        _remove_in_background(container)
 
     def run(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
             cancel: threading.Event) -> Outcome:
+        """Run ``argv``; on return no process of it runs any more. The caller then calls :meth:`close`."""
         try:
             if self.container is None:
                 return self._run_once(argv, stdout_log, stderr_log, deadline, cancel)
             return self._exec(argv, stdout_log, stderr_log, deadline, cancel)
-        finally:
-            self.close()
+        except BaseException:
+            self.kill()
+            raise
+
+    def _only_idle_left(self) -> bool:
+        """Whether the idle ``sleep`` (PID 1, which outlives every other process) is all that runs in the container.
+
+        A process can only be started by another one (no more ``exec`` comes), so none can
+        appear after this answers True. Any doubt (a zombie, an engine error) answers False.
+        """
+        import docker
+
+        try:
+            processes = _docker_client().api.top(self.container.id).get("Processes") or []
+        except docker.errors.APIError:
+            return False
+        return len(processes) == 1
 
     def _exec(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
               cancel: threading.Event) -> Outcome:
@@ -139,10 +162,11 @@ class _Container:
             if not state["Running"]:  # ended, even if a left-over child still holds its streams
                 break
         elapsed = time.monotonic() - start
-        exit_code = None if timed_out else api.exec_inspect(exec_id)["ExitCode"]
+        exit_code = None if timed_out else state["ExitCode"]
         # 137 is any SIGKILL (a program can kill its own parent): only the engine's word means memory.
         out_of_memory = exit_code not in (0, None) and self._killed_for_memory()
-        self.close()  # kills whatever still runs, which ends the streams
+        if timed_out or not self._only_idle_left():
+            self.kill()  # whatever still runs, which also ends the streams
         pump.join(LOG_JOIN_SECONDS)
         return Outcome(exit_code, elapsed, timed_out, out_of_memory)
 
