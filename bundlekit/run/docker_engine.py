@@ -255,25 +255,21 @@ def remove_leftover_containers() -> int:
     """
     import docker
 
-    client = docker.from_env(timeout=60)
     removed = 0
-    try:
-        stopped = client.containers.list(
-            all=True, filters={"label": f"{CONTAINER_LABEL}=1", "status": ["created", "exited", "dead"]},
-            ignore_removed=True,
-        )
-        for container in stopped:
-            state = container.attrs["State"]
-            last_change = max(_docker_time(container.attrs["Created"]), _docker_time(state["FinishedAt"]))
-            if state.get("Running") or time.time() - last_change < LEFTOVER_AGE_SECONDS:
-                continue
-            try:
-                container.remove()  # without force: never a container started meanwhile
-                removed += 1
-            except docker.errors.APIError:
-                pass
-    finally:
-        client.close()
+    stopped = _docker_client().containers.list(
+        all=True, filters={"label": f"{CONTAINER_LABEL}=1", "status": ["created", "exited", "dead"]},
+        ignore_removed=True,
+    )
+    for container in stopped:
+        state = container.attrs["State"]
+        last_change = max(_docker_time(container.attrs["Created"]), _docker_time(state["FinishedAt"]))
+        if state.get("Running") or time.time() - last_change < LEFTOVER_AGE_SECONDS:
+            continue
+        try:
+            container.remove()  # without force: never a container started meanwhile
+            removed += 1
+        except docker.errors.APIError:
+            pass
     return removed
 
 
@@ -301,11 +297,8 @@ def image_available(image: str) -> bool:
     """Whether the Docker engine has ``image`` locally."""
     import docker
 
-    client = docker.from_env(timeout=30)
     try:
-        client.images.get(image)
+        _docker_client().images.get(image)
         return True
     except docker.errors.ImageNotFound:
         return False
-    finally:
-        client.close()
