@@ -40,12 +40,20 @@ def _tree_fingerprint(folder: Path) -> list[tuple[str, int, int, int]]:
     return sorted(entries)
 
 
+#: sha256 of a file by its identity and change time: any write changes st_ctime_ns, which no program can set back.
+_DIGESTS: dict[tuple[int, int, int, int, int], str] = {}
+
+
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1024 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    info = os.stat(path)
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1024 * 1024), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
 
 
 def _remove_shared_extractions() -> None:

@@ -280,10 +280,12 @@ def _docker_time(text: str) -> float:
 
 
 def docker_available() -> bool:
-    """Whether a Docker engine answers."""
+    """Whether a Docker engine answers (on the process's client once it exists: no new connection)."""
     try:
         import docker
 
+        if _docker_client.cache_info().currsize:
+            return bool(_docker_client().ping())
         client = docker.from_env(timeout=10)
         try:
             return bool(client.ping())
