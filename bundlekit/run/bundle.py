@@ -26,6 +26,8 @@ from bundlekit.unpack import ArchiveError, safe_extract
 #: Resource zips extracted once per process, shared by every Bundle opened on the same bytes:
 #: sha256 of the zip -> (folder, fingerprint of the folder just after extraction).
 _SHARED_EXTRACTIONS: dict[str, tuple[Path, list[tuple[str, int, int, int]]]] = {}
+#: Changed extractions, no longer handed out (another Bundle may still use one): removed at exit.
+_RETIRED_EXTRACTIONS: list[Path] = []
 _SHARED_LOCK = threading.Lock()
 
 
@@ -57,9 +59,10 @@ def _file_sha256(path: Path) -> str:
 
 
 def _remove_shared_extractions() -> None:
-    for folder, _ in _SHARED_EXTRACTIONS.values():
+    for folder in [*(folder for folder, _ in _SHARED_EXTRACTIONS.values()), *_RETIRED_EXTRACTIONS]:
         shutil.rmtree(folder, ignore_errors=True)
     _SHARED_EXTRACTIONS.clear()
+    _RETIRED_EXTRACTIONS.clear()
 
 
 atexit.register(_remove_shared_extractions)
@@ -84,7 +87,7 @@ def shared_extraction(zip_path: Path) -> Path:
             if _tree_fingerprint(cached[0]) == cached[1]:
                 _SHARED_EXTRACTIONS[digest] = cached
                 return cached[0]
-            shutil.rmtree(cached[0], ignore_errors=True)
+            _RETIRED_EXTRACTIONS.append(cached[0])
         folder = Path(tempfile.mkdtemp(prefix=f"bundlekit-{zip_path.stem}-")).resolve()
         try:
             safe_extract(zip_path, folder, max_files=BUNDLE_MAX_FILES)

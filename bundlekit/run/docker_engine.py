@@ -38,6 +38,31 @@ class DockerEngine:
         self.memory = memory
         self.pids = pids
         self.network = network
+        #: This engine's containers being removed in the background (see wait_for_removals).
+        self._removals: list[threading.Thread] = []
+        self._removals_lock = threading.Lock()
+
+    def remove_in_background(self, container: Any) -> None:
+        """Kill and remove ``container`` in a thread of its own."""
+        import docker
+
+        def remove() -> None:
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass
+
+        thread = threading.Thread(target=remove, daemon=True)
+        thread.start()
+        with self._removals_lock:
+            self._removals[:] = [*(t for t in self._removals if t.is_alive()), thread]
+
+    def wait_for_removals(self) -> None:
+        """Wait until every container of this engine closed so far is removed."""
+        with self._removals_lock:
+            pending, self._removals[:] = list(self._removals), []
+        for thread in pending:
+            thread.join()
 
     def prepare(self, mounts: dict[str, Mount], work_dir: Path, cpus: set[int] | None) -> "_Container":
         """A started, idle container with ``mounts``, pinned to ``cpus`` (None: any CPU)."""
@@ -102,10 +127,10 @@ class _Container:
             self.close()
 
     def close(self) -> None:
-        """Kill and remove the container in the background (its owner waits with :func:`wait_for_removals`)."""
+        """Kill and remove the container in the background (see :meth:`DockerEngine.wait_for_removals`)."""
         container, self.container = self.container, None
         if container is not None:
-            _remove_in_background(container)
+            self.engine.remove_in_background(container)
 
     def kill(self) -> None:
         """Kill what still runs in the container now: nothing of it survives this call."""
@@ -217,34 +242,6 @@ class _Container:
         container.reload()
         out_of_memory = not timed_out and bool(container.attrs["State"].get("OOMKilled"))
         return Outcome(exit_code, elapsed, timed_out, out_of_memory)
-
-
-#: Containers being removed in the background; waited for before the runner returns.
-_REMOVALS: list[threading.Thread] = []
-_REMOVALS_LOCK = threading.Lock()
-
-
-def _remove_in_background(container: Any) -> None:
-    import docker
-
-    def remove() -> None:
-        try:
-            container.remove(force=True)
-        except docker.errors.APIError:
-            pass
-
-    thread = threading.Thread(target=remove, daemon=True)
-    thread.start()
-    with _REMOVALS_LOCK:
-        _REMOVALS[:] = [*(t for t in _REMOVALS if t.is_alive()), thread]
-
-
-def wait_for_removals() -> None:
-    """Wait until every container closed so far is removed."""
-    with _REMOVALS_LOCK:
-        pending, _REMOVALS[:] = list(_REMOVALS), []
-    for thread in pending:
-        thread.join()
 
 
 def remove_leftover_containers() -> int:
