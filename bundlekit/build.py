@@ -30,7 +30,7 @@ from typing import Any, Callable
 from bundlekit import DEFAULT_IMAGE, layers, participant
 from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
-from bundlekit.archive import iter_files, zip_directory
+from bundlekit.archive import DeflateCache, iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
                                    check_scoring_primary, declared, load_declaration)
@@ -646,12 +646,13 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
     import yaml  # noqa: PLC0415
 
     bundle_dir.mkdir(parents=True)
+    cache = DeflateCache()  # the inducers are in several of these zips: each file is deflated once
     for folder in sorted(p for p in staged.iterdir() if p.is_dir()):
         if folder.name == "solutions":
             for solution in sorted(p for p in folder.iterdir() if p.is_dir()):
-                zip_directory(solution, bundle_dir / "solutions" / f"{solution.name}.zip")
+                zip_directory(solution, bundle_dir / "solutions" / f"{solution.name}.zip", cache)
         else:
-            zip_directory(folder, bundle_dir / f"{folder.name}.zip")
+            zip_directory(folder, bundle_dir / f"{folder.name}.zip", cache)
     pages = bundle_dir / "pages"
     pages.mkdir()
     for page in sorted((source / "pages").glob("*.md")):
