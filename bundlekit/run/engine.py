@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 #: Memory and process limits of each program (``--memory``, ``--pids``).
 DEFAULT_MEMORY = "4g"
@@ -29,6 +31,17 @@ class Outcome:
     elapsed: float
     timed_out: bool = False
     out_of_memory: bool = False
+
+
+class Program(Protocol):
+    """A program prepared by an engine: run once, then closed by its owner."""
+
+    def run(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
+            cancel: threading.Event) -> Outcome:
+        """Run ``argv`` until it ends, ``deadline`` (monotonic) or ``cancel``; nothing of it runs after."""
+
+    def close(self) -> None:
+        """Release what the program held (its container, in the background)."""
 
 
 def parse_memory(text: str) -> int:

@@ -18,7 +18,7 @@ from bundlekit.bundle_model import Phase, Task
 from bundlekit.run.bundle import Bundle
 from bundlekit.run.commands import command_argv, read_metadata
 from bundlekit.run.docker_engine import DockerEngine
-from bundlekit.run.engine import Mount, Outcome, make_dir
+from bundlekit.run.engine import Mount, Outcome, Program, make_dir
 from bundlekit.run.local_engine import LocalEngine
 from bundlekit.run.logs import last_messages
 from bundlekit.run.result import RunResult, StepFailure, result_to_json
@@ -134,7 +134,8 @@ class SubmissionRun:
         #: Programs whose container is being started ahead, by label (see _prepare_ahead).
         self._ahead: dict[str, Future] = {}
         #: Programs that ended during the timed step: released once it is over (see _release_ended).
-        self._ended: list = []
+        self._ended: list[Program] = []
+        #: Whether the timed step (see scheduling) is running.
         self._timing = False
 
     def run(self) -> RunResult:
