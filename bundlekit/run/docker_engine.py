@@ -104,6 +104,26 @@ def _image_entrypoint(image: str) -> tuple[str, ...]:
     return tuple(_docker_client().images.get(image).attrs["Config"].get("Entrypoint") or ())
 
 
+#: Where the host shows a container's processes (cgroup v1 and v2; cgroupfs and systemd drivers).
+CGROUP_PROCS = (
+    "/sys/fs/cgroup/pids/docker/{id}/cgroup.procs",
+    "/sys/fs/cgroup/docker/{id}/cgroup.procs",
+    "/sys/fs/cgroup/system.slice/docker-{id}.scope/cgroup.procs",
+    "/sys/fs/cgroup/pids/system.slice/docker-{id}.scope/cgroup.procs",
+)
+
+
+def _cgroup_members(container_id: str) -> int | None:
+    """How many processes the container's cgroup holds; None when the host does not show it (engine in a VM, say)."""
+    for template in CGROUP_PROCS:
+        try:
+            with open(template.format(id=container_id), "rb") as handle:
+                return len(handle.read().split())
+        except OSError:
+            continue
+    return None
+
+
 #: What an idle container runs until its program is executed in it.
 IDLE_ENTRYPOINT = ["sleep", "infinity"]
 #: How often a running program's end is checked when its output streams stay open (seconds).
@@ -158,10 +178,15 @@ class _Container:
         """Whether the idle ``sleep`` (PID 1, which outlives every other process) is all that runs in the container.
 
         A process can only be started by another one (no more ``exec`` comes), so none can
-        appear after this answers True. Any doubt (a zombie, an engine error) answers False.
+        appear after this answers True. The container's cgroup says it when the host shows
+        it (a process cannot leave it: no capability); else the engine's ``top``, where any
+        doubt (a zombie, an engine error) answers False.
         """
         import docker
 
+        members = _cgroup_members(self.container.id)
+        if members is not None:
+            return members == 1
         try:
             processes = _docker_client().api.top(self.container.id).get("Processes") or []
         except docker.errors.APIError:
