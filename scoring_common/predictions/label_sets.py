@@ -105,21 +105,19 @@ class LabelSets:
         files = sorted((folder / self.inducers_dir).glob("*.csv"))
         if not files:
             raise InternalError(f"{folder / self.inducers_dir} holds no <inducer>.csv file")
-        interned: dict[str, str] = {item: item for item in items}
-        inducers: list[str] = []
-        item_ids: list[str] = []
-        labels: list[str] = []
+        item_objects = {item: item for item in items}
+        inducers, item_ids, labels = [], [], []
         for path in files:
-            start = len(labels)
-            for number, item_id, line_labels in self._read_label_lines(path):
-                item_id = interned.get(item_id, item_id)
-                if item_id not in known:
-                    raise InternalError(f"{path} line {number}: {self.item} {item_id!r} is not in {self.items_file}")
-                for label in line_labels:
-                    item_ids.append(item_id)
-                    labels.append(interned.setdefault(label, label))
-            inducers.extend([path.stem] * (len(labels) - start))
-        frame = pd.DataFrame({"inducer": inducers, self.item_column: item_ids, self.label_column: labels},
+            rows = _plain_label_rows(path, item_objects)
+            if rows is None:  # not plain, or a problem: read line by line, which names it
+                rows = self._label_rows(path, known)
+            inducers.append(np.full(len(rows[0]), path.stem, dtype=object))
+            item_ids.append(rows[0])
+            labels.append(rows[1])
+        # Lists, as pandas infers the same column dtype from them whatever the row count.
+        frame = pd.DataFrame({"inducer": np.concatenate(inducers).tolist(),
+                              self.item_column: np.concatenate(item_ids).tolist(),
+                              self.label_column: np.concatenate(labels).tolist()},
                              columns=self.columns)
         frame.attrs[self.items_key] = SplitIds(items)
         return frame
@@ -327,6 +325,17 @@ class LabelSets:
             raise InternalError(f"{path}: an {self.item} id is listed more than once")
         return items
 
+    def _label_rows(self, path: Path, known: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(item id, label)`` of every label of an inducer file, in file order, read line by line."""
+        item_ids: list[str] = []
+        labels: list[str] = []
+        for number, item_id, line_labels in self._read_label_lines(path):
+            if item_id not in known:
+                raise InternalError(f"{path} line {number}: {self.item} {item_id!r} is not in {self.items_file}")
+            item_ids.extend([item_id] * len(line_labels))
+            labels.extend(line_labels)
+        return _object_array(item_ids), _object_array(labels)
+
     def _read_label_lines(self, path: Path, header: bool = False) -> Iterable[tuple[int, str, list[str]]]:
         """Yield ``(line number, item id, labels)`` of an organisers' ``item_id|LABEL;LABEL`` file.
 
@@ -352,6 +361,52 @@ class LabelSets:
             seen.add(item_id)
             labels = (part.strip().upper() for part in rest.split(";"))
             yield number, item_id, list(dict.fromkeys(label for label in labels if label))
+
+
+#: Any whitespace but LF (str.isspace, what str.strip and str.splitlines act on).
+_SPACE_BUT_LF = re.compile(r"[^\S\n]")
+
+
+def _plain_label_rows(path: Path, item_objects: dict[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(item id, label)`` of every label of a plain inducer file, as :meth:`LabelSets._read_label_lines` reads it.
+
+    Plain: UTF-8 (with or without BOM), no whitespace but LF line ends, ``|`` on every
+    non-blank line, every item id known (a key of ``item_objects``, whose values the item
+    column holds) and listed once. Labels are split and upper-cased in bulk, then empty
+    labels and repeats within a line dropped with numpy. None for any other file (or
+    when the file cannot be read): the caller reads it line by line, which reports its problems.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if _SPACE_BUT_LF.search(text):
+        return None
+    parts = [line.partition("|") for line in text.split("\n") if line]
+    item_ids = [item_id for item_id, _, _ in parts]
+    if not all(found for _, found, _ in parts) or len(set(item_ids)) != len(item_ids) \
+            or not all(map(item_objects.__contains__, item_ids)):
+        return None
+    if not parts:
+        return _object_array([]), _object_array([])
+    counts = np.fromiter((rest.count(";") + 1 for _, _, rest in parts), dtype=np.int64, count=len(parts))
+    # str.upper maps character by character: upper-casing the joined text upper-cases every label.
+    codes, uniques = pd.factorize(np.array(";".join(rest for _, _, rest in parts).upper().split(";"), dtype=object))
+    line = np.repeat(np.arange(len(parts)), counts)
+    keep = np.zeros(len(codes), dtype=bool)
+    keep[np.unique(line * len(uniques) + codes, return_index=True)[1]] = True  # first of each label in a line
+    empty = np.flatnonzero(uniques == "")
+    if empty.size:
+        keep &= codes != empty[0]
+    items = _object_array([item_objects[item_id] for item_id in item_ids])
+    return np.repeat(items, counts)[keep], np.asarray(uniques, dtype=object)[codes[keep]]
+
+
+def _object_array(values: list[str]) -> np.ndarray:
+    """``values`` as a 1-d object array (``np.array`` of an empty list would be float)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _article(label_id: str) -> str:
