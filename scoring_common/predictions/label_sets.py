@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scoring_common.bytekeys import KeyTable, encode_keys, fixed_width
 from scoring_common.errors import InternalError, ParticipantError, list_ids
 from scoring_common.metrics.multilabel import set_f1
 from scoring_common.predictions.frames import SplitIds, required_file, split_ids, write_lines
@@ -105,20 +106,22 @@ class LabelSets:
         files = sorted((folder / self.inducers_dir).glob("*.csv"))
         if not files:
             raise InternalError(f"{folder / self.inducers_dir} holds no <inducer>.csv file")
-        item_objects = {item: item for item in items}
+        item_keys = KeyTable(encode_keys(items))
         inducers, item_ids, labels = [], [], []
         for path in files:
-            rows = _plain_label_rows(path, item_objects)
+            rows = _plain_label_rows(path, items, item_keys)
             if rows is None:  # not plain, or a problem: read line by line, which names it
                 rows = self._label_rows(path, known)
-            inducers.append(np.full(len(rows[0]), path.stem, dtype=object))
+            inducers.append(np.repeat(_object_array([path.stem]), len(rows[0])))
             item_ids.append(rows[0])
             labels.append(rows[1])
-        # Lists, as pandas infers the same column dtype from them whatever the row count.
-        frame = pd.DataFrame({"inducer": np.concatenate(inducers).tolist(),
-                              self.item_column: np.concatenate(item_ids).tolist(),
-                              self.label_column: np.concatenate(labels).tolist()},
-                             columns=self.columns)
+        columns = [np.concatenate(values) for values in (inducers, item_ids, labels)]
+        if columns[0].size:
+            text = pd.Series(["text"]).dtype  # the dtype pandas infers for a list of strings
+            columns = [pd.Series(values, dtype=text, copy=False) for values in columns]
+        else:  # what pandas infers for empty lists
+            columns = [[] for _ in columns]
+        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns)
         frame.attrs[self.items_key] = SplitIds(items)
         return frame
 
@@ -363,43 +366,71 @@ class LabelSets:
             yield number, item_id, list(dict.fromkeys(label for label in labels if label))
 
 
-#: Any whitespace but LF (str.isspace, what str.strip and str.splitlines act on).
-_SPACE_BUT_LF = re.compile(r"[^\S\n]")
+#: Bytes a plain inducer file does not hold besides non-ASCII ones: NUL, whitespace but LF (str.isspace).
+_NOT_PLAIN_BYTES = tuple(bytes([byte]) for byte in (0, 9, 11, 12, 13, 28, 29, 30, 31, 32))
+#: Longest label a plain file holds (longer ones are read line by line, to bound the key matrix).
+_MAX_PLAIN_LABEL_BYTES = 64
 
 
-def _plain_label_rows(path: Path, item_objects: dict[str, str]) -> tuple[np.ndarray, np.ndarray] | None:
+def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tuple[np.ndarray, np.ndarray] | None:
     """``(item id, label)`` of every label of a plain inducer file, as :meth:`LabelSets._read_label_lines` reads it.
 
-    Plain: UTF-8 (with or without BOM), no whitespace but LF line ends, ``|`` on every
-    non-blank line, every item id known (a key of ``item_objects``, whose values the item
-    column holds) and listed once. Labels are split and upper-cased in bulk, then empty
-    labels and repeats within a line dropped with numpy. None for any other file (or
-    when the file cannot be read): the caller reads it line by line, which reports its problems.
+    Plain: ASCII (after an optional BOM), no NUL, no whitespace but LF line ends, ``|``
+    on every non-blank line, every item id one of ``items`` (``item_keys`` is their
+    :class:`KeyTable`) and listed once, labels of at most :data:`_MAX_PLAIN_LABEL_BYTES`.
+    The file's bytes are split and upper-cased with numpy; only its distinct labels
+    become strings; empty labels and repeats within a line are dropped. None for any
+    other file (or one that cannot be read): the caller reads it line by line, which
+    reports its problems.
     """
+    if not items:
+        return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    except OSError:
         return None
-    if _SPACE_BUT_LF.search(text):
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    if not raw.isascii() or any(byte in raw for byte in _NOT_PLAIN_BYTES):
         return None
-    parts = [line.partition("|") for line in text.split("\n") if line]
-    item_ids = [item_id for item_id, _, _ in parts]
-    if not all(found for _, found, _ in parts) or len(set(item_ids)) != len(item_ids) \
-            or not all(map(item_objects.__contains__, item_ids)):
-        return None
-    if not parts:
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    line_ends = np.flatnonzero(buffer == ord("\n"))
+    line_starts = np.r_[0, line_ends[:-1] + 1]
+    non_blank = line_ends > line_starts
+    line_starts, line_ends = line_starts[non_blank], line_ends[non_blank]
+    if not line_starts.size:
         return _object_array([]), _object_array([])
-    counts = np.fromiter((rest.count(";") + 1 for _, _, rest in parts), dtype=np.int64, count=len(parts))
-    # str.upper maps character by character: upper-casing the joined text upper-cases every label.
-    codes, uniques = pd.factorize(np.array(";".join(rest for _, _, rest in parts).upper().split(";"), dtype=object))
-    line = np.repeat(np.arange(len(parts)), counts)
-    keep = np.zeros(len(codes), dtype=bool)
-    keep[np.unique(line * len(uniques) + codes, return_index=True)[1]] = True  # first of each label in a line
-    empty = np.flatnonzero(uniques == "")
-    if empty.size:
-        keep &= codes != empty[0]
-    items = _object_array([item_objects[item_id] for item_id in item_ids])
-    return np.repeat(items, counts)[keep], np.asarray(uniques, dtype=object)[codes[keep]]
+    pipes = np.flatnonzero(buffer == ord("|"))
+    first_pipe = np.append(pipes, buffer.size)[np.searchsorted(pipes, line_starts)]
+    if (first_pipe >= line_ends).any():
+        return None
+    item_rows = item_keys.find(fixed_width(buffer, line_starts, first_pipe))
+    if (item_rows < 0).any() or np.bincount(item_rows).max() > 1:
+        return None
+    # Labels: from the first | of a line to its end, split on every ; after that |.
+    semicolons = np.flatnonzero(buffer == ord(";"))
+    semicolon_line = np.searchsorted(line_ends, semicolons)
+    after_pipe = semicolons > first_pipe[semicolon_line]
+    semicolons = semicolons[after_pipe]
+    label_starts = np.sort(np.concatenate([first_pipe + 1, semicolons + 1]))
+    label_ends = np.sort(np.concatenate([semicolons, line_ends]))
+    lengths = label_ends - label_starts
+    if lengths.max() > _MAX_PLAIN_LABEL_BYTES:
+        return None
+    label_line = np.repeat(np.arange(line_ends.size), np.bincount(semicolon_line[after_pipe], minlength=line_ends.size) + 1)
+    # bytes.upper is str.upper on ASCII text.
+    keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), label_starts, label_ends)
+    # Equal labels, equal words (one-word keys are their own exact code).
+    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
+    _, first_row, codes = np.unique(words, return_index=True, return_inverse=True)
+    codes = codes.reshape(-1)
+    keep = np.zeros(codes.size, dtype=bool)
+    keep[np.unique(label_line * first_row.size + codes, return_index=True)[1]] = True  # a label's first in its line
+    keep &= lengths > 0
+    # Zero-padded ASCII rows read as bytes strings (padding dropped), then as str.
+    width = keys.shape[1]
+    labels = keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}").astype(object)
+    return _object_array(items)[item_rows[label_line[keep]]], labels[codes[keep]]
 
 
 def _object_array(values: list[str]) -> np.ndarray:
