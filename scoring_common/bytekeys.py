@@ -70,9 +70,18 @@ def fixed_width(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     """
     lengths = ends - starts
     width = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
-    padded = np.concatenate([buffer, np.zeros(width, dtype=np.uint8)])
-    rows = sliding_window_view(padded, width)[starts]
-    rows[np.arange(width) >= lengths[:, None]] = 0
+    last = buffer.size - width  # the last start with a whole window in the buffer
+    if last < 0:
+        buffer, last = np.concatenate([buffer, np.zeros(-last, dtype=np.uint8)]), 0
+    # Windows of the buffer itself (no padded copy of it); the few spans starting in the
+    # last window read from a padded copy of that window.
+    within = np.minimum(starts, last)
+    rows = sliding_window_view(buffer, width)[within]
+    near_end = np.flatnonzero(within != starts)
+    if near_end.size:
+        tail = np.concatenate([buffer[last:], np.zeros(width, dtype=np.uint8)])
+        rows[near_end] = sliding_window_view(tail, width)[starts[near_end] - last]
+    rows *= np.arange(width) < lengths[:, None]
     return rows
 
 
@@ -159,11 +168,13 @@ class KeyTable:
         position[by_hash] = np.searchsorted(self._sorted, hashes[by_hash])
         found = np.full(len(keys), -1, dtype=np.int64)
         pending = np.flatnonzero(~too_wide)
+        # Keys compared a 64-bit word at a time (the width is a multiple of 8).
+        table_words, key_words = (np.ascontiguousarray(k).view(np.uint64) for k in (self.keys, keys))
         while pending.size:  # candidates of equal hash, one at a time (almost always exactly one)
             pending = pending[position[pending] < len(self._sorted)]
             pending = pending[self._sorted[position[pending]] == hashes[pending]]
             candidate = self._order[position[pending]]
-            match = (self.keys[candidate] == keys[pending]).all(axis=1)
+            match = (table_words[candidate] == key_words[pending]).all(axis=1)
             found[pending[match]] = candidate[match]
             pending = pending[~match]
             position[pending] += 1
