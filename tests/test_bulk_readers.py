@@ -46,6 +46,12 @@ QUERIES = ("1", "2", "10")
 def _random_run(rng: random.Random) -> str:
     """A TREC run, valid or not: odd spacing, blank lines, bad fields, headers, CR, non-ASCII."""
     lines = []
+    if rng.random() < 0.5:  # valid: every query, distinct photos, scores falling with rank, any line order
+        for query in QUERIES:
+            for rank, photo in enumerate(rng.sample(["p1", "p2", "p3", "p4"], rng.randint(1, 4))):
+                lines.append(rng.choice([" ", "\t"]).join([query, "Q0", photo, str(rank), str(1 / (rank + 1)), "r"]))
+        rng.shuffle(lines)
+        return "\n".join(lines) + "\n"
     for query in rng.sample(QUERIES, rng.randint(0, 3)):
         for rank in rng.sample(range(6), rng.randint(1, 5)):
             photo = rng.choice(["p1", "p2", "p3", "p4", "ph\u00f6to", "p5"])
