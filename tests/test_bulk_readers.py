@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from scoring_common.bytekeys import KeyTable, encode_keys, fixed_width
-from scoring_common.errors import ParticipantError
-from scoring_common.formats import diversity
+from scoring_common.errors import InternalError, ParticipantError
+from scoring_common.formats import concepts, diversity
 from scoring_common.formats.diversity import read_trec_run
 
 
@@ -95,3 +95,49 @@ def test_only_plain_runs_are_split_in_bulk(tmp_path: Path):
                  "PK\x03\x04 Q0 p1 0 1.0 run\n"):
         path.write_text(text, encoding="utf-8")
         assert diversity._plain_trec_fields(path) is None, text
+
+
+IMAGES = {f"img{n}": n for n in range(6)}
+
+
+def _random_concept_file(rng: random.Random, separator: str) -> str:
+    """A concept file, valid or not: headers, empty and repeated concepts, unknown or missing ids, odd spacing."""
+    lines = ["ID" + separator + "CUIs"] if rng.random() < 0.3 else []
+    if rng.random() < 0.5:  # plain: every image once, its own separator, distinct concepts
+        for image in rng.sample(list(IMAGES), len(IMAGES)):
+            concepts = rng.sample(["C1", "c2", "C2x", "C0000000000000003", "x"], rng.randint(0, 3))
+            lines.append(image + separator + ";".join(concepts) + rng.choice(["", ";"] if concepts else [""]))
+        return "\n".join(lines) + rng.choice(["", "\n"])
+    images = list(IMAGES) if rng.random() < 0.6 else rng.choices(list(IMAGES) + ["other"], k=rng.randint(0, 7))
+    for image in images:
+        concepts = rng.sample(["C1", "c1", "C2", "C0000000000000003", ""], rng.randint(0, 4))
+        text = ";".join(concepts) + rng.choice(["", "", ";"])
+        line = image + rng.choice([separator] * 8 + ["|", "\t", ",", " "]) + text
+        lines.append(line + rng.choice(["", "", " "]))
+        if rng.random() < 0.05:
+            lines.append("")
+    return rng.choice(["\n"] * 5 + ["\r\n"]).join(lines) + rng.choice(["", "\n"])
+
+
+def _pairs_or_message(read) -> object:
+    vocabulary = {"C2": 0}
+    try:
+        result = read(vocabulary)
+    except (ParticipantError, InternalError) as error:
+        return str(error)
+    pairs = result[1] if isinstance(result, tuple) else result
+    return pairs.image.tolist(), pairs.concept.tolist(), vocabulary, result[0] if isinstance(result, tuple) else None
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_concept_files_read_in_bulk_as_line_by_line(tmp_path: Path, seed: int, monkeypatch):
+    rng = random.Random(seed)
+    run, truth = tmp_path / "run.csv", tmp_path / "groundtruth.csv"
+    run.write_text(_random_concept_file(rng, "|"), encoding="utf-8", newline="")
+    truth.write_text(_random_concept_file(rng, "\t"), encoding="utf-8", newline="")
+    index = dict(IMAGES) if rng.random() < 0.5 else None
+    readers = (lambda v: concepts.read_run(run, IMAGES, v, max_concepts=3),
+               lambda v: concepts.read_groundtruth(truth, v, None if index is None else dict(index)))
+    outcomes = [_pairs_or_message(read) for read in readers]
+    monkeypatch.setattr(concepts, "_plain_lines", lambda *_: None)
+    assert outcomes == [_pairs_or_message(read) for read in readers]
