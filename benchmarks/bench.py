@@ -9,8 +9,8 @@ figures of a busy machine mean little):
 
 - scoring: ``benchmarks/bench_scoring.py`` (time and peak memory per item of every task's
   scoring program, data from the task's own generator at each scale);
-- cost: every code baseline of every task run ``--reruns`` times alone (one after the
-  other) and ``--reruns`` times in one batch (``bundlekit run --jobs N``, all the task's
+- cost: every code baseline of every task run once to warm up (not counted), then ``--reruns``
+  times alone (one after the other) and ``--reruns`` times in one batch (``bundlekit run --jobs N``, all the task's
   code baselines at once), in Docker on the Test phase; the spread of each cost column
   (``(max - min) / median``) over the reruns;
 - overhead: the runner's own time per run, in Docker: the run's wall time in the runner
@@ -155,6 +155,11 @@ def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log
     rows, alone_runs, targets = [], [], []
     for task, bundle in bundles.items():
         codes = sorted((bundle / "solutions").glob("*-code.zip"))
+        # One run of each, not counted: the page cache then holds the image, the bundle and the
+        # libraries each code imports, as it does on a worker that has run a submission before.
+        log(f"[cost] {task}: {len(codes)} code baselines once each, to warm up (not counted)")
+        for code in codes:
+            _timed(bundle, [code], "code", work / f"{task}-{code.stem}-warm-up", 1)
         batch_runs = []
         if jobs > 1:
             log(f"[cost] {task}: {len(codes)} code baselines x{reruns} in one batch of {jobs} jobs")

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from bundlekit import DEFAULT_IMAGE, layers, participant
 from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
-from bundlekit.archive import iter_files, zip_directory
+from bundlekit.archive import DeflateCache, iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
                                    check_scoring_primary, declared, load_declaration)
@@ -177,14 +177,19 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
     accepted = _accepted_warnings(source, hooks, public_truth)
     accepted.update(image_warnings_accepted(options.docker_image))
     scorer = layers.origin(source, hooks, "scoring_program/score.py")
-    best = {}
     for split in SPLITS:
-        say(f"[{task}] {split}: scoring every inducer to find the best one")
-        best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
-        _check_declared_primary(hooks, best[split]["primary_metric"], scorer)
-        _stage_split(data, split, best[split], staged, public_truth, inputs)
+        _stage_input(data, split, staged, public_truth, inputs)
     _stage_public_data(data, staged, public_truth, inputs)
-    solutions, baseline_scores = _stage_solutions(task, layered, staged, programs, scoring, code_time_limit, say)
+    # The baselines' fit and predict need the input data only: they run in worker processes
+    # while this one scores the inducers; the baselines are scored once the references are staged.
+    with _BaselineRuns(task, layered, staged, programs, code_time_limit, say) as baselines:
+        best = {}
+        for split in SPLITS:
+            say(f"[{task}] {split}: scoring every inducer to find the best one")
+            best[split] = _best_inducer(hooks, fusion_io, scoring, data, split, scratch / f"inducers-{split}", where)
+            _check_declared_primary(hooks, best[split]["primary_metric"], scorer)
+            _stage_reference(data, split, best[split], staged)
+        solutions, baseline_scores = baselines.scored(scoring)
     _stage_starting_kit(layered, staged, programs)
     participant.stage_kit(staged / "starting_kit", hooks=hooks, public_data=staged / "public_data", public_truth=public_truth,
                           programs=programs, dev_reference=staged / "dev_reference_data",
@@ -462,8 +467,7 @@ def _copy_files(source: Path, names: list[str], target: Path) -> None:
         shutil.copyfile(source / name, target / name)
 
 
-def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth: list[str],
-                 inputs: dict[str, list[str]]) -> None:
+def _stage_input(data: Path, split: str, staged: Path, public_truth: list[str], inputs: dict[str, list[str]]) -> None:
     """input_data: train/ (dev inducers and truth) and predict/ (this split's inducers).
 
     Both sit in one wrapping folder: current Codabench moves the contents of a data zip's
@@ -474,6 +478,10 @@ def _stage_split(data: Path, split: str, best: dict, staged: Path, public_truth:
     _copy_files(data / "dev" / "input_data", inputs["dev"], input_dir / "train")
     _copy_files(data / "dev" / "reference_data", public_truth, input_dir / "train")
     _copy_files(data / split / "input_data", inputs[split], input_dir / "predict")
+
+
+def _stage_reference(data: Path, split: str, best: dict, staged: Path) -> None:
+    """reference_data: the split's ground truth, its best inducer's scores and whether it is public."""
     reference = staged / f"{split}_reference_data"
     _copy_tree(data / split / "reference_data", reference)
     (reference / "baseline.json").write_text(json.dumps(best, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -490,47 +498,6 @@ def _stage_public_data(data: Path, staged: Path, public_truth: list[str], inputs
     _copy_files(data / "test" / "input_data", inputs["test"], public / "test")
 
 
-def _stage_solutions(task: str, source: Path, staged: Path, programs: dict[str, Path], scoring: ModuleType,
-                     code_time_limit: int, say: Callable[[str], None]) -> tuple[list[dict], dict]:
-    """Run every baseline as code on both splits; ship it as code and as results."""
-    from scoring_common.program import score_submission  # noqa: PLC0415
-
-    runs: list[_BaselineRun] = []
-    for solution in sorted(p for p in (source / "solutions").iterdir() if (p / "fusion.py").is_file()):
-        code_dir = staged / "solutions" / f"{solution.name}-code"
-        _copy_tree(solution, code_dir)
-        (code_dir / "metadata").write_text(CODE_SUBMISSION_METADATA, encoding="utf-8")
-        for split in SPLITS:
-            say(f"[{task}] baseline {solution.name}: fit on dev, predict {split}, score")
-            work = staged.parent / "runs" / solution.name / split
-            (work / "input" / "res").mkdir(parents=True)
-            shutil.copytree(staged / f"{split}_reference_data", work / "input" / "ref")
-            runs.append(_BaselineRun(solution.name, split, code_dir, staged / f"{split}_input_data", work))
-    if not runs:
-        raise BuildError(f"{source / 'solutions'}: no solution (a folder with fusion.py)")
-    run_files = _run_baselines(runs, programs["ingestion_program"], code_time_limit)
-
-    entries: list[dict] = []
-    scores: dict[str, dict[str, dict[str, float]]] = {}
-    for run, run_file in zip(runs, run_files):
-        description = _docstring_summary(run.code_dir / "fusion.py")
-        results_dir = staged / "solutions" / f"{run.name}-results-{run.split}"
-        results_dir.mkdir(parents=True)
-        shutil.copyfile(run.work / "input" / "res" / run_file, results_dir / run_file)
-        (run.work / "out").mkdir()
-        scores.setdefault(run.name, {})[run.split] = score_submission(scoring.TASK, run.work / "input",
-                                                                      run.work / "out")
-        entries.append({"name": f"{run.name} (results, {run.split})", "description": description,
-                        "tasks": [SPLITS.index(run.split)], "path": f"solutions/{run.name}-results-{run.split}.zip"})
-        if run.split == SPLITS[-1]:
-            entries.append({"name": f"{run.name} (code)", "description": description,
-                            "tasks": list(range(len(SPLITS))), "path": f"solutions/{run.name}-code.zip"})
-    for index, entry in enumerate(entries):
-        entry["index"] = index
-    return [dict(sorted(entry.items(), key=lambda kv: ["index", "name", "description", "tasks", "path"].index(kv[0])))
-            for entry in entries], scores
-
-
 @dataclass(frozen=True)
 class _BaselineRun:
     """One baseline's code run on one split, in its own work folder (``input/res`` gets the run)."""
@@ -542,31 +509,78 @@ class _BaselineRun:
     work: Path
 
 
-def _run_baselines(runs: list[_BaselineRun], ingestion_program: Path, code_time_limit: int) -> list[str]:
-    """Each run's run-file name, the runs spread over the CPUs this process may use.
+class _BaselineRuns:
+    """Every baseline run as code on both splits, in worker processes; shipped as code and as results.
 
+    Entering stages the code and starts the runs, spread over the CPUs this process may use.
     The ingestion runs one fusion per process at a time (it kills whatever else its process
     started), so each worker is a process of its own (spawned: this process may have threads).
-    The first failure, in the order of ``runs``, stops the build.
+    :meth:`scored` waits for them and scores them; the first failure, in the order of the runs,
+    stops the build. Leaving early (an error elsewhere) cancels the runs not yet started.
     """
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-    from scoring_common.errors import ParticipantError  # noqa: PLC0415
+    def __init__(self, task: str, source: Path, staged: Path, programs: dict[str, Path], code_time_limit: int,
+                 say: Callable[[str], None]):
+        self.staged = staged
+        self.runs: list[_BaselineRun] = []
+        for solution in sorted(p for p in (source / "solutions").iterdir() if (p / "fusion.py").is_file()):
+            code_dir = staged / "solutions" / f"{solution.name}-code"
+            _copy_tree(solution, code_dir)
+            (code_dir / "metadata").write_text(CODE_SUBMISSION_METADATA, encoding="utf-8")
+            for split in SPLITS:
+                say(f"[{task}] baseline {solution.name}: fit on dev, predict {split}, score")
+                work = staged.parent / "runs" / solution.name / split
+                (work / "input" / "res").mkdir(parents=True)
+                self.runs.append(_BaselineRun(solution.name, split, code_dir, staged / f"{split}_input_data", work))
+        if not self.runs:
+            raise BuildError(f"{source / 'solutions'}: no solution (a folder with fusion.py)")
+        self.ingestion_program = programs["ingestion_program"]
+        self.code_time_limit = code_time_limit
 
-    workers = max(1, min(len(runs), len(os.sched_getaffinity(0))))
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(_run_baseline, ingestion_program, run.input_dir, run.work / "input" / "res",
-                               run.code_dir, code_time_limit) for run in runs]
-        run_files = []
-        for run, future in zip(runs, futures):
+    def __enter__(self) -> "_BaselineRuns":
+        import multiprocessing  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+        workers = max(1, min(len(self.runs), len(os.sched_getaffinity(0))))
+        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self.futures = [self.pool.submit(_run_baseline, self.ingestion_program, run.input_dir,
+                                         run.work / "input" / "res", run.code_dir, self.code_time_limit)
+                        for run in self.runs]
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def scored(self, scoring: ModuleType) -> tuple[list[dict], dict]:
+        """The solutions' yaml entries and every baseline's scores per split (the references staged)."""
+        from scoring_common.errors import ParticipantError  # noqa: PLC0415
+        from scoring_common.program import score_submission  # noqa: PLC0415
+
+        entries: list[dict] = []
+        scores: dict[str, dict[str, dict[str, float]]] = {}
+        for run, future in zip(self.runs, self.futures):
             try:
-                run_files.append(future.result())
+                run_file = future.result()
             except ParticipantError as exc:
-                for pending in futures:
-                    pending.cancel()
                 raise BuildError(f"baseline {run.name} failed on {run.split}: {exc}") from None
-    return run_files
+            description = _docstring_summary(run.code_dir / "fusion.py")
+            results_dir = self.staged / "solutions" / f"{run.name}-results-{run.split}"
+            results_dir.mkdir(parents=True)
+            shutil.copyfile(run.work / "input" / "res" / run_file, results_dir / run_file)
+            shutil.copytree(self.staged / f"{run.split}_reference_data", run.work / "input" / "ref")
+            (run.work / "out").mkdir()
+            scores.setdefault(run.name, {})[run.split] = score_submission(scoring.TASK, run.work / "input",
+                                                                          run.work / "out")
+            entries.append({"name": f"{run.name} (results, {run.split})", "description": description,
+                            "tasks": [SPLITS.index(run.split)],
+                            "path": f"solutions/{run.name}-results-{run.split}.zip"})
+            if run.split == SPLITS[-1]:
+                entries.append({"name": f"{run.name} (code)", "description": description,
+                                "tasks": list(range(len(SPLITS))), "path": f"solutions/{run.name}-code.zip"})
+        for index, entry in enumerate(entries):
+            entry["index"] = index
+        order = ["index", "name", "description", "tasks", "path"]
+        return [dict(sorted(entry.items(), key=lambda kv: order.index(kv[0]))) for entry in entries], scores
 
 
 def _run_baseline(ingestion_program: Path, input_dir: Path, res: Path, code_dir: Path, code_time_limit: int) -> str:
@@ -646,12 +660,13 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
     import yaml  # noqa: PLC0415
 
     bundle_dir.mkdir(parents=True)
+    cache = DeflateCache()  # the inducers are in several of these zips: each file is deflated once
     for folder in sorted(p for p in staged.iterdir() if p.is_dir()):
         if folder.name == "solutions":
             for solution in sorted(p for p in folder.iterdir() if p.is_dir()):
-                zip_directory(solution, bundle_dir / "solutions" / f"{solution.name}.zip")
+                zip_directory(solution, bundle_dir / "solutions" / f"{solution.name}.zip", cache)
         else:
-            zip_directory(folder, bundle_dir / f"{folder.name}.zip")
+            zip_directory(folder, bundle_dir / f"{folder.name}.zip", cache)
     pages = bundle_dir / "pages"
     pages.mkdir()
     for page in sorted((source / "pages").glob("*.md")):

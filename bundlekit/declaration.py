@@ -19,11 +19,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterator, Mapping
 
+from scoring_common.program import COST_KEYS
+
 #: Prediction types, one per kind of output (the scaffold kinds' names; ``custom`` uses ``regression``).
 KINDS = ("classification", "multilabel", "ranking", "regression", "retrieval")
 #: Score keys the kit writes itself (``scoring_common.program``): the gain, then the cost columns (contract C4).
 GAIN_KEY = "gain_pct"
-COST_KEYS = ("time_s", "cpu_s", "memory_mib")
 KIT_KEYS = (GAIN_KEY, *COST_KEYS)
 SORTINGS = ("desc", "asc")
 #: Names of task.py's single declaration.

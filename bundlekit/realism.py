@@ -32,18 +32,16 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from bundlekit import BUNDLES_DIR, REPO_ROOT, layers
 from bundlekit.bundle_model import COMPETITION_YAML, read_document
 from bundlekit.build import available_tasks, load_module, load_task, module_name
+from scoring_common.program import COST_KEYS
 
 SPLITS = ("dev", "test")
 SEED = 2023
 #: Random rankings averaged for the chance figure.
 RANDOM_DRAWS = 20
-#: Leaderboard columns of the cost of code submissions, which the README's tables leave out.
-COST_KEYS = ("time_s", "cpu_s", "memory_mib")
 
 #: What the real tasks show, by task, edition and figure (text as it appears in the table).
 #: Sources: the task pages of ImageCLEFfusion 2022-2023, the MediaEval 2017 interestingness
@@ -121,6 +119,8 @@ def _baselines(task: str, layered: Path, fusion_io: ModuleType, X: dict, y: dict
 
     ``layered`` holds the task's programs and solutions, its own or its kind's (bundlekit/layers.py).
     """
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415 - only when the baselines run
+
     previous = sys.modules.get("fusion_io")
     sys.modules["fusion_io"] = fusion_io
     try:

@@ -7,9 +7,10 @@ import sys
 from typing import Callable
 
 from bundlekit.platform.client import Platform, PlatformError
+from scoring_common.program import COST_KEYS as PROGRAM_COST_KEYS
 
 #: Score keys that measure the run's cost (code submissions only): measured, never compared.
-COST_KEYS = frozenset({"time_s", "cpu_s", "memory_mib"})
+COST_KEYS = frozenset(PROGRAM_COST_KEYS)
 #: Scores posted by the platform carry 10 decimals.
 SCORE_TOLERANCE = 1e-9
 

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bundlekit.report.per_item import ItemScores, PerItemError, read_scoring_output
+from scoring_common.program import COST_KEYS
 
-#: Cost score keys (contract C4), lower is better.
-COST_KEYS = ("time_s", "cpu_s", "memory_mib")
 #: timing.json figures a local run's result.json carries, for runs scored before C4's keys existed.
 LOCAL_COST_FALLBACK = {"time_s": "wall_s", "cpu_s": "cpu_s", "memory_mib": "peak_memory_mib"}
 #: Keys sorted ascending when the campaign does not say.
