@@ -14,6 +14,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 _NEWLINE, _COMMA = ord("\n"), ord(",")
+#: The 64-bit word whose first n bytes (in memory order) are 0xff and the others 0, for n = 0..8.
+_FIRST_BYTES_MASK = np.frombuffer(b"".join(bytes([255] * n + [0] * (8 - n)) for n in range(9)), dtype=np.uint64)
 #: Odd 64-bit multiplier of the row hash (the golden ratio's).
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
@@ -81,7 +83,10 @@ def fixed_width(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     if near_end.size:
         tail = np.concatenate([buffer[last:], np.zeros(width, dtype=np.uint8)])
         rows[near_end] = sliding_window_view(tail, width)[starts[near_end] - last]
-    rows *= np.arange(width) < lengths[:, None]
+    # Zero the bytes past each span a 64-bit word at a time: word j keeps its first
+    # clip(length - 8j, 0, 8) bytes.
+    kept_bytes = np.clip(lengths[:, None] - np.arange(0, width, 8), 0, 8)
+    rows.view(np.uint64)[...] &= _FIRST_BYTES_MASK[kept_bytes]
     return rows
 
 
