@@ -14,6 +14,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 _NEWLINE, _COMMA = ord("\n"), ord(",")
+#: The 64-bit word whose first n bytes (in memory order) are 0xff and the others 0, for n = 0..8.
+_FIRST_BYTES_MASK = np.frombuffer(b"".join(bytes([255] * n + [0] * (8 - n)) for n in range(9)), dtype=np.uint64)
 #: Odd 64-bit multiplier of the row hash (the golden ratio's).
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
@@ -70,9 +72,21 @@ def fixed_width(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     """
     lengths = ends - starts
     width = max(8, -(-int(lengths.max(initial=0)) // 8) * 8)
-    padded = np.concatenate([buffer, np.zeros(width, dtype=np.uint8)])
-    rows = sliding_window_view(padded, width)[starts]
-    rows[np.arange(width) >= lengths[:, None]] = 0
+    last = buffer.size - width  # the last start with a whole window in the buffer
+    if last < 0:
+        buffer, last = np.concatenate([buffer, np.zeros(-last, dtype=np.uint8)]), 0
+    # Windows of the buffer itself (no padded copy of it); the few spans starting in the
+    # last window read from a padded copy of that window.
+    within = np.minimum(starts, last)
+    rows = sliding_window_view(buffer, width)[within]
+    near_end = np.flatnonzero(within != starts)
+    if near_end.size:
+        tail = np.concatenate([buffer[last:], np.zeros(width, dtype=np.uint8)])
+        rows[near_end] = sliding_window_view(tail, width)[starts[near_end] - last]
+    # Zero the bytes past each span a 64-bit word at a time: word j keeps its first
+    # clip(length - 8j, 0, 8) bytes.
+    kept_bytes = np.clip(lengths[:, None] - np.arange(0, width, 8), 0, 8)
+    rows.view(np.uint64)[...] &= _FIRST_BYTES_MASK[kept_bytes]
     return rows
 
 
@@ -159,11 +173,13 @@ class KeyTable:
         position[by_hash] = np.searchsorted(self._sorted, hashes[by_hash])
         found = np.full(len(keys), -1, dtype=np.int64)
         pending = np.flatnonzero(~too_wide)
+        # Keys compared a 64-bit word at a time (the width is a multiple of 8).
+        table_words, key_words = (np.ascontiguousarray(k).view(np.uint64) for k in (self.keys, keys))
         while pending.size:  # candidates of equal hash, one at a time (almost always exactly one)
             pending = pending[position[pending] < len(self._sorted)]
             pending = pending[self._sorted[position[pending]] == hashes[pending]]
             candidate = self._order[position[pending]]
-            match = (self.keys[candidate] == keys[pending]).all(axis=1)
+            match = (table_words[candidate] == key_words[pending]).all(axis=1)
             found[pending[match]] = candidate[match]
             pending = pending[~match]
             position[pending] += 1

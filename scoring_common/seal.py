@@ -6,7 +6,7 @@ logs, so participants would never learn why a Test run failed). On a hidden spli
 scorer therefore writes ``per_item_scores.sealed``: the CSV encrypted and authenticated
 with a key derived from the split's reference data, which only the organisers hold.
 
-Construction (standard library only): deterministic authenticated encryption in the SIV
+Construction (hashing from the standard library): deterministic authenticated encryption in the SIV
 style, from HMAC-SHA256 as a pseudo-random function,
 
     k_enc, k_mac = HMAC(K, "enc"), HMAC(K, "mac")     K = SHA-256 of the reference files
@@ -22,7 +22,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 from pathlib import Path
+
+import numpy as np
 
 #: First line of a sealed file; the version names the construction above.
 MAGIC = "per-item-scores-sealed-v1"
@@ -52,9 +55,15 @@ def seal(text: str, key: bytes) -> str:
     plain = text.encode("utf-8")
     enc_key, mac_key = _subkeys(key)
     iv = hmac.new(mac_key, plain, hashlib.sha256).digest()[:IV_BYTES]
-    body = base64.b64encode(iv + _xor(plain, _keystream(enc_key, iv, len(plain)))).decode("ascii")
-    lines = [body[start:start + 76] for start in range(0, len(body), 76)]
-    return "\n".join([MAGIC, *lines]) + "\n"
+    sealed = _xor(plain, _keystream(enc_key, iv, len(plain)))
+    del plain
+    sealed[:0] = iv
+    # base64.encode writes lines of 76 characters, each ended by a newline, into the file after the magic line.
+    out = io.BytesIO()
+    out.write(f"{MAGIC}\n".encode("ascii"))
+    base64.encode(io.BytesIO(sealed), out)
+    del sealed
+    return out.getvalue().decode("ascii")
 
 
 def unseal(sealed: str, key: bytes) -> str:
@@ -82,9 +91,16 @@ def _subkeys(key: bytes) -> tuple[bytes, bytes]:
 
 def _keystream(enc_key: bytes, iv: bytes, size: int) -> bytes:
     blocks = (size + BLOCK_BYTES - 1) // BLOCK_BYTES
-    return b"".join(hmac.new(enc_key, iv + counter.to_bytes(8, "big"), hashlib.sha256).digest()
-                    for counter in range(blocks))[:size]
+    stream = bytearray()  # grown in place: no object per block is kept
+    for counter in range(blocks):
+        stream += hmac.new(enc_key, iv + counter.to_bytes(8, "big"), hashlib.sha256).digest()
+    del stream[size:]
+    return stream
 
 
-def _xor(data: bytes, stream: bytes) -> bytes:
-    return (int.from_bytes(data, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(data), "big")
+def _xor(data: bytes, stream: bytearray) -> bytearray:
+    """``data`` XOR ``stream`` (as long as ``data``), computed in ``stream``'s own buffer."""
+    if data:
+        np.bitwise_xor(np.frombuffer(stream, dtype=np.uint8), np.frombuffer(data, dtype=np.uint8),
+                       out=np.frombuffer(stream, dtype=np.uint8))
+    return stream

@@ -22,7 +22,7 @@ _NOT_TEXT = (
 )
 _BOM = b"\xef\xbb\xbf"
 #: Bytes read at a time.
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18
 #: The longest line a participant's file may hold (a valid line is a few hundred bytes).
 MAX_LINE_BYTES = 1 << 20
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
+from scoring_common.bytekeys import KeyTable, fixed_width
 from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import iter_lines, read_lines
 from scoring_common.validation import check_missing_count, check_run_size, check_unknown_ids
@@ -117,6 +119,9 @@ def read_groundtruth(path: Path, vocabulary: dict[str, int],
     InternalError
         On an image listed twice or unknown to ``image_index``.
     """
+    plain = _plain_groundtruth(path, vocabulary, image_index)
+    if plain is not None:
+        return plain
     lines = read_lines(path, participant=False)
     index: dict[str, int] = {} if image_index is None else image_index
     line_images: list[int] = []
@@ -137,6 +142,27 @@ def read_groundtruth(path: Path, vocabulary: dict[str, int],
         line_images.append(index[image_id])
         line_concepts.append(concepts)
     return index, _encode(line_images, line_concepts, vocabulary)
+
+
+def _plain_groundtruth(path: Path, vocabulary: dict[str, int], image_index: dict[str, int] | None
+                       ) -> tuple[dict[str, int], ConceptPairs] | None:
+    """:func:`read_groundtruth` of a plain file (:func:`_plain_lines`, TAB) that passes every check; else None."""
+    lines = _plain_lines(path, b"\t")
+    if lines is None:
+        return None
+    skip = int(lines.ids[0].lower() in HEADER_FIELDS)
+    ids = lines.ids[skip:]
+    if "" in ids or len(set(ids)) != len(ids):
+        return None
+    if image_index is None:
+        index = {image_id: code for code, image_id in enumerate(ids)}
+    elif all(map(image_index.__contains__, ids)):
+        index = image_index
+    else:
+        return None
+    line_images = np.r_[np.full(skip, -1), np.fromiter(map(index.__getitem__, ids), dtype=np.int64, count=len(ids))]
+    keep = ~lines.empty() & (lines.line >= skip)
+    return index, _plain_pairs(lines, keep, line_images, vocabulary)
 
 
 def read_concept_list(path: Path, vocabulary: dict[str, int]) -> np.ndarray:
@@ -191,6 +217,9 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     name = path.name
     check_run_size(path, largest_run_bytes(image_index, vocabulary, max_concepts),
                    what=f"one line per {item} of the split")
+    pairs = _plain_run(path, image_index, vocabulary, max_concepts)
+    if pairs is not None:
+        return pairs
     first_lines: dict[str, int] = {}
     unknown: list[str] = []
     line_images: list[int] = []
@@ -234,6 +263,31 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     check_missing_count(len(image_index) - len(line_images), len(image_index), what=item, file=name,
                         hint=f"list every {item} of the split once; write '{item}_id|' for one with no concept")
     return _encode(line_images, line_concepts, vocabulary)
+
+
+def _plain_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int],
+               max_concepts: int) -> ConceptPairs | None:
+    """:func:`read_run` of a plain run (:func:`_plain_lines`, ``|``) that passes every check; else None."""
+    lines = _plain_lines(path, b"|")
+    if lines is None:
+        return None
+    skip = int(lines.ids[0].lower() in HEADER_FIELDS)
+    ids = lines.ids[skip:]
+    line_images = np.fromiter(map(image_index.get, ids, repeat(-1)), dtype=np.int64, count=len(ids))
+    if len(ids) != len(image_index) or (line_images < 0).any() \
+            or np.bincount(line_images, minlength=len(image_index)).max(initial=0) > 1:
+        return None
+    line_images = np.r_[np.full(skip, -1), line_images]
+    empty = lines.empty()
+    # An empty concept may only end its line (one trailing ';', or an empty list).
+    if (empty & ~lines.last).any():
+        return None
+    keep = ~empty & (lines.line >= skip)
+    kept = lines.line[keep]
+    if np.bincount(kept, minlength=len(lines.ids)).max(initial=0) > max_concepts \
+            or _repeats(kept * len(lines.distinct) + lines.concept[keep]):  # a concept twice in a line
+        return None
+    return _plain_pairs(lines, keep, line_images, vocabulary)
 
 
 def _parse_run_concepts(concept_text: str | None, image_id: str, item: str, max_concepts: int,
@@ -289,3 +343,97 @@ def _encode(line_images: list[int], line_concepts: list[list[str]], vocabulary: 
     concept = np.fromiter(map(vocabulary.__getitem__, flat), dtype=np.int64, count=len(flat))
     image = np.repeat(np.asarray(line_images, dtype=np.int64), counts)
     return ConceptPairs(image=image, concept=concept)
+
+
+# --------------------------------------------------------------------------- bulk reading of plain files
+
+
+@dataclass(frozen=True)
+class _PlainLines:
+    """The non-blank lines ``id SEP C;C;...`` of a plain file, split with numpy.
+
+    ``ids`` holds each line's id. The concepts of
+    all lines, in file order, are ``distinct[concept[k]]`` (upper-cased; empty ones
+    included), of line ``line[k]``; ``last[k]`` says whether it ends its line.
+    """
+
+    ids: list[str]
+    line: np.ndarray
+    last: np.ndarray
+    concept: np.ndarray
+    distinct: list[str]
+
+    def empty(self) -> np.ndarray:
+        """Whether each concept is empty."""
+        return (np.asarray(self.distinct, dtype=object) == "")[self.concept]
+
+
+#: Printable ASCII, without space, '"' and the three separators (each file allows its own back).
+_PLAIN_BYTES = bytes(set(range(33, 127)) - set(b'"|\t,'))
+#: Longest line of a plain file (longer ones are read line by line).
+_MAX_PLAIN_LINE_BYTES = 1 << 16
+
+
+def _plain_lines(path: Path, separator: bytes) -> _PlainLines | None:
+    """Split a plain concept file in bulk; None for any other file (read it line by line).
+
+    Plain: printable ASCII without spaces or quotes, LF line ends, exactly one
+    ``separator`` on every non-blank line and no other separator character, lines of at
+    most :data:`_MAX_PLAIN_LINE_BYTES`. There, :func:`split_line` and
+    :func:`_normalised_items` reduce to splitting at the separator and at every ``;``,
+    and upper-casing. Only the distinct concepts become strings.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if raw.translate(None, _PLAIN_BYTES + b"\n" + separator):
+        return None
+    buffer = np.frombuffer(raw if raw.endswith(b"\n") else raw + b"\n", dtype=np.uint8)
+    line_ends = np.flatnonzero(buffer == ord("\n"))
+    line_starts = np.r_[0, line_ends[:-1] + 1]
+    if np.max(line_ends - line_starts, initial=0) > _MAX_PLAIN_LINE_BYTES:
+        return None
+    non_blank = np.flatnonzero(line_ends > line_starts)
+    line_starts, line_ends = line_starts[non_blank], line_ends[non_blank]
+    separators = np.flatnonzero(buffer == separator[0])
+    if separators.size != line_starts.size or not line_starts.size \
+            or ((separators < line_starts) | (separators > line_ends)).any():
+        return None
+    text = raw.decode("ascii")
+    ids = [text[start:end] for start, end in zip(line_starts.tolist(), separators.tolist())]
+    # Concepts: from the separator to the line end, split at every ';'.
+    semicolons = np.flatnonzero(buffer == ord(";"))
+    semicolon_line = np.searchsorted(line_ends, semicolons)
+    starts = np.sort(np.concatenate([separators + 1, semicolons + 1]))
+    ends = np.sort(np.concatenate([semicolons, line_ends]))
+    per_line = np.bincount(semicolon_line, minlength=line_ends.size) + 1
+    last = np.zeros(starts.size, dtype=bool)
+    last[np.cumsum(per_line) - 1] = True
+    keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), starts, ends)  # bytes.upper: ASCII upper case
+    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
+    _, first_row, concept = np.unique(words, return_index=True, return_inverse=True)
+    width = keys.shape[1]
+    distinct = keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}").tolist()
+    return _PlainLines(ids, np.repeat(np.arange(line_ends.size), per_line), last,
+                       concept.reshape(-1), distinct)
+
+
+def _repeats(values: np.ndarray) -> bool:
+    """Whether a value of ``values`` appears twice."""
+    ordered = np.sort(values)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _plain_pairs(lines: _PlainLines, keep: np.ndarray, line_images: np.ndarray,
+                 vocabulary: dict[str, int]) -> ConceptPairs:
+    """Coded (image, concept) pairs of the concepts ``keep`` selects; ``line_images`` is each line's image code.
+
+    ``vocabulary`` is extended with the new concepts, as :func:`_encode` extends it.
+    """
+    used = lines.concept[keep]
+    present = np.flatnonzero(np.bincount(used, minlength=len(lines.distinct))).tolist()
+    _extend(vocabulary, [lines.distinct[code] for code in present])
+    codes = np.zeros(len(lines.distinct), dtype=np.int64)
+    codes[present] = [vocabulary[lines.distinct[code]] for code in present]
+    return ConceptPairs(image=line_images[lines.line[keep]], concept=codes[used])

@@ -15,6 +15,7 @@ items ("photo") and the per-query limit are parameters.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Callable, Sequence
@@ -183,7 +184,7 @@ def _read_reference_csv(path: Path, header: tuple[str, ...]) -> tuple[np.ndarray
         if b"\0" in raw:
             raise InternalError(f"reference file {path.name} holds a NUL byte")
         plain = not any(part in raw for part in (b" ", b"\t", b"\r", b"\n\n")) and not raw.startswith(b"\n")
-        if plain and _is_utf8(raw):
+        if plain and (raw.isascii() or _is_utf8(raw)):
             return _split(path, raw, header, None)
     lines = read_lines(path, participant=False)
     if not lines or tuple(field.strip() for field in lines[0][1].split(",")) != header:
@@ -242,13 +243,13 @@ def _query_codes(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tu
     Rows come in runs of one query (a file grouped by query has as many runs as queries):
     only the first row of each run is decoded.
     """
-    keys = fixed_width(buffer, starts, ends)
-    run_starts = np.r_[0, np.flatnonzero((keys[1:] != keys[:-1]).any(axis=1)) + 1]
+    words = fixed_width(buffer, starts, ends).view(np.uint64)  # compared a 64-bit word at a time
+    run_starts = np.r_[0, np.flatnonzero((words[1:] != words[:-1]).any(axis=1)) + 1]
     run_ids = [bytes(buffer[starts[row]:ends[row]]).decode("utf-8") for row in run_starts.tolist()]
     ids = sorted(set(run_ids), key=natural_key)
     code = {query_id: position for position, query_id in enumerate(ids)}
     run_codes = np.fromiter(map(code.__getitem__, run_ids), dtype=np.int64, count=len(run_ids))
-    return tuple(ids), np.repeat(run_codes, np.diff(np.r_[run_starts, len(keys)]))
+    return tuple(ids), np.repeat(run_codes, np.diff(np.r_[run_starts, len(words)]))
 
 
 # --------------------------------------------------------------------------- run
@@ -282,25 +283,13 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     name = path.name
     check_run_size(path, largest_trec_run_bytes(query_ids, max_per_query),
                    what=f"at most {max_per_query} lines per query of the split")
-    numbers: list[int] = []
-    rows: list[list[str]] = []
-    n_fields = len(TREC_FIELDS)
-    for number, text in iter_lines(path):
-        row = text.split()
-        if len(row) != n_fields:
-            _raise_field_count(name, number, text, row)
-        if not rows and _is_header(row[3], row[4]):
-            raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
-                                   file=name, line=number)
-        numbers.append(number)
-        rows.append(row)
-    if not rows:
-        raise ParticipantError(f"is empty; write one line per ranked {item}: {' '.join(TREC_FIELDS)}", file=name)
-    queries, items, rank_text, score_text = (list(map(itemgetter(column), rows)) for column in (0, 2, 3, 4))
-    del rows
+    fields = _plain_trec_fields(path)
+    if fields is None:  # not plain, or a problem: read line by line, which names it
+        fields = _trec_fields(path, item)
+    numbers, (queries, items, rank_text, score_text) = fields
 
     query_index = {query_id: code for code, query_id in enumerate(query_ids)}
-    codes = np.array([query_index.get(query_id, -1) for query_id in queries], dtype=np.int64)
+    codes = np.fromiter(map(query_index.get, queries, repeat(-1)), dtype=np.int64, count=len(queries))
     if np.any(codes < 0):
         first_lines: dict[str, int] = {}
         for number, query_id in zip(numbers, queries):
@@ -334,6 +323,72 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
     position = np.arange(len(codes)) - np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
     return RankedRun(query=codes, position=position, item_ids=[items[i] for i in order.tolist()],
                      rank=ranks, score=scores, line=line_numbers, n_ranked=n_ranked)
+
+
+#: Columns of the TREC fields kept: query_id, item_id, rank, score.
+_KEPT_FIELDS = (0, 2, 3, 4)
+#: Bytes a plain run holds: printable ASCII, space, TAB and LF.
+_PLAIN_RUN_BYTES = bytes(range(32, 127)) + b"\t\n"
+#: Longest line of a plain run (longer ones are read line by line, which bounds them).
+_MAX_PLAIN_LINE_BYTES = 4096
+
+#: The reading of a run: line numbers, and the query ids, item ids, ranks and scores as text.
+TrecFields = tuple[list[int], tuple[list[str], list[str], list[str], list[str]]]
+
+
+def _trec_fields(path: Path, item: str) -> TrecFields:
+    """Read a TREC run line by line (:func:`~scoring_common.textio.iter_lines`), raising at the first bad line."""
+    name = path.name
+    numbers: list[int] = []
+    rows: list[list[str]] = []
+    n_fields = len(TREC_FIELDS)
+    for number, text in iter_lines(path):
+        row = text.split()
+        if len(row) != n_fields:
+            _raise_field_count(name, number, text, row)
+        if not rows and _is_header(row[3], row[4]):
+            raise ParticipantError("looks like a header line; a TREC run has no header, remove this line",
+                                   file=name, line=number)
+        numbers.append(number)
+        rows.append(row)
+    if not rows:
+        raise ParticipantError(f"is empty; write one line per ranked {item}: {' '.join(TREC_FIELDS)}", file=name)
+    return numbers, tuple(list(map(itemgetter(column), rows)) for column in _KEPT_FIELDS)
+
+
+def _plain_trec_fields(path: Path) -> TrecFields | None:
+    """:func:`_trec_fields` of a plain run, split in bulk; None for any other run.
+
+    Plain: printable ASCII, spaces, TABs and LF line ends only, lines of at most
+    :data:`_MAX_PLAIN_LINE_BYTES`, not empty, 6 fields on every non-blank line, no header.
+    ``str.split`` then splits the whole text as it splits each line, and numpy checks the
+    fields per line. Anything else (or a file that cannot be read) gives None: the caller
+    reads the run line by line, which reports its problems.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if raw.translate(None, _PLAIN_RUN_BYTES):
+        return None
+    buffer = np.frombuffer(raw if raw.endswith(b"\n") else raw + b"\n", dtype=np.uint8)
+    line_ends = np.flatnonzero(buffer == ord("\n"))
+    if np.diff(line_ends, prepend=-1).max(initial=0) > _MAX_PLAIN_LINE_BYTES:
+        return None
+    separator = (buffer == ord(" ")) | (buffer == ord("\t")) | (buffer == ord("\n"))
+    field_starts = np.flatnonzero(~separator & np.r_[True, separator[:-1]])
+    n_fields = len(TREC_FIELDS)
+    if not field_starts.size or field_starts.size % n_fields:
+        return None
+    field_line = np.searchsorted(line_ends, field_starts).reshape(-1, n_fields)
+    line = field_line[:, 0]
+    if (field_line != line[:, None]).any() or (line[1:] == line[:-1]).any():  # a line without exactly 6 fields
+        return None
+    tokens = raw.decode("ascii").split()
+    if _is_header(tokens[3], tokens[4]):
+        return None
+    numbers = (field_line[:, 0] + 1).tolist()
+    return numbers, tuple(tokens[column::n_fields] for column in _KEPT_FIELDS)
 
 
 def judge_run(run: RankedRun, reference: DiversityReference, *, pool_file: str | None = None,
@@ -410,7 +465,7 @@ def largest_trec_run_bytes(query_ids: Sequence[str], max_per_query: int) -> int:
 
 def _parse_ranks(name: str, numbers: list[int], rank_text: Sequence[str], item: str) -> np.ndarray:
     try:
-        ranks = np.array([int(text) for text in rank_text], dtype=np.int64)
+        ranks = np.fromiter(map(int, rank_text), dtype=np.int64, count=len(rank_text))
         if ranks.min() >= 0 and ranks.max() <= _MAX_RANK:
             return ranks
     except (ValueError, OverflowError):
@@ -429,7 +484,7 @@ def _parse_ranks(name: str, numbers: list[int], rank_text: Sequence[str], item: 
 
 def _parse_scores(name: str, numbers: list[int], score_text: Sequence[str]) -> np.ndarray:
     try:
-        scores = np.array([float(text) for text in score_text], dtype=np.float64)
+        scores = np.fromiter(map(float, score_text), dtype=np.float64, count=len(score_text))
         finite = np.isfinite(scores)
         if finite.all():
             return scores

@@ -10,6 +10,7 @@ after stripping surrounding whitespace, and coded by their position in the class
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from scoring_common.errors import InternalError, ParticipantError, list_ids, quote
-from scoring_common.textio import iter_lines, read_lines
+from scoring_common.textio import iter_lines
 from scoring_common.validation import (
     NUMBER_CHARS,
     check_missing_count,
@@ -113,16 +114,24 @@ def read_tabular_reference(path: Path, names: TabularNames, kind: TabularKind,
         raise ValueError(f"kind {kind!r} must be one of {', '.join(KINDS)}")
     if classes is not None and kind != "classification":
         raise ValueError(f"classes are only for classification, got kind {kind!r}")
-    lines = read_lines(path, participant=False)
+    # A first pass raises what reading the whole file raises (encoding, line length), holding
+    # no line; the second keeps only what the reference needs (a list of lines costs ~150 bytes each).
+    for _ in iter_lines(path, participant=False):
+        pass
+    lines = iter_lines(path, participant=False)
+    header = next(lines, None)
     expected = [names.id_column.lower(), names.target_column.lower()]
-    if not lines or [field.strip().lower() for field in lines[0][1].split(",")][:2] != expected:
+    if header is None or [field.strip().lower() for field in header[1].split(",")][:2] != expected:
         raise InternalError(
             f"reference file {path} must start with the header {names.id_column},{names.target_column}[,...]")
-    n_fields = lines[0][1].count(",") + 1
+    n_fields = header[1].count(",") + 1
+    regression = kind == "regression"
     item_ids: list[str] = []
     index: dict[str, int] = {}
-    targets: list[str] = []
-    for line_no, text in lines[1:]:
+    targets: list[str] = []  # classification: the labels
+    values = array("d")  # regression: the values (NaN where not a number)
+    line_numbers = array("q")
+    for line_no, text in lines:
         fields = text.split(",")
         if len(fields) != n_fields:
             raise InternalError(f"reference file {path} line {line_no}: {len(fields)} fields, expected {n_fields}")
@@ -132,14 +141,18 @@ def read_tabular_reference(path: Path, names: TabularNames, kind: TabularKind,
                                 "or appears twice")
         index[item_id] = len(item_ids)
         item_ids.append(item_id)
-        targets.append(fields[1].strip())
+        line_numbers.append(line_no)
+        if regression:
+            values.append(_reference_value(fields[1].strip()))
+        else:
+            targets.append(fields[1].strip())
     if not item_ids:
         raise InternalError(f"reference file {path} has no {names.item}")
-    if kind == "regression":
-        return TabularReference(item_ids, index, _reference_values(path, lines[1:], targets), None)
+    if regression:
+        return TabularReference(item_ids, index, _reference_values(path, line_numbers, values), None)
     class_list = sorted(set(targets)) if classes is None else _checked_classes(path, classes)
     code = {label: c for c, label in enumerate(class_list)}
-    for (line_no, _), label in zip(lines[1:], targets):
+    for line_no, label in zip(line_numbers, targets):
         if label not in code:
             raise InternalError(f"reference file {path} line {line_no}: label {label!r} is not a declared class")
     target = np.fromiter(map(code.__getitem__, targets), dtype=np.int64, count=len(targets))
@@ -187,9 +200,10 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
         else:
             id_field, value_field = header
     index = reference.index
-    first_line = [0] * len(reference.item_ids)
-    items: list[int] = []
-    values: list[float | int] = []
+    # Compact arrays: a list holds an 8-byte pointer and a 24- or 28-byte object per number.
+    first_line = array("q", bytes(8 * len(reference.item_ids)))
+    items = array("q")
+    values = array("d" if class_code is None else "q")
     unknown: dict[str, int] = {}
     duplicate: tuple[int, int, str] | None = None
     for line_no, text in lines:
@@ -233,7 +247,8 @@ def read_tabular_run(path: Path, reference: TabularReference, names: TabularName
             f"the {names.item} list is in {names.item_list}")
     check_missing_count(n_expected - len(items), n_expected, what=names.item, file=file, hint=hint)
     aligned = np.empty(n_expected, dtype=np.float64 if class_code is None else np.int64)
-    aligned[np.array(items, dtype=np.int64)] = values
+    if items:
+        aligned[np.frombuffer(items, dtype=np.int64)] = np.frombuffer(values, dtype=aligned.dtype)
     return aligned
 
 
@@ -305,16 +320,28 @@ def _raise_field_count(fields: list[str], text: str, layout: str, numeric: bool,
     raise ParticipantError(f"found {len(fields)} fields, expected 2 ({layout}){hint}", file=file, line=line)
 
 
-def _reference_values(path: Path, lines: list[tuple[int, str]], targets: list[str]) -> np.ndarray:
-    values = np.empty(len(targets), dtype=np.float64)
-    for position, ((line_no, _), text) in enumerate(zip(lines, targets)):
-        try:
-            values[position] = float(text)
-        except ValueError:
-            values[position] = math.nan
-        if not math.isfinite(values[position]):
-            raise InternalError(f"reference file {path} line {line_no}: value {text!r} is not a finite number")
-    return values
+def _reference_value(text: str) -> float:
+    """``float(text)``, NaN when ``text`` is not a number."""
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
+def _reference_values(path: Path, line_numbers: array, values: array) -> np.ndarray:
+    """``values`` as an array; raise at the first line whose value is not a finite number."""
+    result = np.frombuffer(values, dtype=np.float64).copy()
+    bad = np.flatnonzero(~np.isfinite(result))
+    if bad.size:
+        position = int(bad[0])
+        raise InternalError(f"reference file {path} line {line_numbers[position]}: value "
+                            f"{_value_text(path, line_numbers[position])!r} is not a finite number")
+    return result
+
+
+def _value_text(path: Path, line_no: int) -> str:
+    """The stripped second field of line ``line_no`` (read again: only for the message of a bad value)."""
+    return next(text for number, text in iter_lines(path, participant=False) if number == line_no).split(",")[1].strip()
 
 
 def _checked_classes(path: Path, classes: Sequence[str]) -> list[str]:

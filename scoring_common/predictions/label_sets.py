@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scoring_common.bytekeys import KeyTable, encode_keys, fixed_width
 from scoring_common.errors import InternalError, ParticipantError, list_ids
 from scoring_common.metrics.multilabel import set_f1
 from scoring_common.predictions.frames import SplitIds, required_file, split_ids, write_lines
@@ -105,22 +106,22 @@ class LabelSets:
         files = sorted((folder / self.inducers_dir).glob("*.csv"))
         if not files:
             raise InternalError(f"{folder / self.inducers_dir} holds no <inducer>.csv file")
-        interned: dict[str, str] = {item: item for item in items}
-        inducers: list[str] = []
-        item_ids: list[str] = []
-        labels: list[str] = []
+        item_keys = KeyTable(encode_keys(items))
+        inducers, item_ids, labels = [], [], []
         for path in files:
-            start = len(labels)
-            for number, item_id, line_labels in self._read_label_lines(path):
-                item_id = interned.get(item_id, item_id)
-                if item_id not in known:
-                    raise InternalError(f"{path} line {number}: {self.item} {item_id!r} is not in {self.items_file}")
-                for label in line_labels:
-                    item_ids.append(item_id)
-                    labels.append(interned.setdefault(label, label))
-            inducers.extend([path.stem] * (len(labels) - start))
-        frame = pd.DataFrame({"inducer": inducers, self.item_column: item_ids, self.label_column: labels},
-                             columns=self.columns)
+            rows = _plain_label_rows(path, items, item_keys)
+            if rows is None:  # not plain, or a problem: read line by line, which names it
+                rows = self._label_rows(path, known)
+            inducers.append(np.repeat(_object_array([path.stem]), len(rows[0])))
+            item_ids.append(rows[0])
+            labels.append(rows[1])
+        columns = [np.concatenate(values) for values in (inducers, item_ids, labels)]
+        if columns[0].size:
+            text = pd.Series(["text"]).dtype  # the dtype pandas infers for a list of strings
+            columns = [pd.Series(values, dtype=text, copy=False) for values in columns]
+        else:  # what pandas infers for empty lists
+            columns = [[] for _ in columns]
+        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns)
         frame.attrs[self.items_key] = SplitIds(items)
         return frame
 
@@ -327,6 +328,17 @@ class LabelSets:
             raise InternalError(f"{path}: an {self.item} id is listed more than once")
         return items
 
+    def _label_rows(self, path: Path, known: set[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``(item id, label)`` of every label of an inducer file, in file order, read line by line."""
+        item_ids: list[str] = []
+        labels: list[str] = []
+        for number, item_id, line_labels in self._read_label_lines(path):
+            if item_id not in known:
+                raise InternalError(f"{path} line {number}: {self.item} {item_id!r} is not in {self.items_file}")
+            item_ids.extend([item_id] * len(line_labels))
+            labels.extend(line_labels)
+        return _object_array(item_ids), _object_array(labels)
+
     def _read_label_lines(self, path: Path, header: bool = False) -> Iterable[tuple[int, str, list[str]]]:
         """Yield ``(line number, item id, labels)`` of an organisers' ``item_id|LABEL;LABEL`` file.
 
@@ -352,6 +364,80 @@ class LabelSets:
             seen.add(item_id)
             labels = (part.strip().upper() for part in rest.split(";"))
             yield number, item_id, list(dict.fromkeys(label for label in labels if label))
+
+
+#: Bytes a plain inducer file does not hold besides non-ASCII ones: NUL, whitespace but LF (str.isspace).
+_NOT_PLAIN_BYTES = tuple(bytes([byte]) for byte in (0, 9, 11, 12, 13, 28, 29, 30, 31, 32))
+#: Longest label a plain file holds (longer ones are read line by line, to bound the key matrix).
+_MAX_PLAIN_LABEL_BYTES = 64
+
+
+def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(item id, label)`` of every label of a plain inducer file, as :meth:`LabelSets._read_label_lines` reads it.
+
+    Plain: ASCII (after an optional BOM), no NUL, no whitespace but LF line ends, ``|``
+    on every non-blank line, every item id one of ``items`` (``item_keys`` is their
+    :class:`KeyTable`) and listed once, labels of at most :data:`_MAX_PLAIN_LABEL_BYTES`.
+    The file's bytes are split and upper-cased with numpy; only its distinct labels
+    become strings; empty labels and repeats within a line are dropped. None for any
+    other file (or one that cannot be read): the caller reads it line by line, which
+    reports its problems.
+    """
+    if not items:
+        return None
+    try:
+        raw = path.read_bytes().removeprefix(b"\xef\xbb\xbf")
+    except OSError:
+        return None
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    if not raw.isascii() or any(byte in raw for byte in _NOT_PLAIN_BYTES):
+        return None
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    line_ends = np.flatnonzero(buffer == ord("\n"))
+    line_starts = np.r_[0, line_ends[:-1] + 1]
+    non_blank = line_ends > line_starts
+    line_starts, line_ends = line_starts[non_blank], line_ends[non_blank]
+    if not line_starts.size:
+        return _object_array([]), _object_array([])
+    pipes = np.flatnonzero(buffer == ord("|"))
+    first_pipe = np.append(pipes, buffer.size)[np.searchsorted(pipes, line_starts)]
+    if (first_pipe >= line_ends).any():
+        return None
+    item_rows = item_keys.find(fixed_width(buffer, line_starts, first_pipe))
+    if (item_rows < 0).any() or np.bincount(item_rows).max() > 1:
+        return None
+    # Labels: from the first | of a line to its end, split on every ; after that |.
+    semicolons = np.flatnonzero(buffer == ord(";"))
+    semicolon_line = np.searchsorted(line_ends, semicolons)
+    after_pipe = semicolons > first_pipe[semicolon_line]
+    semicolons = semicolons[after_pipe]
+    label_starts = np.sort(np.concatenate([first_pipe + 1, semicolons + 1]))
+    label_ends = np.sort(np.concatenate([semicolons, line_ends]))
+    lengths = label_ends - label_starts
+    if lengths.max() > _MAX_PLAIN_LABEL_BYTES:
+        return None
+    label_line = np.repeat(np.arange(line_ends.size), np.bincount(semicolon_line[after_pipe], minlength=line_ends.size) + 1)
+    # bytes.upper is str.upper on ASCII text.
+    keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), label_starts, label_ends)
+    # Equal labels, equal words (one-word keys are their own exact code).
+    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
+    _, first_row, codes = np.unique(words, return_index=True, return_inverse=True)
+    codes = codes.reshape(-1)
+    keep = np.zeros(codes.size, dtype=bool)
+    keep[np.unique(label_line * first_row.size + codes, return_index=True)[1]] = True  # a label's first in its line
+    keep &= lengths > 0
+    # Zero-padded ASCII rows read as bytes strings (padding dropped), then as str.
+    width = keys.shape[1]
+    labels = keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}").astype(object)
+    return _object_array(items)[item_rows[label_line[keep]]], labels[codes[keep]]
+
+
+def _object_array(values: list[str]) -> np.ndarray:
+    """``values`` as a 1-d object array (``np.array`` of an empty list would be float)."""
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
 def _article(label_id: str) -> str:
