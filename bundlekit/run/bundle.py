@@ -10,7 +10,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-from bundlekit import participant
 from bundlekit.bundle_model import (
     BUNDLE_MAX_FILES,
     COMPETITION_YAML,
@@ -116,9 +115,12 @@ class Bundle:
             self.root = self.path.resolve()
         else:
             raise BundleError(f"{self.path}: no such bundle (give a bundle folder or zip)")
-        if (self.root / participant.KIT_FILE).is_file() and not (self.root / COMPETITION_YAML).exists():
-            self.root = participant.kit_as_bundle(self.root, Path(tempfile.mkdtemp(prefix="bundlekit-kit-")))
-            self._temp_dirs.append(self.root)
+        if not (self.root / COMPETITION_YAML).exists():
+            from bundlekit import participant  # noqa: PLC0415 - a built bundle needs it not (nor numpy, which it imports)
+
+            if (self.root / participant.KIT_FILE).is_file():
+                self.root = participant.kit_as_bundle(self.root, Path(tempfile.mkdtemp(prefix="bundlekit-kit-")))
+                self._temp_dirs.append(self.root)
         yaml_path = self.root / COMPETITION_YAML
         if not yaml_path.is_file():
             raise BundleError(
