@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from bundlekit.run import bundle as bundle_module
-from bundlekit.run import docker_engine
+from bundlekit.run import docker_engine, local_engine, run_submission, worker
 from test_runner import DOUBLE, FIXTURE_BUNDLE, bundle, code_files, image, make_submission, run_docker  # noqa: F401
 
 
@@ -88,3 +89,34 @@ def test_a_container_is_killed_at_once_only_when_a_process_is_left(
     assert result.status == "finished", result.reason
     assert result.scores["accuracy"] == 1.0
     assert killed == ([True] if lingers else [])  # the prediction step's container; scoring ends clean
+
+
+def test_the_timed_step_waits_for_every_program_prepared_ahead(
+    bundle: Path, make_submission, tmp_path: Path, monkeypatch,  # noqa: F811 - fixtures
+) -> None:
+    events = []
+    prepare, run = local_engine.LocalEngine.prepare, local_engine.LocalEngine.run
+    scoring_may_finish = threading.Event()
+
+    def slow_scoring_prepare(engine, mounts, work_dir, cpus):
+        if work_dir.name == "scoring":
+            scoring_may_finish.wait(5)  # held back until the runner is seen to wait (or a bound passes)
+            events.append("scoring prepared")
+        return prepare(engine, mounts, work_dir, cpus)
+
+    def recording_run(engine, argv, mounts, work_dir, *args):
+        events.append(f"{work_dir.name} runs")
+        return run(engine, argv, mounts, work_dir, *args)
+
+    def waiting(pending):
+        scoring_may_finish.set()
+        return futures_wait(pending)
+
+    monkeypatch.setattr(local_engine.LocalEngine, "prepare", slow_scoring_prepare)
+    monkeypatch.setattr(local_engine.LocalEngine, "run", recording_run)
+    futures_wait = worker.futures.wait
+    monkeypatch.setattr(worker.futures, "wait", waiting)
+    submission = make_submission("code", code_files(metadata="command: python3 -c pass\n"))
+    result = run_submission(bundle, submission, "Development", use_docker=False, output_dir=tmp_path / "run")
+    assert result.status == "finished", result.reason
+    assert events == ["scoring prepared", "submission runs", "ingestion runs", "scoring runs"]

@@ -8,6 +8,7 @@ import shutil
 import stat
 import threading
 import time
+from concurrent import futures
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,6 +262,7 @@ class SubmissionRun:
         if command is None:
             return self._predict_step(submission_dir, metadata_name, command, scheduling.untimed_cpus())
         with scheduling.TIMED_STEPS:
+            futures.wait(list(self._ahead.values()))  # no container start competes with the timed programs
             self._timing = True
             try:
                 return self._predict_step(submission_dir, metadata_name, command, scheduling.timed_cpus())
