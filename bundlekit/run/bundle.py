@@ -116,7 +116,7 @@ class Bundle:
         else:
             raise BundleError(f"{self.path}: no such bundle (give a bundle folder or zip)")
         if not (self.root / COMPETITION_YAML).exists():
-            from bundlekit import participant  # noqa: PLC0415 - a built bundle needs it not (nor numpy, which it imports)
+            from bundlekit import participant  # noqa: PLC0415 - only for a kit: it imports numpy
 
             if (self.root / participant.KIT_FILE).is_file():
                 self.root = participant.kit_as_bundle(self.root, Path(tempfile.mkdtemp(prefix="bundlekit-kit-")))
