@@ -121,7 +121,7 @@ class LabelSets:
             columns = [pd.Series(values, dtype=text, copy=False) for values in columns]
         else:  # what pandas infers for empty lists
             columns = [[] for _ in columns]
-        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns)
+        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns, copy=False)  # fresh columns
         frame.attrs[self.items_key] = SplitIds(items)
         return frame
 
