@@ -27,7 +27,10 @@ class DockerEngine:
     ``sleep``) so that its start-up overlaps the previous step; :meth:`_Container.run`
     then runs the program in it with ``docker exec``, behind the image's entrypoint,
     exactly as ``docker run IMAGE COMMAND`` would, and the container is removed after.
-    An image without ``sleep`` gets one container per program, started when it runs.
+    When the program has ended and nothing but the idle ``sleep`` is left in its container,
+    the container is killed and removed in the background; a left-over process is killed
+    before the run goes on. An image without ``sleep`` gets one container per program,
+    started when it runs.
     """
 
     def __init__(self, image: str, memory: str, pids: int, network: bool):
@@ -35,6 +38,31 @@ class DockerEngine:
         self.memory = memory
         self.pids = pids
         self.network = network
+        #: This engine's containers being removed in the background (see wait_for_removals).
+        self._removals: list[threading.Thread] = []
+        self._removals_lock = threading.Lock()
+
+    def remove_in_background(self, container: Any) -> None:
+        """Kill and remove ``container`` in a thread of its own."""
+        import docker
+
+        def remove() -> None:
+            try:
+                container.remove(force=True)
+            except docker.errors.APIError:
+                pass
+
+        thread = threading.Thread(target=remove, daemon=True)
+        thread.start()
+        with self._removals_lock:
+            self._removals[:] = [*(t for t in self._removals if t.is_alive()), thread]
+
+    def wait_for_removals(self) -> None:
+        """Wait until every container of this engine closed so far is removed."""
+        with self._removals_lock:
+            pending, self._removals[:] = list(self._removals), []
+        for thread in pending:
+            thread.join()
 
     def prepare(self, mounts: dict[str, Mount], work_dir: Path, cpus: set[int] | None) -> "_Container":
         """A started, idle container with ``mounts``, pinned to ``cpus`` (None: any CPU)."""
@@ -99,26 +127,46 @@ class _Container:
             self.close()
 
     def close(self) -> None:
-        """Kill what still runs in the container now; remove the container in the background."""
+        """Kill and remove the container in the background (see :meth:`DockerEngine.wait_for_removals`)."""
+        container, self.container = self.container, None
+        if container is not None:
+            self.engine.remove_in_background(container)
+
+    def kill(self) -> None:
+        """Kill what still runs in the container now: nothing of it survives this call."""
         import docker
 
-        container, self.container = self.container, None
-        if container is None:
+        if self.container is None:
             return
         try:
-            container.kill()
+            self.container.kill()
         except docker.errors.APIError:  # not running (any more)
             pass
-        _remove_in_background(container)
 
     def run(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
             cancel: threading.Event) -> Outcome:
+        """Run ``argv``; on return no process of it runs any more. The caller then calls :meth:`close`."""
         try:
             if self.container is None:
                 return self._run_once(argv, stdout_log, stderr_log, deadline, cancel)
             return self._exec(argv, stdout_log, stderr_log, deadline, cancel)
-        finally:
-            self.close()
+        except BaseException:
+            self.kill()
+            raise
+
+    def _only_idle_left(self) -> bool:
+        """Whether the idle ``sleep`` (PID 1, which outlives every other process) is all that runs in the container.
+
+        A process can only be started by another one (no more ``exec`` comes), so none can
+        appear after this answers True. Any doubt (a zombie, an engine error) answers False.
+        """
+        import docker
+
+        try:
+            processes = _docker_client().api.top(self.container.id).get("Processes") or []
+        except docker.errors.APIError:
+            return False
+        return len(processes) == 1
 
     def _exec(self, argv: list[str], stdout_log: Path, stderr_log: Path, deadline: float,
               cancel: threading.Event) -> Outcome:
@@ -139,10 +187,11 @@ class _Container:
             if not state["Running"]:  # ended, even if a left-over child still holds its streams
                 break
         elapsed = time.monotonic() - start
-        exit_code = None if timed_out else api.exec_inspect(exec_id)["ExitCode"]
+        exit_code = None if timed_out else state["ExitCode"]
         # 137 is any SIGKILL (a program can kill its own parent): only the engine's word means memory.
         out_of_memory = exit_code not in (0, None) and self._killed_for_memory()
-        self.close()  # kills whatever still runs, which ends the streams
+        if timed_out or not self._only_idle_left():
+            self.kill()  # whatever still runs, which also ends the streams
         pump.join(LOG_JOIN_SECONDS)
         return Outcome(exit_code, elapsed, timed_out, out_of_memory)
 
@@ -195,34 +244,6 @@ class _Container:
         return Outcome(exit_code, elapsed, timed_out, out_of_memory)
 
 
-#: Containers being removed in the background; waited for before the runner returns.
-_REMOVALS: list[threading.Thread] = []
-_REMOVALS_LOCK = threading.Lock()
-
-
-def _remove_in_background(container: Any) -> None:
-    import docker
-
-    def remove() -> None:
-        try:
-            container.remove(force=True)
-        except docker.errors.APIError:
-            pass
-
-    thread = threading.Thread(target=remove, daemon=True)
-    thread.start()
-    with _REMOVALS_LOCK:
-        _REMOVALS[:] = [*(t for t in _REMOVALS if t.is_alive()), thread]
-
-
-def wait_for_removals() -> None:
-    """Wait until every container closed so far is removed."""
-    with _REMOVALS_LOCK:
-        pending, _REMOVALS[:] = list(_REMOVALS), []
-    for thread in pending:
-        thread.join()
-
-
 def remove_leftover_containers() -> int:
     """Remove the stopped containers of interrupted runs; return how many were removed.
 
@@ -231,25 +252,21 @@ def remove_leftover_containers() -> int:
     """
     import docker
 
-    client = docker.from_env(timeout=60)
     removed = 0
-    try:
-        stopped = client.containers.list(
-            all=True, filters={"label": f"{CONTAINER_LABEL}=1", "status": ["created", "exited", "dead"]},
-            ignore_removed=True,
-        )
-        for container in stopped:
-            state = container.attrs["State"]
-            last_change = max(_docker_time(container.attrs["Created"]), _docker_time(state["FinishedAt"]))
-            if state.get("Running") or time.time() - last_change < LEFTOVER_AGE_SECONDS:
-                continue
-            try:
-                container.remove()  # without force: never a container started meanwhile
-                removed += 1
-            except docker.errors.APIError:
-                pass
-    finally:
-        client.close()
+    stopped = _docker_client().containers.list(
+        all=True, filters={"label": f"{CONTAINER_LABEL}=1", "status": ["created", "exited", "dead"]},
+        ignore_removed=True,
+    )
+    for container in stopped:
+        state = container.attrs["State"]
+        last_change = max(_docker_time(container.attrs["Created"]), _docker_time(state["FinishedAt"]))
+        if state.get("Running") or time.time() - last_change < LEFTOVER_AGE_SECONDS:
+            continue
+        try:
+            container.remove()  # without force: never a container started meanwhile
+            removed += 1
+        except docker.errors.APIError:
+            pass
     return removed
 
 
@@ -260,10 +277,12 @@ def _docker_time(text: str) -> float:
 
 
 def docker_available() -> bool:
-    """Whether a Docker engine answers."""
+    """Whether a Docker engine answers (on the process's client once it exists: no new connection)."""
     try:
         import docker
 
+        if _docker_client.cache_info().currsize:
+            return bool(_docker_client().ping())
         client = docker.from_env(timeout=10)
         try:
             return bool(client.ping())
@@ -277,11 +296,8 @@ def image_available(image: str) -> bool:
     """Whether the Docker engine has ``image`` locally."""
     import docker
 
-    client = docker.from_env(timeout=30)
     try:
-        client.images.get(image)
+        _docker_client().images.get(image)
         return True
     except docker.errors.ImageNotFound:
         return False
-    finally:
-        client.close()

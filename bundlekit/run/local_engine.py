@@ -106,6 +106,9 @@ class LocalEngine:
     def __init__(self, memory: str | None):
         self.memory_bytes = parse_memory(memory) if memory else None
 
+    def wait_for_removals(self) -> None:
+        """Nothing to wait for: a local program leaves nothing behind once run."""
+
     def prepare(self, mounts: dict[str, Mount], work_dir: Path, cpus: set[int] | None) -> "_LocalProgram":
         """A program to run later with ``mounts``, pinned to ``cpus`` (None: the starting thread's CPUs)."""
         return _LocalProgram(self, mounts, work_dir, cpus)

@@ -20,7 +20,6 @@ from bundlekit.run.docker_engine import (
     docker_available,
     image_available,
     remove_leftover_containers,
-    wait_for_removals,
 )
 from bundlekit.run.engine import DEFAULT_MEMORY, DEFAULT_PIDS, POLL_SECONDS, make_dir, parse_memory
 from bundlekit.run.result import RunResult
@@ -213,7 +212,8 @@ def run_many(
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
-            wait_for_removals()
+            for run in runs:  # this call's containers only: concurrent calls each wait for their own
+                run.engine.wait_for_removals()
     return [result for result in results if result is not None]
 
 

@@ -133,6 +133,9 @@ class SubmissionRun:
         )
         #: Programs whose container is being started ahead, by label (see _prepare_ahead).
         self._ahead: dict[str, Future] = {}
+        #: Programs that ended during the timed step: released once it is over (see _release_ended).
+        self._ended: list = []
+        self._timing = False
 
     def run(self) -> RunResult:
         make_dir(self.run_dir)
@@ -150,6 +153,8 @@ class SubmissionRun:
         except Exception as error:  # an engine or file-system fault must not stop the other runs
             self.result.reason = f"the run could not be carried out: {type(error).__name__}: {' '.join(str(error).split())}"
         finally:
+            self._timing = False
+            self._release_ended()
             for ahead in self._ahead.values():  # started ahead for a step that never ran
                 try:
                     ahead.result().close()
@@ -225,7 +230,9 @@ class SubmissionRun:
         try:
             outcome = program.run(argv, stdout_log, stderr_log, deadline, self.cancel)
         finally:
-            program.close()
+            self._ended.append(program)
+            if not self._timing:
+                self._release_ended()
         if self.cancel.is_set():
             raise StepFailure("interrupted")
         return outcome
@@ -253,7 +260,22 @@ class SubmissionRun:
         if command is None:
             return self._predict_step(submission_dir, metadata_name, command, scheduling.untimed_cpus())
         with scheduling.TIMED_STEPS:
-            return self._predict_step(submission_dir, metadata_name, command, scheduling.timed_cpus())
+            self._timing = True
+            try:
+                return self._predict_step(submission_dir, metadata_name, command, scheduling.timed_cpus())
+            finally:
+                self._timing = False
+                self._release_ended()
+
+    def _release_ended(self) -> None:
+        """Release the ended programs (their containers go in the background).
+
+        During a timed step this waits for its end, so that no container teardown competes
+        with the timed program (nothing of an ended program runs any more: see ``run``).
+        """
+        ended, self._ended = self._ended, []
+        for program in ended:
+            program.close()
 
     def _predict_step(self, submission_dir: Path, metadata_name: str | None, command: str | None,
                       cpus: set[int] | None) -> Path:
