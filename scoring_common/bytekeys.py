@@ -15,7 +15,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 _NEWLINE, _COMMA = ord("\n"), ord(",")
 #: The 64-bit word whose first n bytes (in memory order) are 0xff and the others 0, for n = 0..8.
-_FIRST_BYTES_MASK = np.frombuffer(b"".join(bytes([255] * n + [0] * (8 - n)) for n in range(9)), dtype=np.uint64)
+_FIRST_BYTES_MASK = np.frombuffer(b"".join(bytes([255] * n + [0] * (8 - n)) for n in range(9)),
+                                  dtype=np.uint64)
 #: Odd 64-bit multiplier of the row hash (the golden ratio's).
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 

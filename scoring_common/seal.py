@@ -33,6 +33,8 @@ MAGIC = "per-item-scores-sealed-v1"
 KEY_EXCLUDED = frozenset({"split.json"})
 IV_BYTES = 16
 BLOCK_BYTES = 32
+#: Bytes base64-encoded at a time when sealing: whole lines of 57 bytes.
+_ENCODED_BYTES = 57 * 1024
 
 
 class SealError(ValueError):
@@ -58,10 +60,12 @@ def seal(text: str, key: bytes) -> str:
     sealed = _xor(plain, _keystream(enc_key, iv, len(plain)))
     del plain
     sealed[:0] = iv
-    # base64.encode writes lines of 76 characters, each ended by a newline, into the file after the magic line.
+    # encodebytes writes lines of 76 characters (57 bytes), each ended by a newline: encoding
+    # whole lines at a time gives the same text without a second copy of it.
     out = io.BytesIO()
     out.write(f"{MAGIC}\n".encode("ascii"))
-    base64.encode(io.BytesIO(sealed), out)
+    for start in range(0, len(sealed), _ENCODED_BYTES):
+        out.write(base64.encodebytes(sealed[start:start + _ENCODED_BYTES]))
     del sealed
     return out.getvalue().decode("ascii")
 
@@ -93,7 +97,7 @@ def _keystream(enc_key: bytes, iv: bytes, size: int) -> bytes:
     blocks = (size + BLOCK_BYTES - 1) // BLOCK_BYTES
     stream = bytearray()  # grown in place: no object per block is kept
     for counter in range(blocks):
-        stream += hmac.new(enc_key, iv + counter.to_bytes(8, "big"), hashlib.sha256).digest()
+        stream += hmac.digest(enc_key, iv + counter.to_bytes(8, "big"), "sha256")
     del stream[size:]
     return stream
 

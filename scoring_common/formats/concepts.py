@@ -183,10 +183,10 @@ def read_run(path: Path, image_index: dict[str, int], vocabulary: dict[str, int]
     concept list may be empty (``img1|``, or the image id alone); one trailing ``;`` is
     tolerated. A line without separator that is not an image of the split and holds more
     than letters, digits, ``_``, ``.`` and ``-`` is taken for concepts joined to the id
-    by a wrong separator. Fields may be quoted as in CSV. The run is read as a stream and
-    refused unread when it is more than
-    :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest valid run
-    (:func:`largest_run_bytes`).
+    by a wrong separator. Fields may be quoted as in CSV. The run is refused unread when
+    it is more than :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest
+    valid run (:func:`largest_run_bytes`). A plain run that passes every check
+    (:func:`_plain_run`) is split in bulk; any other is read as a stream, line by line.
 
     Parameters
     ----------

@@ -259,9 +259,10 @@ def read_trec_run(path: Path, query_ids: Sequence[str], *, max_per_query: int = 
                   item: str = "photo") -> RankedRun:
     """Read and validate a TREC run ``query_id iter item_id rank score run_id``.
 
-    The run is read as a stream (a malformed line stops the reading there) and refused
-    unread when it is more than :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times
-    the largest valid run (:func:`largest_trec_run_bytes`).
+    The run is refused unread when it is more than
+    :data:`~scoring_common.validation.RUN_SIZE_FACTOR` times the largest valid run
+    (:func:`largest_trec_run_bytes`). A plain run (:func:`_plain_trec_fields`) is split in
+    bulk; any other is read as a stream (a malformed line stops the reading there).
 
     Rules (each broken one is a :class:`ParticipantError` naming the file and line):
     exactly 6 whitespace-separated fields; no header; a known query; rank an integer >= 0,

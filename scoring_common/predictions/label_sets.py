@@ -121,7 +121,7 @@ class LabelSets:
             columns = [pd.Series(values, dtype=text, copy=False) for values in columns]
         else:  # what pandas infers for empty lists
             columns = [[] for _ in columns]
-        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns)
+        frame = pd.DataFrame(dict(zip(self.columns, columns)), columns=self.columns, copy=False)  # fresh columns
         frame.attrs[self.items_key] = SplitIds(items)
         return frame
 
@@ -417,7 +417,8 @@ def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tupl
     lengths = label_ends - label_starts
     if lengths.max() > _MAX_PLAIN_LABEL_BYTES:
         return None
-    label_line = np.repeat(np.arange(line_ends.size), np.bincount(semicolon_line[after_pipe], minlength=line_ends.size) + 1)
+    labels_per_line = np.bincount(semicolon_line[after_pipe], minlength=line_ends.size) + 1
+    label_line = np.repeat(np.arange(line_ends.size), labels_per_line)
     # bytes.upper is str.upper on ASCII text.
     keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), label_starts, label_ends)
     # Equal labels, equal words (one-word keys are their own exact code).
