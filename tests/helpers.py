@@ -34,6 +34,14 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> None:
         path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
 
 
+def zip_of(path: Path, files: dict[str, str]) -> Path:
+    """A zip at ``path`` holding ``files`` (name -> text)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return path
+
+
 def lines_text(lines: list[str]) -> str:
     """The lines of a file, each ended by a newline."""
     return "\n".join(lines) + "\n"

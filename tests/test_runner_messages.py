@@ -14,6 +14,7 @@ from bundlekit import run
 from bundlekit.run import BundleError, collect_submissions, run_submission
 from bundlekit.run.engine import POLL_SECONDS
 from bundlekit.run.session import StepFeedback
+from helpers import zip_of
 from scoring_common import ingestion
 
 FIXTURE_BUNDLE = Path(__file__).parent / "fixtures" / "runner" / "bundle"
@@ -23,13 +24,6 @@ RUN_PREFIX = "import sys\nfrom pathlib import Path\ninput_dir, output_dir = Path
 @pytest.fixture
 def bundle(tmp_path: Path) -> Path:
     return Path(shutil.copytree(FIXTURE_BUNDLE, tmp_path / "bundle"))
-
-
-def zip_of(path: Path, files: dict[str, str]) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return path
 
 
 def test_a_bare_run_file_gets_the_command_that_zips_it(tmp_path: Path) -> None:

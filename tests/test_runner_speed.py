@@ -4,34 +4,27 @@ from __future__ import annotations
 
 import shutil
 import threading
-import zipfile
 from pathlib import Path
 
 import pytest
 
 from bundlekit.run import bundle as bundle_module
 from bundlekit.run import docker_engine, local_engine, run_submission, worker
+from helpers import zip_of
 from test_runner import DOUBLE, FIXTURE_BUNDLE, bundle, code_files, image, make_submission, run_docker  # noqa: F401
 
 
-def _zip(path: Path, files: dict[str, str]) -> Path:
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return path
-
-
 def test_a_resource_zip_is_extracted_once_per_content(tmp_path: Path) -> None:
-    first = bundle_module.shared_extraction(_zip(tmp_path / "a.zip", {"data/x.txt": "1\n"}))
+    first = bundle_module.shared_extraction(zip_of(tmp_path / "a.zip", {"data/x.txt": "1\n"}))
     same_bytes = bundle_module.shared_extraction(Path(shutil.copy(tmp_path / "a.zip", tmp_path / "b.zip")))
-    other = bundle_module.shared_extraction(_zip(tmp_path / "c.zip", {"data/x.txt": "2\n"}))
+    other = bundle_module.shared_extraction(zip_of(tmp_path / "c.zip", {"data/x.txt": "2\n"}))
     assert same_bytes == first != other
     assert (other / "data" / "x.txt").read_text() == "2\n"
 
 
 @pytest.mark.parametrize("change", ["modify", "add", "remove"])
 def test_a_changed_extraction_is_never_handed_out_again(tmp_path: Path, change: str) -> None:
-    archive = _zip(tmp_path / "data.zip", {"x.txt": "clean\n", "y.txt": "kept\n"})
+    archive = zip_of(tmp_path / "data.zip", {"x.txt": "clean\n", "y.txt": "kept\n"})
     folder = bundle_module.shared_extraction(archive)
     if change == "modify":
         (folder / "x.txt").write_text("dirty\n")
@@ -46,7 +39,7 @@ def test_a_changed_extraction_is_never_handed_out_again(tmp_path: Path, change: 
 
 def test_two_bundles_on_the_same_zip_share_its_extraction(tmp_path: Path) -> None:
     root = Path(shutil.copytree(FIXTURE_BUNDLE, tmp_path / "bundle"))
-    _zip(root / "data.zip", {"questions.txt": "1\n2\n"})
+    zip_of(root / "data.zip", {"questions.txt": "1\n2\n"})
     with bundle_module.Bundle(root) as one:
         first = one.materialize(root / "data.zip")
     with bundle_module.Bundle(root) as two:
