@@ -185,3 +185,18 @@ class KeyTable:
             pending = pending[~match]
             position[pending] += 1
         return found
+
+
+def distinct_spans(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each ASCII span ``buffer[starts[k]:ends[k]]`` as a code among the distinct spans.
+
+    Returns the codes and the distinct spans as a ``str`` array, ``distinct[codes[k]]``
+    being span ``k``; only the distinct spans become strings.
+    """
+    keys = fixed_width(buffer, starts, ends)
+    # Equal spans, equal words (one-word keys are their own exact code).
+    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
+    _, first_row, codes = np.unique(words, return_index=True, return_inverse=True)
+    width = keys.shape[1]
+    # Zero-padded ASCII rows read as bytes strings (padding dropped), then as str.
+    return codes.reshape(-1), keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}")

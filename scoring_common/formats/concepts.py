@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scoring_common.bytekeys import KeyTable, fixed_width
+from scoring_common.bytekeys import distinct_spans
 from scoring_common.errors import InternalError, ParticipantError, quote
 from scoring_common.textio import iter_lines, read_lines
 from scoring_common.validation import check_missing_count, check_run_size, check_unknown_ids
@@ -410,13 +410,8 @@ def _plain_lines(path: Path, separator: bytes) -> _PlainLines | None:
     per_line = np.bincount(semicolon_line, minlength=line_ends.size) + 1
     last = np.zeros(starts.size, dtype=bool)
     last[np.cumsum(per_line) - 1] = True
-    keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), starts, ends)  # bytes.upper: ASCII upper case
-    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
-    _, first_row, concept = np.unique(words, return_index=True, return_inverse=True)
-    width = keys.shape[1]
-    distinct = keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}").tolist()
-    return _PlainLines(ids, np.repeat(np.arange(line_ends.size), per_line), last,
-                       concept.reshape(-1), distinct)
+    concept, distinct = distinct_spans(np.frombuffer(raw.upper(), dtype=np.uint8), starts, ends)  # ASCII upper case
+    return _PlainLines(ids, np.repeat(np.arange(line_ends.size), per_line), last, concept, distinct.tolist())
 
 
 def _repeats(values: np.ndarray) -> bool:

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from scoring_common.bytekeys import KeyTable, encode_keys, fixed_width
+from scoring_common.bytekeys import KeyTable, distinct_spans, encode_keys, fixed_width
 from scoring_common.errors import InternalError, ParticipantError, list_ids
 from scoring_common.metrics.multilabel import set_f1
 from scoring_common.predictions.frames import SplitIds, required_file, split_ids, write_lines
@@ -420,17 +420,11 @@ def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tupl
     labels_per_line = np.bincount(semicolon_line[after_pipe], minlength=line_ends.size) + 1
     label_line = np.repeat(np.arange(line_ends.size), labels_per_line)
     # bytes.upper is str.upper on ASCII text.
-    keys = fixed_width(np.frombuffer(raw.upper(), dtype=np.uint8), label_starts, label_ends)
-    # Equal labels, equal words (one-word keys are their own exact code).
-    words = keys.view(np.uint64).reshape(-1) if keys.shape[1] == 8 else KeyTable(keys).codes
-    _, first_row, codes = np.unique(words, return_index=True, return_inverse=True)
-    codes = codes.reshape(-1)
+    codes, distinct = distinct_spans(np.frombuffer(raw.upper(), dtype=np.uint8), label_starts, label_ends)
     keep = np.zeros(codes.size, dtype=bool)
-    keep[np.unique(label_line * first_row.size + codes, return_index=True)[1]] = True  # a label's first in its line
+    keep[np.unique(label_line * distinct.size + codes, return_index=True)[1]] = True  # a label's first in its line
     keep &= lengths > 0
-    # Zero-padded ASCII rows read as bytes strings (padding dropped), then as str.
-    width = keys.shape[1]
-    labels = keys[first_row].view(f"S{width}").reshape(-1).astype(f"U{width}").astype(object)
+    labels = distinct.astype(object)
     return _object_array(items)[item_rows[label_line[keep]]], labels[codes[keep]]
 
 
