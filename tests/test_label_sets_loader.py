@@ -10,6 +10,7 @@ import pytest
 
 from scoring_common.errors import InternalError
 from scoring_common.predictions import label_sets
+from scoring_common.predictions.frames import SharedStrings
 from scoring_common.predictions.label_sets import LabelSets
 
 KIND = LabelSets(item_column="image_id", label_column="concept", item="image", label="concept",
@@ -57,7 +58,7 @@ def test_bulk_reading_equals_the_line_by_line_reading(tmp_path: Path, seed: int)
         (tmp_path / "inducers" / f"inducer_{n}.csv").write_text(prefix + text, encoding="utf-8", newline="")
     keys = label_sets.KeyTable(label_sets.encode_keys(ITEMS))
     for path in (tmp_path / "inducers").iterdir():
-        bulk = label_sets._plain_label_rows(path, ITEMS, keys)
+        bulk = label_sets._plain_label_rows(path, ITEMS, keys, SharedStrings())
         if bulk is not None:
             loop = KIND._label_rows(path, set(ITEMS))
             assert [column.tolist() for column in bulk] == [column.tolist() for column in loop]
@@ -66,6 +67,9 @@ def test_bulk_reading_equals_the_line_by_line_reading(tmp_path: Path, seed: int)
     pd.testing.assert_frame_equal(frame, expected, check_exact=True)
     assert list(frame.dtypes) == list(expected.dtypes)
     assert tuple(frame.attrs["images"]) == expected.attrs["images"]
+    for column in ("image_id", "concept"):  # one object per distinct string, across files and paths
+        values = frame[column].tolist()
+        assert len({id(value) for value in values}) == len(set(values))
 
 
 def test_plain_files_take_the_bulk_path_and_others_the_loop(tmp_path: Path):
@@ -73,11 +77,11 @@ def test_plain_files_take_the_bulk_path_and_others_the_loop(tmp_path: Path):
     keys = label_sets.KeyTable(label_sets.encode_keys(items))
     plain = tmp_path / "plain.csv"
     plain.write_text("a|c1;C1;;c2;\n\nb|\n", encoding="utf-8")
-    item_ids, labels = label_sets._plain_label_rows(plain, items, keys)
+    item_ids, labels = label_sets._plain_label_rows(plain, items, keys, SharedStrings())
     assert item_ids.tolist() == ["a", "a"] and labels.tolist() == ["C1", "C2"]
     for text in ("a|c1\r\n", "a|c 1\n", "a,c1\n", "z|c1\n", "a|c1\na|c2\n", "a|\u00e9\n", "a|c\x001\n"):
         plain.write_text(text, encoding="utf-8")
-        assert label_sets._plain_label_rows(plain, items, keys) is None, text
+        assert label_sets._plain_label_rows(plain, items, keys, SharedStrings()) is None, text
 
 
 @pytest.mark.parametrize("text, message", [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from scoring_common.errors import InternalError, ParticipantError
@@ -35,6 +36,30 @@ def split_ids(frame: pd.DataFrame, key: str) -> SplitIds:
         raise ParticipantError(f"X.attrs[{key!r}] is missing; do not modify X in place "
                                "(work on X.copy() or on derived frames)")
     return ids
+
+
+class SharedStrings:
+    """Equal strings of a split's files as one ``str`` object each, across every file read.
+
+    A participant's ``groupby``, ``merge`` or ``isin`` over a column of ``X`` hashes each
+    distinct object once (``str`` caches its hash) and compares equal ids by identity: a
+    column with a fresh object per row made fusion-cap's majority vote 20 % slower and
+    its process 60 MiB larger than the same column with shared objects.
+    """
+
+    def __init__(self) -> None:
+        self._table: dict[str, str] = {}
+
+    def distinct(self, values: list[str]) -> np.ndarray:
+        """``values`` (distinct strings) as an object array of the shared objects."""
+        shared = np.empty(len(values), dtype=object)
+        shared[:] = [self._table.setdefault(value, value) for value in values]
+        return shared
+
+    def column(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (a 1-d object array of strings) with each string the shared object."""
+        codes, uniques = pd.factorize(values)
+        return self.distinct(uniques.tolist())[codes] if len(values) else values
 
 
 def required_file(path: Path) -> Path:

@@ -28,7 +28,7 @@ import pandas as pd
 from scoring_common.bytekeys import KeyTable, distinct_spans, encode_keys, fixed_width
 from scoring_common.errors import InternalError, ParticipantError, list_ids
 from scoring_common.metrics.multilabel import set_f1
-from scoring_common.predictions.frames import SplitIds, required_file, split_ids, write_lines
+from scoring_common.predictions.frames import SharedStrings, SplitIds, required_file, split_ids, write_lines
 
 #: Characters a label cannot hold: they separate the fields of a run line.
 FORBIDDEN_IN_LABEL = frozenset(" \t,|;")
@@ -107,11 +107,13 @@ class LabelSets:
         if not files:
             raise InternalError(f"{folder / self.inducers_dir} holds no <inducer>.csv file")
         item_keys = KeyTable(encode_keys(items))
+        strings = SharedStrings()
+        strings.distinct(items)  # the item ids of every file are the item list's objects
         inducers, item_ids, labels = [], [], []
         for path in files:
-            rows = _plain_label_rows(path, items, item_keys)
+            rows = _plain_label_rows(path, items, item_keys, strings)
             if rows is None:  # not plain, or a problem: read line by line, which names it
-                rows = self._label_rows(path, known)
+                rows = tuple(map(strings.column, self._label_rows(path, known)))
             inducers.append(np.repeat(_object_array([path.stem]), len(rows[0])))
             item_ids.append(rows[0])
             labels.append(rows[1])
@@ -372,14 +374,16 @@ _NOT_PLAIN_BYTES = tuple(bytes([byte]) for byte in (0, 9, 11, 12, 13, 28, 29, 30
 _MAX_PLAIN_LABEL_BYTES = 64
 
 
-def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tuple[np.ndarray, np.ndarray] | None:
+def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable,
+                      strings: SharedStrings) -> tuple[np.ndarray, np.ndarray] | None:
     """``(item id, label)`` of every label of a plain inducer file, as :meth:`LabelSets._read_label_lines` reads it.
 
     Plain: ASCII (after an optional BOM), no NUL, no whitespace but LF line ends, ``|``
     on every non-blank line, every item id one of ``items`` (``item_keys`` is their
     :class:`KeyTable`) and listed once, labels of at most :data:`_MAX_PLAIN_LABEL_BYTES`.
     The file's bytes are split and upper-cased with numpy; only its distinct labels
-    become strings; empty labels and repeats within a line are dropped. None for any
+    become strings, the objects ``strings`` shares across files; empty labels and repeats
+    within a line are dropped. None for any
     other file (or one that cannot be read): the caller reads it line by line, which
     reports its problems.
     """
@@ -424,7 +428,7 @@ def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable) -> tupl
     keep = np.zeros(codes.size, dtype=bool)
     keep[np.unique(label_line * distinct.size + codes, return_index=True)[1]] = True  # a label's first in its line
     keep &= lengths > 0
-    labels = distinct.astype(object)
+    labels = strings.distinct(distinct.tolist())
     return _object_array(items)[item_rows[label_line[keep]]], labels[codes[keep]]
 
 

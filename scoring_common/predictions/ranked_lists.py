@@ -27,7 +27,8 @@ import pandas as pd
 from scoring_common.errors import InternalError, ParticipantError, list_ids
 from scoring_common.formats.diversity import natural_key
 from scoring_common.metrics.diversity import diversity_at, f1_score
-from scoring_common.predictions.frames import SplitIds, checked_header, required_file, split_ids, write_lines
+from scoring_common.predictions.frames import (SharedStrings, SplitIds, checked_header, required_file, split_ids,
+                                               write_lines)
 
 TREC_FIELDS = ("query_id", "iter", "item_id", "rank", "score", "run_id")
 
@@ -127,6 +128,11 @@ class RankedLists:
         X.insert(0, "inducer", np.repeat(np.array([path.stem for path in paths], dtype=object),
                                          [len(frame) for frame in frames]))
         X = X[self.x_columns]
+        strings = SharedStrings()
+        strings.distinct(list(queries))
+        for column in ("query_id", self.item_column):
+            X[column] = pd.Series(strings.column(X[column].to_numpy(dtype=object)), index=X.index,
+                                  dtype=X[column].dtype, copy=False)
         X.attrs["queries"] = queries
         return X
 
