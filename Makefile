@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py --markdown
+	$(BIN)/python benchmarks/bench.py --markdown --tune
 
 clean:
 	rm -rf dist $(VENV) .pytest_cache

@@ -9,9 +9,9 @@ figures of a busy machine mean little):
 
 - scoring: ``benchmarks/bench_scoring.py`` (time and peak memory per item of every task's
   scoring program, data from the task's own generator at each scale);
-- cost: every code baseline of every task run once to warm up (not counted), then ``--reruns``
-  times alone (one after the other), then ``--reruns`` times in one batch (``bundlekit run --jobs N``, all the task's
-  code baselines at once), in Docker on the Test phase; the spread of each cost column
+- cost: every code baseline of every task run once to warm up (not counted) and at once
+  ``--reruns`` times alone (one after the other), then ``--reruns`` times in one batch
+  (``bundlekit run --jobs N``, all the task's code baselines at once), in Docker on the Test phase; the spread of each cost column
   (``(max - min) / median``) over the reruns;
 - overhead: the runner's own time per run, in Docker: the run's wall time in the runner
   minus the wall time of its programs (the ``[measure]`` lines of the image's entrypoint),
@@ -28,13 +28,16 @@ Cost, overhead and demo need a Docker engine and the kit's image; without them t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +62,13 @@ SPREAD_ALONE, SPREAD_BATCH = 0.10, 0.20  # (max - min) / median of a cost column
 SPREAD_FLOOR_S = 0.005
 OVERHEAD_S = 1.0  # the runner's own time per run
 DEMO_S = 150.0  # bundlekit demo
+#: A virtual machine's free page reporting (virtio-balloon feature 5): the guest hands the memory
+#: its processes free back to the hypervisor, and the next process to touch it pays a host page
+#: fault for each page. Blocks of this order and above are reported; 11 is above the largest
+#: (10), so none is.
+PAGE_REPORTING_ORDER = Path("/sys/module/page_reporting/parameters/page_reporting_order")
+BALLOON_FEATURES = Path("/sys/bus/virtio/drivers/virtio_balloon")
+NO_REPORTING_ORDER = 11
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,38 @@ class TimedRun:
     @property
     def overhead_s(self) -> float:
         return self.wall_s - self.programs_s
+
+
+def _free_page_reporting() -> bool:
+    """Whether a balloon device of this machine reports free pages, at an order the kernel reports."""
+    reporting = any(len(bits := features.read_text().strip()) > 5 and bits[5] == "1"
+                    for features in BALLOON_FEATURES.glob("virtio*/features"))
+    return reporting and PAGE_REPORTING_ORDER.is_file() and int(PAGE_REPORTING_ORDER.read_text()) < NO_REPORTING_ORDER
+
+
+@contextlib.contextmanager
+def tuned_memory(tune: bool, log: Callable[[str], None]) -> Iterator[str]:
+    """With ``tune``, free page reporting off while the benchmark runs, restored after; yields the state."""
+    if not _free_page_reporting():
+        yield "no free page reporting"
+        return
+    was = PAGE_REPORTING_ORDER.read_text().strip()
+    if not tune:
+        yield f"free page reporting on (order {was}; --tune turns it off)"
+        return
+    try:
+        PAGE_REPORTING_ORDER.write_text(str(NO_REPORTING_ORDER))
+    except OSError as exc:
+        yield f"free page reporting on (order {was}; --tune could not turn it off: {exc.strerror})"
+        return
+    log(f"[tune] free page reporting off (page_reporting_order {was} -> {NO_REPORTING_ORDER}) until the end")
+    on_sigterm = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # restored on it too
+    try:
+        yield f"free page reporting off while it ran (--tune; order {was} before and after)"
+    finally:
+        PAGE_REPORTING_ORDER.write_text(was)
+        signal.signal(signal.SIGTERM, on_sigterm)
+        log(f"[tune] free page reporting restored (page_reporting_order {was})")
 
 
 def load() -> str:
@@ -155,15 +197,13 @@ def cost_part(bundles: dict[str, Path], reruns: int, jobs: int, work: Path, log
     rows, alone_runs, targets = [], [], []
     for task, bundle in bundles.items():
         codes = sorted((bundle / "solutions").glob("*-code.zip"))
-        # One run of each, not counted: the page cache then holds the image, the bundle and the
-        # libraries each code imports, as it does on a worker that has run a submission before.
-        log(f"[cost] {task}: {len(codes)} code baselines once each, to warm up (not counted)")
-        for code in codes:
-            _timed(bundle, [code], "code", work / f"{task}-{code.stem}-warm-up", 1)
-        # Alone first, on the machine the warm-up left quiet; then the batch.
+        # Each code runs once, not counted, right before its reruns alone: the page cache then
+        # holds the image, the bundle and the libraries it imports, and the memory its process
+        # touches was touched a moment ago, as on a worker that has run a submission before.
         alone_by_code = {}
         for code in codes:
-            log(f"[cost] {task}: {code.stem} x{reruns} alone")
+            log(f"[cost] {task}: {code.stem} once to warm up (not counted), then x{reruns} alone")
+            _timed(bundle, [code], "code", work / f"{task}-{code.stem}-warm-up", 1)
             alone_by_code[code] = [run for rerun in range(reruns)
                                    for run in _timed(bundle, [code], "code", work / f"{task}-{code.stem}-{rerun}", 1)]
             alone_runs += alone_by_code[code]
@@ -239,6 +279,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", default=",".join(bench_scoring.TASKS),
                         help=f"comma-separated tasks among {','.join(bench_scoring.TASKS)}")
     parser.add_argument("--markdown", action="store_true", help="print markdown tables")
+    parser.add_argument("--tune", action="store_true",
+                        help="turn a virtual machine's free page reporting off while it runs (root; restored after)")
     args = parser.parse_args(argv)
     args.parts = [part.strip() for part in args.parts.split(",")]
     unknown = [part for part in args.parts if part not in PARTS]
@@ -259,7 +301,13 @@ def main(argv: list[str] | None = None) -> int:
         print(bench_scoring.format_table(header, rows, args.markdown))
         print()
 
-    print(f"Machine: {bench_scoring.machine_description()}\n")
+    with tuned_memory(args.tune, log) as memory_state:
+        print(f"Machine: {bench_scoring.machine_description()}; {memory_state}\n")
+        return measure_parts(args, log, table)
+
+
+def measure_parts(args: argparse.Namespace, log: Callable[[str], None], table: Callable) -> int:
+    """Every part of ``args.parts``, then the targets' table; the scoring part's status."""
     status = 0
     targets: list[Target] = []
     if "scoring" in args.parts:

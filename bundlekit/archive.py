@@ -34,6 +34,10 @@ _DOS_DATE = (FIXED_DATE[0] - 1980) << 9 | FIXED_DATE[1] << 5 | FIXED_DATE[2]
 _ZIP32_LIMIT = (1 << 31) - 1  # beyond this zipfile switches to zip64, which this writer does not write
 
 
+class ArchiveTooLarge(ValueError):
+    """An archive would pass the 2 GiB that a zip without zip64 can address."""
+
+
 class DeflateCache:
     """Deflated bytes by content: a file packed into several archives is compressed once."""
 
@@ -79,7 +83,8 @@ def zip_directory(source: Path, destination: Path, cache: DeflateCache | None = 
             payload = data if stored else cache.deflated(data)
             offset = archive.tell()
             if max(len(data), len(payload), offset) > _ZIP32_LIMIT:
-                raise ValueError(f"{path}: an archive of over 2 GiB needs zip64, which this writer does not write")
+                raise ArchiveTooLarge(f"{destination.name} would pass 2 GiB at {name} (this writer does not write "
+                                      "zip64)")
             encoded, flags = _encoded_name(name)
             fields = (_STORED if stored else _DEFLATED, _DOS_TIME, _DOS_DATE, zlib.crc32(data), len(payload), len(data),
                       len(encoded))

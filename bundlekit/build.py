@@ -30,7 +30,7 @@ from typing import Any, Callable
 from bundlekit import DEFAULT_IMAGE, layers, participant
 from bundlekit.bundle_model import Competition, load_yaml
 from bundlekit.project import SCORING_COMMON_DIR, add_bundles_dir_option, default_dist_dir, find_bundles_dir
-from bundlekit.archive import DeflateCache, iter_files, zip_directory
+from bundlekit.archive import ArchiveTooLarge, DeflateCache, iter_files, zip_directory
 from bundlekit.check import TEMPLATE_PLACEHOLDER
 from bundlekit.declaration import (DeclarationError, TaskDeclaration, check_item_columns, check_leaderboard,
                                    check_scoring_primary, declared, load_declaration)
@@ -205,7 +205,7 @@ def _build(task: str, source: Path, options: BuildOptions, scratch: Path) -> Bui
                   "contact_email": options.contact_email}
     outputs = scratch / "out"
     _write_bundle(source, staged, outputs / task, yaml_doc, pages_vars)
-    zip_directory(outputs / task, outputs / f"{task}.zip")
+    _zip(outputs / task, outputs / f"{task}.zip")
     shutil.copyfile(outputs / task / "starting_kit.zip", outputs / f"{task}-participant.zip")
     (outputs / f"{task}.baselines.json").write_text(
         json.dumps({"best_inducers": best, "solutions": baseline_scores}, indent=2, sort_keys=True) + "\n")
@@ -656,6 +656,14 @@ def _baseline_table(baseline_scores: dict, best: dict, yaml_doc: dict) -> str:
     return "\n".join(lines)
 
 
+def _zip(source: Path, destination: Path, cache: DeflateCache | None = None) -> None:
+    try:
+        zip_directory(source, destination, cache)
+    except ArchiveTooLarge as exc:
+        raise BuildError(f"{exc}; no platform takes an upload that large: keep the bundle under 2 GiB "
+                         "(fewer or smaller inducer files, or a smaller --edition)") from None
+
+
 def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, pages_vars: dict) -> None:
     import yaml  # noqa: PLC0415
 
@@ -664,9 +672,9 @@ def _write_bundle(source: Path, staged: Path, bundle_dir: Path, yaml_doc: dict, 
     for folder in sorted(p for p in staged.iterdir() if p.is_dir()):
         if folder.name == "solutions":
             for solution in sorted(p for p in folder.iterdir() if p.is_dir()):
-                zip_directory(solution, bundle_dir / "solutions" / f"{solution.name}.zip", cache)
+                _zip(solution, bundle_dir / "solutions" / f"{solution.name}.zip", cache)
         else:
-            zip_directory(folder, bundle_dir / f"{folder.name}.zip", cache)
+            _zip(folder, bundle_dir / f"{folder.name}.zip", cache)
     pages = bundle_dir / "pages"
     pages.mkdir()
     for page in sorted((source / "pages").glob("*.md")):

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bundlekit import DEFAULT_IMAGE, __version__
+from bundlekit.run.docker_engine import docker_available
 
 #: The official base image, pinned to an exact version (never `latest`).
 DEFAULT_BASE_IMAGE = "python:3.11.10-slim-bookworm"
@@ -96,14 +97,6 @@ def _client(timeout: float):
             f"cannot reach the Docker engine ({_one_line(error)}); start it (`docker info` "
             "must work), e.g. `sudo systemctl start docker` or `sudo dockerd &`"
         ) from None
-
-
-def docker_available() -> bool:
-    """Whether a Docker engine answers, within a few seconds."""
-    try:
-        return bool(_client(PING_TIMEOUT_S).ping())
-    except Exception:
-        return False
 
 
 def image_exists(tag: str) -> bool:

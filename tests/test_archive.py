@@ -3,6 +3,8 @@
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from bundlekit.archive import COMPRESS_LEVEL, FIXED_DATE, STORED_SUFFIXES, DeflateCache, iter_files, zip_directory
 
 
@@ -52,3 +54,13 @@ def test_a_shared_cache_deflates_each_content_once_and_changes_no_byte(tmp_path)
     assert (tmp_path / "first.zip").read_bytes() == (tmp_path / "second.zip").read_bytes() \
         == (tmp_path / "alone.zip").read_bytes()
     assert len(cache._by_digest) == 3  # the two identical inducer files share one entry
+
+
+def test_an_archive_past_the_zip32_limit_is_a_one_line_build_error(tmp_path: Path, monkeypatch) -> None:
+    from bundlekit import archive, build
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.csv").write_bytes(b"x" * 100)
+    monkeypatch.setattr(archive, "_ZIP32_LIMIT", 50)
+    with pytest.raises(build.BuildError, match=r"^data\.zip would pass 2 GiB at big\.csv .*keep the bundle under"):
+        build._zip(tmp_path / "data", tmp_path / "data.zip")

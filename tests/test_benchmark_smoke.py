@@ -66,3 +66,45 @@ def test_bench_scoring_part_covers_fusion_mem_with_memory_and_load() -> None:
 def test_bench_rejects_bad_options(option: list[str]) -> None:
     completed = run_bench(*option)
     assert completed.returncode == 2 and "error:" in completed.stderr
+
+
+@pytest.fixture
+def bench_module(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.syspath_prepend(str(BENCH.parent))
+    import bench  # noqa: PLC0415
+
+    return bench
+
+
+def _fake_balloon(tmp_path: Path, features: str, order: str) -> tuple[Path, Path]:
+    device = tmp_path / "virtio_balloon" / "virtio0"
+    device.mkdir(parents=True)
+    (device / "features").write_text(features + "\n")
+    order_file = tmp_path / "page_reporting_order"
+    order_file.write_text(order + "\n")
+    return device.parent, order_file
+
+
+@pytest.mark.parametrize("tune", [True, False])
+def test_tune_turns_free_page_reporting_off_and_restores_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            bench_module, tune: bool) -> None:
+    balloon, order_file = _fake_balloon(tmp_path, "0110010" + "0" * 57, "9")
+    monkeypatch.setattr(bench_module, "BALLOON_FEATURES", balloon)
+    monkeypatch.setattr(bench_module, "PAGE_REPORTING_ORDER", order_file)
+    logged: list[str] = []
+    with bench_module.tuned_memory(tune, logged.append) as state:
+        assert order_file.read_text().strip() == ("11" if tune else "9")
+        assert state.startswith("free page reporting off" if tune else "free page reporting on (order 9")
+    assert order_file.read_text().strip() == "9"
+    assert len(logged) == (2 if tune else 0)
+
+
+@pytest.mark.parametrize("features, order", [("0110000" + "0" * 57, "9"), ("0110010" + "0" * 57, "11")])
+def test_no_tuning_without_reporting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bench_module,
+                                     features: str, order: str) -> None:
+    balloon, order_file = _fake_balloon(tmp_path, features, order)
+    monkeypatch.setattr(bench_module, "BALLOON_FEATURES", balloon)
+    monkeypatch.setattr(bench_module, "PAGE_REPORTING_ORDER", order_file)
+    with bench_module.tuned_memory(True, print) as state:
+        assert state == "no free page reporting"
+    assert order_file.read_text().strip() == order
