@@ -1,7 +1,7 @@
 """The kit's speed in one command (``make bench``): scoring at scale, the cost columns' spread,
 the runner's overhead and the demo's duration.
 
-    python benchmarks/bench.py [--markdown] [--parts scoring,cost,overhead,demo]
+    python benchmarks/bench.py [--markdown] [--tune] [--parts scoring,cost,overhead,demo]
         [--scales 1,10,100] [--repeat 5] [--reruns 5] [--jobs 2] [--tasks int,div,cap,mem]
 
 Parts (each prints its table with the machine's load average before and after it, as the
@@ -21,6 +21,12 @@ figures of a busy machine mean little):
 - demo: the wall time of ``bundlekit demo`` (four bundles built, 48 runs in Docker).
 
 The last table holds every measured figure against its target (the constants below): met or not.
+
+``--tune`` (``make bench`` passes it) turns a virtual machine's free page reporting off while
+the benchmark runs and restores it after, as ``pyperf system tune`` steadies a CPU's clock:
+with it on, memory a process frees goes back to the hypervisor, and the next process pays a
+host page fault for each page it touches again, more or less depending on what ran before.
+The "Machine:" line says what the benchmark found and did.
 
 Cost, overhead and demo need a Docker engine and the kit's image; without them they are skipped.
 """
