@@ -137,6 +137,7 @@ class LabelSets:
             items.append(item_id)
             item_ids.extend([item_id] * len(line_labels))
             labels.extend(line_labels)
+        labels = SharedStrings().column(_object_array(labels)).tolist()  # one object per distinct label
         frame = pd.DataFrame({self.item_column: item_ids, self.label_column: labels},
                              columns=[self.item_column, self.label_column])
         frame.attrs[self.items_key] = SplitIds(items)
