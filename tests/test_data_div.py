@@ -154,6 +154,9 @@ def test_loaders(splits):
     assert (y["dev"]["cluster_id"].isna() == (y["dev"]["rel"] != 1)).all()
     # attrs survive ordinary operations
     assert fio.split_queries(X["dev"][X["dev"]["rank"] < 5]) == X["dev"].attrs["queries"]
+    for column in ("query_id", "photo_id"):  # one object per distinct id, across the inducers' files
+        values = X["dev"][column].tolist()
+        assert len({id(value) for value in values}) == len(set(values))
 
 
 def test_loaders_accept_one_based_ranks_and_tabs(tmp_path):
