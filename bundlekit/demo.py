@@ -50,7 +50,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from bundlekit.image import ImageError, docker_available, ensure_image  # noqa: PLC0415
+    from bundlekit.image import ImageError, ensure_image  # noqa: PLC0415
+    from bundlekit.run import docker_available  # noqa: PLC0415
 
     use_docker = not args.no_docker and docker_available()
     if use_docker:

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bundlekit import DEFAULT_IMAGE, __version__
-from bundlekit.run.docker_engine import docker_available
 
 #: The official base image, pinned to an exact version (never `latest`).
 DEFAULT_BASE_IMAGE = "python:3.11.10-slim-bookworm"
@@ -121,6 +120,8 @@ def image_size_bytes(tag: str) -> int:
 
 
 def _require_engine() -> None:
+    from bundlekit.run.docker_engine import docker_available  # noqa: PLC0415 - the runner's package, only here
+
     if not docker_available():
         raise ImageError(
             "the Docker engine does not answer; start it (`docker info` must work), "

@@ -17,7 +17,8 @@ def kit_image() -> str:
     With ``BUNDLEKIT_REQUIRE_DOCKER`` set (CI sets it once it has an engine and the
     image), a missing engine or image fails the test instead of skipping it.
     """
-    from bundlekit.image import docker_available, image_exists
+    from bundlekit.image import image_exists
+    from bundlekit.run import docker_available
 
     problem = None
     if not docker_available():

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bundlekit import DEFAULT_IMAGE, REPO_ROOT, __version__, image
+from bundlekit.run import docker_available
 
 sys.path.insert(0, str(REPO_ROOT / "ci"))
 import offline_base  # noqa: E402 - CI plumbing, not part of the package
@@ -301,7 +302,7 @@ def test_docker_setup_starts_dockerd_and_waits_for_it(tmp_path):
 
 @pytest.fixture(scope="module")
 def kit_image():
-    if not image.docker_available():
+    if not docker_available():
         pytest.skip("no Docker engine")
     if not image.image_exists(DEFAULT_IMAGE):
         pytest.skip(f"{DEFAULT_IMAGE} not built (bundlekit image)")

@@ -384,9 +384,8 @@ def _plain_label_rows(path: Path, items: list[str], item_keys: KeyTable,
     :class:`KeyTable`) and listed once, labels of at most :data:`_MAX_PLAIN_LABEL_BYTES`.
     The file's bytes are split and upper-cased with numpy; only its distinct labels
     become strings, the objects ``strings`` shares across files; empty labels and repeats
-    within a line are dropped. None for any
-    other file (or one that cannot be read): the caller reads it line by line, which
-    reports its problems.
+    within a line are dropped. None for any other file (or one that cannot be read): the
+    caller reads it line by line, which reports its problems.
     """
     if not items:
         return None
